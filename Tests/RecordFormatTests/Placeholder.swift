@@ -1,0 +1,2 @@
+import XCTest
+final class RecordFormatTestsPlaceholder: XCTestCase { func testBuilds() {} }

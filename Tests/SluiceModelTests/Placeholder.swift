@@ -1,0 +1,2 @@
+import XCTest
+final class SluiceModelTestsPlaceholder: XCTestCase { func testBuilds() {} }
