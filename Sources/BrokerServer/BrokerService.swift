@@ -1,0 +1,109 @@
+import KafkaWire
+import Logging
+import LogStore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SluiceModel
+
+/// The broker as one long-running service: opens (and recovers) the data directory, listens for
+/// Kafka clients, enforces retention on a timer, and on graceful shutdown stops accepting, flushes
+/// every log and writes the clean-shutdown marker so the next start skips recovery.
+public final class BrokerService: Service, Sendable {
+    private let config: BrokerConfig
+    private let logger: Logger
+    private let clock: SluiceClock
+    /// Called with the bound Kafka address once clients can connect (tests and the CLI banner use it).
+    private let onListening: @Sendable (HostPort) -> Void
+
+    public init(
+        config: BrokerConfig, logger: Logger, clock: SluiceClock = SystemClock(),
+        onListening: @escaping @Sendable (HostPort) -> Void = { _ in }
+    ) {
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        Limits.assertRelations()
+        try self.config.validate()
+        let logs = try self.openLogs()
+        let threadCount = self.config.eventLoopThreads > 0 ? Int(self.config.eventLoopThreads) : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
+        let router = KafkaRequestRouter(logs: logs, config: self.config, clock: self.clock, logger: self.logger)
+        do {
+            let channel = try await self.bind(group: group, router: router)
+            let boundPort = channel.localAddress?.port ?? self.config.listen.port
+            let bound = HostPort(host: self.config.listen.host, port: boundPort)
+            self.logger.info("listening on \(bound)", metadata: [
+                "data_dir": "\(self.config.dataDirectory)", "fsync": "\(self.config.fsync)",
+            ])
+            self.onListening(bound)
+            await self.runUntilShutdown(logs: logs)
+            self.logger.info("shutting down")
+            try? await channel.close()
+        } catch {
+            try? await group.shutdownGracefully()
+            try? logs.close()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+        try logs.close()
+        self.logger.info("stopped cleanly")
+    }
+
+    private func openLogs() throws -> LogManager {
+        let logger = self.logger
+        return try LogManager(
+            dataDirectory: self.config.dataDirectory,
+            defaultConfig: try LogSettings.logConfig(from: self.config),
+            clock: self.clock,
+            onEvent: { message in logger.notice("\(message)") }
+        )
+    }
+
+    private func bind(group: EventLoopGroup, router: KafkaRequestRouter) async throws -> Channel {
+        let logger = self.logger
+        let frameSizeBytesMax = Int(self.config.requestSizeBytesMax)
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 1024, initial: 64 * 1024, maximum: 1024 * 1024
+            ))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(frameSizeBytesMax: frameSizeBytesMax))
+                    )
+                    try channel.pipeline.syncOperations.addHandler(
+                        KafkaConnectionHandler(router: router, logger: logger)
+                    )
+                }
+            }
+            .bind(host: self.config.listen.host, port: self.config.listen.port)
+            .get()
+    }
+
+    /// Enforces retention every `retentionCheckIntervalMs` until graceful shutdown begins.
+    private func runUntilShutdown(logs: LogManager) async {
+        let intervalNs = UInt64(self.config.retentionCheckIntervalMs) * 1_000_000
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: intervalNs) }
+            } catch {
+                return  // cancelled: graceful shutdown began
+            }
+            if Task.isShuttingDownGracefully { return }
+            do {
+                try logs.enforceRetention()
+            } catch {
+                self.logger.error("retention failed: \(error)")
+            }
+        }
+    }
+}

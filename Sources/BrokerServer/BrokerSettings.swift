@@ -1,0 +1,75 @@
+/// The table of settings: config key, environment variable and how the text form sets a field of
+/// `BrokerConfig`. Flags of `sluice serve` name the same keys, so there is one parser per setting.
+public struct BrokerSettings: Sendable {
+    public let key: String
+    public let environmentVariable: String?
+    let apply: @Sendable (inout BrokerConfig, String, String) throws -> Void
+
+    public static let all: [BrokerSettings] = [
+        .address("server.listen", "SLUICE_LISTEN", \.listen),
+        BrokerSettings(key: "server.advertise", environmentVariable: "SLUICE_ADVERTISE") { config, text, source in
+            config.advertise = text.isEmpty ? nil : try parseAddress(text, source)
+        },
+        .address("server.admin", "SLUICE_ADMIN_LISTEN", \.admin),
+        BrokerSettings(key: "storage.data_dir", environmentVariable: "SLUICE_DATA_DIR") { config, text, source in
+            guard !text.isEmpty else { throw BrokerConfigError(message: "\(source): the data directory is empty") }
+            config.dataDirectory = text
+        },
+        BrokerSettings(key: "storage.fsync", environmentVariable: "SLUICE_FSYNC") { config, text, source in
+            guard LogSettings.fsyncPolicy(parsing: text) != nil else {
+                throw BrokerConfigError(message: "\(source): fsync must be always, interval:<ms> or never, not '\(text)'")
+            }
+            config.fsync = text
+        },
+        .integer("storage.segment_size_bytes", \.segmentSizeBytes, 1024...Int64(Int32.max)),
+        .integer("storage.segment_age_ms", \.segmentAgeMs, 1...Int64.max),
+        .integer("storage.retention_ms", \.retentionMs, -1...Int64.max),
+        .integer("storage.retention_size_bytes", \.retentionSizeBytes, -1...Int64.max),
+        .integer("storage.index_interval_bytes", \.indexIntervalBytes, 1...(1 << 20)),
+        .integer("storage.retention_check_interval_ms", \.retentionCheckIntervalMs, 100...Int64.max),
+        BrokerSettings(key: "topics.auto_create", environmentVariable: "SLUICE_AUTO_CREATE_TOPICS") { config, text, source in
+            guard let flag = Bool(text) else { throw BrokerConfigError(message: "\(source): expected true or false") }
+            config.autoCreateTopics = flag
+        },
+        .integer("topics.default_partitions", \.defaultPartitions, 1...10_000),
+        .integer("limits.request_size_bytes_max", \.requestSizeBytesMax, 1024...Int64(Int32.max)),
+        .integer("limits.batch_size_bytes_max", \.batchSizeBytesMax, 1024...Int64(Int32.max)),
+        .integer("limits.fetch_wait_ms_max", \.fetchWaitMsMax, 0...600_000),
+        .integer("server.event_loop_threads", \.eventLoopThreads, 0...256),
+    ]
+
+    init(
+        key: String, environmentVariable: String?,
+        apply: @escaping @Sendable (inout BrokerConfig, String, String) throws -> Void
+    ) {
+        self.key = key
+        self.environmentVariable = environmentVariable
+        self.apply = apply
+    }
+
+    static func address(_ key: String, _ variable: String, _ field: WritableKeyPath<BrokerConfig, HostPort> & Sendable)
+        -> BrokerSettings
+    {
+        BrokerSettings(key: key, environmentVariable: variable) { config, text, source in
+            config[keyPath: field] = try parseAddress(text, source)
+        }
+    }
+
+    static func integer(
+        _ key: String, _ field: WritableKeyPath<BrokerConfig, Int64> & Sendable, _ range: ClosedRange<Int64>
+    ) -> BrokerSettings {
+        BrokerSettings(key: key, environmentVariable: nil) { config, text, source in
+            guard let number = Int64(text), range.contains(number) else {
+                throw BrokerConfigError(message: "\(source): '\(text)' is not an integer in \(range)")
+            }
+            config[keyPath: field] = number
+        }
+    }
+
+    static func parseAddress(_ text: String, _ source: String) throws -> HostPort {
+        guard let address = HostPort(parsing: text) else {
+            throw BrokerConfigError(message: "\(source): '\(text)' is not HOST:PORT")
+        }
+        return address
+    }
+}

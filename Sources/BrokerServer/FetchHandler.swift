@@ -1,0 +1,130 @@
+import KafkaWire
+import LogStore
+import NIOCore
+import SluiceModel
+
+/// Fetch: reads whole batches from each asked partition and answers with them, sending the segment
+/// bytes with sendfile. When fewer than `minBytes` are available it waits, up to `maxWaitMs`
+/// (bounded by the broker's `fetch_wait_ms_max`), and is woken by the first append to any of the
+/// partitions it asked for, so a consumer sees a record as soon as it is written, not on a poll tick.
+extension KafkaRequestRouter {
+    func handleFetch(_ request: IncomingRequest) throws {
+        let fetch = try request.decode(FetchRequest.self)
+        let first = self.readFetch(fetch)
+        let waitMs = min(Int64(max(fetch.maxWaitMs, 0)), self.config.fetchWaitMsMax)
+        if first.totalBytes >= Int(max(fetch.minBytes, 1)) || waitMs == 0 || first.hasError {
+            request.respond(.respond(self.encodeFetchResponse(first, request: request)))
+            return
+        }
+        let partitions = fetch.topics.flatMap { topic in
+            topic.partitions.compactMap { self.logs.partition(TopicPartition(topic: topic.topic, partition: PartitionID($0.partition))) }
+        }
+        let router = self
+        FetchWait.start(
+            eventLoop: request.context.eventLoop, partitions: partitions, timeoutMs: waitMs,
+            isSatisfied: {
+                let result = router.readFetch(fetch)
+                return result.totalBytes >= Int(max(fetch.minBytes, 1)) || result.hasError ? result : nil
+            },
+            finish: { result in
+                let final = result ?? router.readFetch(fetch)
+                request.respond(.respond(router.encodeFetchResponse(final, request: request)))
+            }
+        )
+    }
+
+    /// One pass over the asked partitions, reading what is there now.
+    func readFetch(_ fetch: FetchRequest) -> FetchReadResult {
+        var result = FetchReadResult()
+        var remainingBytes = Int(fetch.maxBytes > 0 ? fetch.maxBytes : Int32.max)
+        for topic in fetch.topics {
+            var partitions: [FetchReadResult.Partition] = []
+            for asked in topic.partitions {
+                let read = self.readPartition(
+                    TopicPartition(topic: topic.topic, partition: PartitionID(asked.partition)),
+                    offset: asked.fetchOffset,
+                    maxBytes: min(Int(max(asked.partitionMaxBytes, 0)), remainingBytes),
+                    // Kafka's rule: the first partition with data returns at least one whole batch, so
+                    // a batch larger than the limits still makes progress.
+                    minOneBatch: result.totalBytes == 0
+                )
+                remainingBytes -= read.slice?.sizeBytes ?? 0
+                result.totalBytes += read.slice?.sizeBytes ?? 0
+                result.hasError = result.hasError || read.errorCode != .none
+                partitions.append(read)
+            }
+            result.topics.append((topic.topic, partitions))
+        }
+        return result
+    }
+
+    private func readPartition(_ topicPartition: TopicPartition, offset: Int64, maxBytes: Int, minOneBatch: Bool)
+        -> FetchReadResult.Partition
+    {
+        var partition = FetchReadResult.Partition(index: topicPartition.partition.rawValue)
+        guard let log = self.logs.partition(topicPartition) else {
+            partition.errorCode = .unknownTopicOrPartition
+            return partition
+        }
+        do {
+            let read = try log.read(from: Offset(offset), maxBytes: max(maxBytes, 0), minOneBatch: minOneBatch)
+            partition.highWatermark = read.highWatermark.rawValue
+            partition.logStartOffset = read.logStartOffset.rawValue
+            partition.slice = read.slice
+        } catch {
+            partition.errorCode = ErrorMapping.errorCode(for: error)
+            partition.highWatermark = log.logEndOffset.rawValue
+            partition.logStartOffset = log.logStartOffset.rawValue
+        }
+        return partition
+    }
+
+    func encodeFetchResponse(_ result: FetchReadResult, request: IncomingRequest) -> OutboundResponse {
+        var slices: [FileSlice] = []
+        var response = FetchResponse(throttleTimeMs: 0, errorCode: ErrorCode.none.rawValue, sessionId: 0, responses: [])
+        for (topic, partitions) in result.topics {
+            var topicResponse = FetchResponse.Topic(topic: topic, partitions: [])
+            for partition in partitions {
+                var records = FetchRecords.none
+                if let slice = partition.slice {
+                    records = .external(token: slices.count, sizeBytes: slice.sizeBytes)
+                    slices.append(slice)
+                }
+                topicResponse.partitions.append(FetchResponse.Partition(
+                    partitionIndex: partition.index,
+                    errorCode: partition.errorCode.rawValue,
+                    highWatermark: partition.highWatermark,
+                    lastStableOffset: partition.highWatermark,
+                    logStartOffset: partition.logStartOffset,
+                    abortedTransactions: nil,
+                    preferredReadReplica: -1,
+                    records: records
+                ))
+            }
+            response.responses.append(topicResponse)
+        }
+        var parts: [OutboundResponse.Part] = [.bytes(request.encodeHeader())]
+        for part in response.encodeParts(version: request.version, allocator: request.context.allocator) {
+            switch part {
+            case .bytes(let buffer): parts.append(.bytes(buffer))
+            case .external(let token, _): parts.append(.file(slices[token]))
+            }
+        }
+        return OutboundResponse(parts: parts)
+    }
+}
+
+/// What one read pass over a fetch's partitions found.
+struct FetchReadResult: Sendable {
+    struct Partition: Sendable {
+        var index: Int32
+        var errorCode: ErrorCode = .none
+        var highWatermark: Int64 = -1
+        var logStartOffset: Int64 = -1
+        var slice: FileSlice?
+    }
+
+    var topics: [(String, [Partition])] = []
+    var totalBytes = 0
+    var hasError = false
+}

@@ -1,0 +1,119 @@
+import KafkaWire
+import Logging
+import LogStore
+import NIOCore
+import SluiceModel
+
+/// Decodes each request's header, checks its version against what Sluice implements, and hands the
+/// body to the handler of its API. A request that cannot be decoded closes its connection, which is
+/// what Kafka brokers do; an ApiVersions request of a version Sluice does not know gets the v0-layout
+/// reply with UNSUPPORTED_VERSION and the supported ranges, so the client can retry with one it knows.
+final class KafkaRequestRouter: Sendable {
+    let logs: LogManager
+    let config: BrokerConfig
+    let clock: SluiceClock
+    let logger: Logger
+    let topics: TopicAdministration
+    /// True under `fsync = always`: produces with acks=1/-1 are answered after their fsync.
+    let acknowledgesAfterFsync: Bool
+
+    init(logs: LogManager, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
+        self.logs = logs
+        self.config = config
+        self.clock = clock
+        self.logger = logger
+        self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
+        self.acknowledgesAfterFsync = LogSettings.fsyncPolicy(parsing: config.fsync) == .always
+    }
+
+    func handle(frame: ByteBuffer, context: RequestContext, respond: @escaping @Sendable (RequestOutcome) -> Void) {
+        var body = frame
+        let header: RequestHeader
+        do {
+            header = try RequestHeader(from: &body)
+        } catch {
+            respond(.closeConnection(reason: "unreadable request header: \(error)"))
+            return
+        }
+        guard let apiKey = ApiKey(rawValue: header.apiKey),
+              let range = SupportedApis.range(for: apiKey)
+        else {
+            respond(.closeConnection(reason: "unsupported API key \(header.apiKey)"))
+            return
+        }
+        guard range.contains(header.apiVersion) else {
+            if apiKey == .apiVersions {
+                respond(.respond(self.unsupportedApiVersionsReply(header: header, context: context)))
+            } else {
+                respond(.closeConnection(reason: "unsupported version \(header.apiVersion) of \(apiKey)"))
+            }
+            return
+        }
+        let request = IncomingRequest(header: header, apiKey: apiKey, body: body, context: context, respond: respond)
+        do {
+            try self.dispatch(request)
+        } catch {
+            respond(.closeConnection(reason: "malformed \(apiKey) v\(header.apiVersion) request: \(error)"))
+        }
+    }
+
+    private func dispatch(_ request: IncomingRequest) throws {
+        switch request.apiKey {
+        case .apiVersions: try self.handleApiVersions(request)
+        case .metadata: try self.handleMetadata(request)
+        case .produce: try self.handleProduce(request)
+        case .fetch: try self.handleFetch(request)
+        case .listOffsets: try self.handleListOffsets(request)
+        case .createTopics: try self.handleCreateTopics(request)
+        case .deleteTopics: try self.handleDeleteTopics(request)
+        case .describeConfigs: try self.handleDescribeConfigs(request)
+        default:
+            request.respond(.closeConnection(reason: "API \(request.apiKey) is not implemented"))
+        }
+    }
+
+    private func unsupportedApiVersionsReply(header: RequestHeader, context: RequestContext) -> OutboundResponse {
+        var buffer = context.allocator.buffer(capacity: 256)
+        ResponseHeader(correlationId: header.correlationId).encode(into: &buffer, headerVersion: 0)
+        ApiVersionsResponse.unsupportedVersionReply().encode(into: &buffer, version: 0)
+        return OutboundResponse(buffer)  // the connection handler adds the size prefix
+    }
+}
+
+/// One decoded request header with its undecoded body and the way to answer it.
+struct IncomingRequest: Sendable {
+    let header: RequestHeader
+    let apiKey: ApiKey
+    var body: ByteBuffer
+    let context: RequestContext
+    let respond: @Sendable (RequestOutcome) -> Void
+
+    var version: Int16 { self.header.apiVersion }
+
+    /// Decodes the body as `Message`, insisting that nothing is left over.
+    func decode<Message: KafkaRequestMessage>(_ type: Message.Type) throws -> Message {
+        var body = self.body
+        return try Message.decodeWhole(from: &body, version: self.version)
+    }
+
+    /// Encodes the response header and `response` and sends it.
+    func reply<Response: KafkaResponseMessage>(_ response: Response) {
+        self.respond(.respond(OutboundResponse(self.encode(response))))
+    }
+
+    func encode<Response: KafkaResponseMessage>(_ response: Response) -> ByteBuffer {
+        var buffer = self.context.allocator.buffer(capacity: 256)
+        let headerVersion = ResponseHeader.headerVersion(apiKey: self.header.apiKey, apiVersion: self.version)
+        ResponseHeader(correlationId: self.header.correlationId).encode(into: &buffer, headerVersion: headerVersion)
+        response.encode(into: &buffer, version: self.version)
+        return buffer
+    }
+
+    /// The response header alone, for responses whose body is sent in parts (fetch).
+    func encodeHeader() -> ByteBuffer {
+        var buffer = self.context.allocator.buffer(capacity: 16)
+        let headerVersion = ResponseHeader.headerVersion(apiKey: self.header.apiKey, apiVersion: self.version)
+        ResponseHeader(correlationId: self.header.correlationId).encode(into: &buffer, headerVersion: headerVersion)
+        return buffer
+    }
+}

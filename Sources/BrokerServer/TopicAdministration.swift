@@ -1,0 +1,74 @@
+import KafkaWire
+import Logging
+import LogStore
+import SluiceModel
+
+/// Creating and deleting topics on behalf of requests, including automatic creation when a client
+/// produces to, or asks metadata for, a topic that does not exist yet (when the setting allows it).
+struct TopicAdministration: Sendable {
+    let logs: LogManager
+    let config: BrokerConfig
+    let logger: Logger
+
+    /// The partition's log, creating the topic first when automatic creation is on.
+    func partitionCreatingTopicIfAllowed(_ topicPartition: TopicPartition) -> PartitionLog? {
+        if let log = self.logs.partition(topicPartition) { return log }
+        guard self.ensureTopicExists(topicPartition.topic) else { return nil }
+        return self.logs.partition(topicPartition)
+    }
+
+    /// True when the topic exists or was just created automatically.
+    @discardableResult
+    func ensureTopicExists(_ name: String) -> Bool {
+        if self.logs.topic(name) != nil { return true }
+        guard self.config.autoCreateTopics else { return false }
+        do {
+            try self.logs.createTopic(name, partitionCount: Int(self.config.defaultPartitions))
+            self.logger.info("created topic automatically", metadata: [
+                "topic": "\(name)", "partitions": "\(self.config.defaultPartitions)",
+            ])
+            return true
+        } catch let error as StorageError where error.code == .topicAlreadyExists {
+            return true  // created by a concurrent request
+        } catch {
+            self.logger.warning("automatic topic creation failed", metadata: ["topic": "\(name)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Creates a topic as asked by CreateTopics; returns the Kafka error code and message.
+    func create(name: String, partitionCount: Int32, replicationFactor: Int16, config: LogConfig?, validateOnly: Bool)
+        -> (ErrorCode, String?)
+    {
+        let partitions = partitionCount == -1 ? Int32(self.config.defaultPartitions) : partitionCount
+        guard partitions >= 1, Int(partitions) <= Limits.partitionsPerTopicMax else {
+            return (.invalidPartitions, "partition count must be 1...\(Limits.partitionsPerTopicMax)")
+        }
+        guard replicationFactor == -1 || replicationFactor == 1 else {
+            return (.invalidReplicationFactor, "a single-node broker supports replication factor 1 only")
+        }
+        if let problem = TopicNames.problem(with: name) {
+            return (.invalidTopicException, problem)
+        }
+        if validateOnly {
+            return self.logs.topic(name) == nil ? (.none, nil) : (.topicAlreadyExists, "topic \(name) exists")
+        }
+        do {
+            try self.logs.createTopic(name, partitionCount: Int(partitions), config: config)
+            self.logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
+            return (.none, nil)
+        } catch {
+            return (ErrorMapping.errorCode(for: error), ErrorMapping.message(for: error))
+        }
+    }
+
+    func delete(name: String) -> ErrorCode {
+        do {
+            try self.logs.deleteTopic(name)
+            self.logger.info("deleted topic", metadata: ["topic": "\(name)"])
+            return .none
+        } catch {
+            return ErrorMapping.errorCode(for: error)
+        }
+    }
+}

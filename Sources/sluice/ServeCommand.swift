@@ -1,0 +1,120 @@
+import ArgumentParser
+import BrokerServer
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sluice serve`: runs the broker until SIGTERM or SIGINT, then shuts down cleanly.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the broker (settings: Config/sluice.toml documents every key).",
+        discussion: "Precedence: defaults < --config file < SLUICE_* environment variables < flags."
+    )
+
+    @Option(help: "A settings file in the format of Config/sluice.toml.")
+    var config: String?
+
+    @Option(name: .customLong("data-dir"), help: "Data directory (storage.data_dir).")
+    var dataDirectory: String?
+
+    @Option(help: "Kafka listener HOST:PORT (server.listen).")
+    var listen: String?
+
+    @Option(help: "HOST:PORT given to clients in metadata (server.advertise).")
+    var advertise: String?
+
+    @Option(help: "Admin API HOST:PORT (server.admin).")
+    var admin: String?
+
+    @Option(help: "Durability policy: always | interval:<ms> | never (storage.fsync).")
+    var fsync: String?
+
+    @Option(name: .customLong("auto-create-topics"), help: "true or false (topics.auto_create).")
+    var autoCreateTopics: String?
+
+    @Option(name: .customLong("default-partitions"), help: "Partitions of auto-created topics.")
+    var defaultPartitions: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let brokerConfig: BrokerConfig
+        do {
+            brokerConfig = try self.loadConfig()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw ValidationError("unknown log level '\(self.logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sluice")
+        let broker = BrokerService(config: brokerConfig, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: broker)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    private func loadConfig() throws -> BrokerConfig {
+        var brokerConfig = BrokerConfig()
+        if let path = self.config {
+            try brokerConfig.apply(ConfigFile(parsing: try readTextFile(path)))
+        }
+        try brokerConfig.apply(environment: currentEnvironment())
+        let flags: [(String, String?)] = [
+            ("storage.data_dir", self.dataDirectory), ("server.listen", self.listen),
+            ("server.advertise", self.advertise), ("server.admin", self.admin), ("storage.fsync", self.fsync),
+            ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
+        ]
+        for (key, value) in flags {
+            if let value { try brokerConfig.apply(key: key, text: value, source: "flag for \(key)") }
+        }
+        try brokerConfig.validate()
+        return brokerConfig
+    }
+}
+
+/// The process environment as a dictionary.
+func currentEnvironment() -> [String: String] {
+    var environment: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return environment
+}
+
+/// Reads a whole text file, with an error naming the path.
+func readTextFile(_ path: String) throws -> String {
+    guard let file = fopen(path, "r") else {
+        throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, file)
+        if count <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<count])
+        guard bytes.count <= 1 << 20 else { throw ValidationError("\(path) is larger than 1 MiB") }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

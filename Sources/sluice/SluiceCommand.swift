@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct SluiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A persistent, log-structured message broker that speaks the Kafka protocol.",
+        subcommands: [ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self]
+    )
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import SluiceClient
+import SluiceModel
+
+struct TopicCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topic",
+        abstract: "Create, list, describe and delete topics.",
+        subcommands: [Create.self, List.self, Describe.self, Delete.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a topic.")
+        @OptionGroup var brokerOption: BrokerOption
+        @Argument(help: "Topic name.") var name: String
+        @Option(help: "Number of partitions.") var partitions: Int32 = 1
+
+        func run() async throws {
+            guard self.partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+            try await withClient(self.brokerOption) { client in
+                try await client.createTopic(self.name, partitionCount: self.partitions)
+            }
+            print("created topic \(self.name) with \(self.partitions) partition\(self.partitions == 1 ? "" : "s")")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List topics with their partition counts.")
+        @OptionGroup var brokerOption: BrokerOption
+
+        func run() async throws {
+            let metadata = try await withClient(self.brokerOption) { try await $0.metadata(topics: nil) }
+            let rows = metadata.topics.compactMap { topic in
+                topic.name.map { [$0, String(topic.partitions.count)] }
+            }.sorted { $0[0] < $1[0] }
+            print(TextTable(headers: ["TOPIC", "PARTITIONS"], rows: rows).rendered(), terminator: "")
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a topic's partitions and offsets.")
+        @OptionGroup var brokerOption: BrokerOption
+        @Argument(help: "Topic name.") var name: String
+
+        func run() async throws {
+            let rows = try await withClient(self.brokerOption) { client in
+                let count = try await client.partitionCount(of: self.name)
+                let partitions = (0..<Int32(count)).map { PartitionID($0) }
+                let earliest = try await client.listOffsets(topic: self.name, partitions: partitions, spec: .earliest)
+                let latest = try await client.listOffsets(topic: self.name, partitions: partitions, spec: .latest)
+                return partitions.map { partition in
+                    let start = earliest[partition] ?? -1
+                    let end = latest[partition] ?? -1
+                    return [String(partition.rawValue), String(start), String(end), String(max(end - start, 0))]
+                }
+            }
+            print("topic \(self.name)")
+            print(
+                TextTable(headers: ["PARTITION", "START OFFSET", "END OFFSET", "RECORDS"], rows: rows).rendered(),
+                terminator: ""
+            )
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a topic and all its records.")
+        @OptionGroup var brokerOption: BrokerOption
+        @Argument(help: "Topic name.") var name: String
+
+        func run() async throws {
+            try await withClient(self.brokerOption) { try await $0.deleteTopic(self.name) }
+            print("deleted topic \(self.name)")
+        }
+    }
+}
+
+/// A plain-text table with columns padded to their widest cell, for output a person reads at a glance.
+struct TextTable {
+    let headers: [String]
+    let rows: [[String]]
+
+    func rendered() -> String {
+        var widths = self.headers.map(\.count)
+        for row in self.rows {
+            for (column, cell) in row.enumerated() where column < widths.count {
+                widths[column] = max(widths[column], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                column == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ") + "\n"
+        }
+        return ([self.headers] + self.rows).map(line).joined()
+    }
+}

@@ -1,0 +1,76 @@
+@testable import BrokerServer
+import Foundation
+import SluiceModel
+import XCTest
+
+final class BrokerConfigTests: XCTestCase {
+    func testShippedConfigFileParsesToTheDefaults() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/sluice.toml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var config = BrokerConfig()
+        try config.apply(ConfigFile(parsing: text))
+        XCTAssertEqual(config, BrokerConfig(), "Config/sluice.toml must show the built-in defaults")
+        XCTAssertEqual(
+            Set(try ConfigFile(parsing: text).values.keys), Set(BrokerSettings.all.map(\.key)),
+            "every setting is documented in Config/sluice.toml"
+        )
+    }
+
+    func testPrecedenceFileThenEnvironmentThenFlags() throws {
+        var config = BrokerConfig()
+        try config.apply(ConfigFile(parsing: "[storage]\nfsync = \"never\"\ndata_dir = \"/a\"\n[server]\nlisten = \"0.0.0.0:1\""))
+        try config.apply(environment: ["SLUICE_FSYNC": "interval:50", "SLUICE_DATA_DIR": "/b"])
+        try config.apply(key: "storage.data_dir", text: "/c", source: "flag")
+        XCTAssertEqual(config.fsync, "interval:50")
+        XCTAssertEqual(config.dataDirectory, "/c")
+        XCTAssertEqual(config.listen, HostPort(host: "0.0.0.0", port: 1))
+        XCTAssertEqual(config.advertisedAddress, HostPort(host: "0.0.0.0", port: 1))
+    }
+
+    func testBadInputIsAClearError() {
+        var config = BrokerConfig()
+        XCTAssertThrowsError(try config.apply(ConfigFile(parsing: "[storage]\nfsinc = \"always\""))) { error in
+            XCTAssertTrue("\(error)".contains("storage.fsinc"))
+        }
+        XCTAssertThrowsError(try config.apply(environment: ["SLUICE_FSYNC": "sometimes"]))
+        XCTAssertThrowsError(try config.apply(key: "server.listen", text: "nowhere", source: "flag"))
+        XCTAssertThrowsError(try ConfigFile(parsing: "[storage\nx = 1")) { error in
+            XCTAssertEqual((error as? ConfigFile.ParseError)?.lineNumber, 1)
+        }
+        XCTAssertThrowsError(try ConfigFile(parsing: "a = 1\na = 2"))
+        XCTAssertThrowsError(try ConfigFile(parsing: "a = \"open"))
+        config.batchSizeBytesMax = Int64(Limits.batchSizeBytesMax) + 1
+        XCTAssertThrowsError(try config.validate())
+    }
+
+    func testConfigFileValues() throws {
+        let file = try ConfigFile(parsing: "# top\nx = 1_000 # size\n[s]\nname = \"a#b\"\nflag = false\n")
+        XCTAssertEqual(file.values["x"], .integer(1000))
+        XCTAssertEqual(file.values["s.name"], .string("a#b"))
+        XCTAssertEqual(file.values["s.flag"], .boolean(false))
+    }
+}
+
+final class ResponseSequencerTests: XCTestCase {
+    func testResponsesLeaveInRequestOrder() {
+        var sequencer = ResponseSequencer<String>(inFlightRequestsMax: 10)
+        let first = sequencer.reserve()
+        let second = sequencer.reserve()
+        let third = sequencer.reserve()
+        XCTAssertEqual(sequencer.complete(third, with: .respond("c")), [])
+        XCTAssertEqual(sequencer.complete(second, with: .noResponse), [])
+        XCTAssertEqual(sequencer.complete(first, with: .respond("a")), ["a", "c"])
+        XCTAssertEqual(sequencer.inFlightCount, 0)
+    }
+
+    func testReadingPausesAtTheInFlightLimit() {
+        var sequencer = ResponseSequencer<Int>(inFlightRequestsMax: 2)
+        let first = sequencer.reserve()
+        XCTAssertFalse(sequencer.shouldPauseReading)
+        _ = sequencer.reserve()
+        XCTAssertTrue(sequencer.shouldPauseReading)
+        XCTAssertEqual(sequencer.complete(first, with: .respond(1)), [1])
+        XCTAssertFalse(sequencer.shouldPauseReading)
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class BrokerServerTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class SluiceModelTestsPlaceholder: XCTestCase { func testBuilds() {} }
