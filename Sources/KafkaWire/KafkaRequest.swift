@@ -1,0 +1,46 @@
+import NIOCore
+
+/// Every request the broker can decode, for a single switch in the connection handler.
+public enum KafkaRequest: Equatable, Sendable {
+    case produce(ProduceRequest)
+    case fetch(FetchRequest)
+    case listOffsets(ListOffsetsRequest)
+    case metadata(MetadataRequest)
+    case apiVersions(ApiVersionsRequest)
+    case createTopics(CreateTopicsRequest)
+    case deleteTopics(DeleteTopicsRequest)
+    case describeConfigs(DescribeConfigsRequest)
+    /// An API key Sluice does not implement (unknown, or known but not in `SupportedApis`).
+    case unsupported(apiKey: Int16)
+
+    /// Decodes the body that follows `header` in a frame. Throws `KafkaWireError` with code
+    /// `.unsupportedVersion` for a version outside `SupportedApis` (the broker answers an ApiVersions
+    /// request of that kind with `ApiVersionsResponse.encodeUnsupportedVersionReply` and closes the
+    /// connection otherwise), and other codes for malformed bodies, including bytes left over.
+    public static func decode(header: RequestHeader, body: inout ByteBuffer) throws -> KafkaRequest {
+        guard let apiKey = ApiKey(rawValue: header.apiKey), let range = SupportedApis.range(for: apiKey) else {
+            return .unsupported(apiKey: header.apiKey)
+        }
+        guard range.contains(header.apiVersion) else {
+            throw KafkaWireError.unsupportedVersion(apiKey: header.apiKey, apiVersion: header.apiVersion)
+        }
+        let version = header.apiVersion
+        switch apiKey {
+        case .produce: return .produce(try .decodeWhole(from: &body, version: version))
+        case .fetch: return .fetch(try .decodeWhole(from: &body, version: version))
+        case .listOffsets: return .listOffsets(try .decodeWhole(from: &body, version: version))
+        case .metadata: return .metadata(try .decodeWhole(from: &body, version: version))
+        case .apiVersions: return .apiVersions(try .decodeWhole(from: &body, version: version))
+        case .createTopics: return .createTopics(try .decodeWhole(from: &body, version: version))
+        case .deleteTopics: return .deleteTopics(try .decodeWhole(from: &body, version: version))
+        case .describeConfigs: return .describeConfigs(try .decodeWhole(from: &body, version: version))
+        default: return .unsupported(apiKey: header.apiKey)
+        }
+    }
+
+    /// Reads the header and then the body of one frame (as produced by `KafkaFrameParser`).
+    public static func decode(frame: inout ByteBuffer) throws -> (header: RequestHeader, request: KafkaRequest) {
+        let header = try RequestHeader(from: &frame)
+        return (header, try self.decode(header: header, body: &frame))
+    }
+}

@@ -1,0 +1,46 @@
+/// The versions of one API that Sluice implements.
+public struct ApiVersionRange: Hashable, Sendable {
+    public let apiKey: ApiKey
+    public let minVersion: Int16
+    public let maxVersion: Int16
+
+    public init(apiKey: ApiKey, minVersion: Int16, maxVersion: Int16) {
+        precondition(minVersion <= maxVersion, "an empty version range")
+        self.apiKey = apiKey
+        self.minVersion = minVersion
+        self.maxVersion = maxVersion
+    }
+
+    public var firstFlexibleVersion: Int16 { self.apiKey.firstFlexibleVersion }
+
+    public func contains(_ version: Int16) -> Bool {
+        version >= self.minVersion && version <= self.maxVersion
+    }
+}
+
+/// The one table of what Sluice speaks. The broker advertises exactly these ranges in ApiVersions and
+/// `KafkaRequest.decode` refuses anything outside them, so the two cannot drift apart.
+public enum SupportedApis {
+    public static let ranges: [ApiVersionRange] = [
+        ApiVersionRange(apiKey: .produce, minVersion: 3, maxVersion: 9),
+        ApiVersionRange(apiKey: .fetch, minVersion: 4, maxVersion: 12),
+        ApiVersionRange(apiKey: .listOffsets, minVersion: 1, maxVersion: 6),
+        ApiVersionRange(apiKey: .metadata, minVersion: 0, maxVersion: 12),
+        ApiVersionRange(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
+        ApiVersionRange(apiKey: .createTopics, minVersion: 2, maxVersion: 7),
+        ApiVersionRange(apiKey: .deleteTopics, minVersion: 1, maxVersion: 6),
+        ApiVersionRange(apiKey: .describeConfigs, minVersion: 1, maxVersion: 4),
+    ]
+
+    /// The supported range of `apiKey`, or nil when Sluice does not implement it.
+    public static func range(for apiKey: ApiKey) -> ApiVersionRange? {
+        self.ranges.first { $0.apiKey == apiKey }
+    }
+
+    public static func isSupported(apiKey: Int16, apiVersion: Int16) -> Bool {
+        guard let key = ApiKey(rawValue: apiKey), let range = self.range(for: key) else {
+            return false
+        }
+        return range.contains(apiVersion)
+    }
+}

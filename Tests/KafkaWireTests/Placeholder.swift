@@ -1,2 +1,0 @@
-import XCTest
-final class KafkaWireTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,7 @@
+import NIOCore
+import XCTest
+
+@testable import KafkaWire
+
+final class PrimitivesTests: XCTestCase {
+}
