@@ -21,7 +21,7 @@ struct BoundedByteOutput {
     ) throws(RecordFormatError) -> Result {
         if self.writtenBytes == self.bytes.count {
             let grownCount = min(self.bytes.count * 2, self.sizeBytesMax + 1)
-            self.bytes.append(contentsOf: repeatElement(0, count: grownCount - self.bytes.count))
+            _ = self.bytes.appendZeroedSpace(count: grownCount - self.bytes.count)
         }
         let start = self.writtenBytes
         let (written, result) = self.bytes.withUnsafeMutableBytes { allBytes in
