@@ -11,7 +11,8 @@ enum LZ4Compression {
         let boundBytes = LZ4F_compressFrameBound(input.count, &preferences)
         let start = output.appendZeroedSpace(count: boundBytes)
         let result = output.withUnsafeMutableBytes { outputBytes in
-            LZ4F_compressFrame(outputBytes.baseAddress! + start, boundBytes, input.baseAddress, input.count, &preferences)
+            LZ4F_compressFrame(
+                outputBytes.baseAddress! + start, boundBytes, input.baseAddress, input.count, &preferences)
         }
         guard LZ4F_isError(result) == 0 else {
             throw .compressionFailed("lz4: \(String(cString: LZ4F_getErrorName(result)))")
@@ -36,7 +37,8 @@ enum LZ4Compression {
                 var writtenBytes = free.count
                 var consumedBytes = input.count - position
                 let hint = LZ4F_decompress(
-                    context, free.baseAddress, &writtenBytes, input.baseAddress.map { $0 + position }, &consumedBytes, nil)
+                    context, free.baseAddress, &writtenBytes,
+                    input.baseAddress.map { $0 + position }, &consumedBytes, nil)
                 return (LZ4F_isError(hint) == 0 ? writtenBytes : 0, (hint, consumedBytes, writtenBytes, free.count))
             }
             let (hint, consumedBytes, writtenBytes, freeBytes) = step

@@ -22,7 +22,9 @@ enum SnappyCompression {
         }
     }
 
-    private static func appendXerialBlock(_ block: UnsafeRawBufferPointer, to output: inout [UInt8]) throws(RecordFormatError) {
+    private static func appendXerialBlock(
+        _ block: UnsafeRawBufferPointer, to output: inout [UInt8]
+    ) throws(RecordFormatError) {
         let boundBytes = snappy_max_compressed_length(block.count)
         let lengthStart = output.appendZeroedSpace(count: 4 + boundBytes)
         var compressedBytes = boundBytes
@@ -59,7 +61,8 @@ enum SnappyCompression {
     }
 
     static func isXerialFramed(_ input: UnsafeRawBufferPointer) -> Bool {
-        input.count >= self.xerialHeaderSizeBytes && input.prefix(self.xerialMagic.count).elementsEqual(self.xerialMagic)
+        input.count >= self.xerialHeaderSizeBytes
+            && input.prefix(self.xerialMagic.count).elementsEqual(self.xerialMagic)
     }
 
     /// Decodes one raw snappy block, checking its declared size against the limit before allocating.

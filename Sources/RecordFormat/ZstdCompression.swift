@@ -10,7 +10,8 @@ enum ZstdCompression {
         let boundBytes = ZSTD_compressBound(input.count)
         let start = output.appendZeroedSpace(count: boundBytes)
         let result = output.withUnsafeMutableBytes { outputBytes in
-            ZSTD_compress(outputBytes.baseAddress! + start, boundBytes, input.baseAddress, input.count, self.compressionLevel)
+            ZSTD_compress(
+                outputBytes.baseAddress! + start, boundBytes, input.baseAddress, input.count, self.compressionLevel)
         }
         guard ZSTD_isError(result) == 0 else {
             throw .compressionFailed("zstd: \(String(cString: ZSTD_getErrorName(result)))")

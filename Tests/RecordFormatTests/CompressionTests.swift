@@ -80,7 +80,8 @@ final class CompressionTests: XCTestCase {
 
     func testSnappyWritesXerialFraming() throws {
         let compressed = try CompressionCodec.snappy.compress(TestBytes.compressible(count: 100_000))
-        XCTAssertEqual(Array(compressed.prefix(16)), [0x82, 0x53, 0x4E, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1])
+        let header: [UInt8] = [0x82, 0x53, 0x4E, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]
+        XCTAssertEqual(Array(compressed.prefix(16)), header)
     }
 
     func testLZ4WritesIndependentBlocksWithoutContentChecksum() throws {

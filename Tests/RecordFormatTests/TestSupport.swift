@@ -70,7 +70,8 @@ enum TestBatches {
             Record(offset: baseOffset + 1, timestampMs: timestampMs + 5, key: nil, value: nil),
             Record(offset: baseOffset + 2, timestampMs: timestampMs - 10, key: [], value: []),
             Record(
-                offset: baseOffset + 3, timestampMs: timestampMs + 1, key: [0, 255], value: Array(repeating: 7, count: 300),
+                offset: baseOffset + 3, timestampMs: timestampMs + 1,
+                key: [0, 255], value: Array(repeating: 7, count: 300),
                 headers: [
                     RecordHeader(key: "trace-id", value: Array("abc".utf8)),
                     RecordHeader(key: "null-value", value: nil),
@@ -93,7 +94,9 @@ enum TestBatches {
     }
 
     /// Runs `body` on the batch bytes as a raw buffer.
-    static func withBytes<Result>(_ batch: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+    static func withBytes<Result>(
+        _ batch: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
         try batch.withUnsafeBytes { try body($0) }
     }
 
