@@ -21,4 +21,10 @@ uint32_t sluice_crc32c_software(uint32_t crc, const void *bytes, size_t length);
 /// 1 when `sluice_crc32c` uses CPU instructions.
 int sluice_crc32c_is_hardware(void);
 
+/// deflateInit2 with a gzip wrapper (windowBits 15 + 16), memLevel 8, default strategy.
+int sluice_deflate_init_gzip(z_stream *stream, int level);
+
+/// inflateInit2 that accepts gzip or zlib wrappers (windowBits 15 + 32).
+int sluice_inflate_init_auto(z_stream *stream);
+
 #endif

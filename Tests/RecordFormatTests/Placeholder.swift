@@ -1,2 +1,0 @@
-import XCTest
-final class RecordFormatTestsPlaceholder: XCTestCase { func testBuilds() {} }
