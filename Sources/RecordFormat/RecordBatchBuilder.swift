@@ -95,7 +95,7 @@ public struct RecordBatchBuilder {
             batch = []
             batch.reserveCapacity(RecordBatchHeader.sizeBytes + self.buffer.count / 2)
             batch.append(contentsOf: [UInt8](repeating: 0, count: RecordBatchHeader.sizeBytes))
-            try CompressionCodec.withBytes(of: self.buffer) { (records) throws(RecordFormatError) in
+            try self.buffer.withBytes { (records) throws(RecordFormatError) in
                 try self.compression.compress(records, appendingTo: &batch)
             }
         }
