@@ -9,7 +9,7 @@ import SluiceModel
 ///
 /// `finish()` returns the batch and resets the builder for the next one with the same settings, so a
 /// producer keeps one builder per partition.
-public struct RecordBatchBuilder {
+public struct RecordBatchBuilder: Sendable {
     public let compression: CompressionCodec
     /// The offset of the first record; producers send 0 and the broker assigns the real one.
     public var baseOffset: Int64
