@@ -40,7 +40,7 @@ extension CompressionCodec {
     /// `compress(_:appendingTo:)` for an array.
     public func compress(_ input: [UInt8]) throws(RecordFormatError) -> [UInt8] {
         var output: [UInt8] = []
-        try Self.withBytes(of: input) { (bytes) throws(RecordFormatError) in
+        try input.withBytes { (bytes) throws(RecordFormatError) in
             try self.compress(bytes, appendingTo: &output)
         }
         return output
@@ -50,40 +50,13 @@ extension CompressionCodec {
     public func decompress(
         _ input: [UInt8], sizeBytesMax: Int = Self.decompressedSizeBytesMaxDefault
     ) throws(RecordFormatError) -> [UInt8] {
-        var output: [UInt8] = []
-        try Self.withBytes(of: input) { (bytes) throws(RecordFormatError) in
-            output = try self.decompress(bytes, sizeBytesMax: sizeBytesMax)
+        try input.withBytes { (bytes) throws(RecordFormatError) in
+            try self.decompress(bytes, sizeBytesMax: sizeBytesMax)
         }
-        return output
-    }
-
-    /// `Array.withUnsafeBytes` with a typed error, which the standard library's version does not keep.
-    static func withBytes(
-        of array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(RecordFormatError) -> Void
-    ) throws(RecordFormatError) {
-        let failure: RecordFormatError? = array.withUnsafeBytes { bytes in
-            do throws(RecordFormatError) {
-                try body(bytes)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure { throw failure }
     }
 
     /// The first guess at a decompressed size: a few times the input, capped by the limit.
     static func initialOutputCapacityBytes(inputSizeBytes: Int, sizeBytesMax: Int) -> Int {
         min(max(inputSizeBytes * 4, 4096), sizeBytesMax + 1)
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Appends `count` zero bytes and returns where they start, for C encoders to write into.
-    mutating func appendZeroedSpace(count: Int) -> Int {
-        let start = self.count
-        // A zeroed array appends with one memset and memcpy; `repeatElement` goes byte by byte in debug builds.
-        self.append(contentsOf: [UInt8](repeating: 0, count: count))
-        return start
     }
 }

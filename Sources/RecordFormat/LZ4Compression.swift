@@ -46,6 +46,9 @@ enum LZ4Compression {
                 throw .decompressionFailed("lz4: \(String(cString: LZ4F_getErrorName(hint)))")
             }
             position += consumedBytes
+            guard consumedBytes > 0 || writtenBytes > 0 || hint == 0 else {
+                throw .decompressionFailed("lz4: decoder made no progress")
+            }
             // A hint of 0 ends a frame; another frame may follow. Otherwise the decoder wants more input,
             // and having none while the output still had room means the frame was cut short.
             if hint != 0 && position == input.count && writtenBytes < freeBytes {

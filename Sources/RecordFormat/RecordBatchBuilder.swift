@@ -9,7 +9,7 @@ import SluiceModel
 ///
 /// `finish()` returns the batch and resets the builder for the next one with the same settings, so a
 /// producer keeps one builder per partition.
-public struct RecordBatchBuilder {
+public struct RecordBatchBuilder: Sendable {
     public let compression: CompressionCodec
     /// The offset of the first record; producers send 0 and the broker assigns the real one.
     public var baseOffset: Int64
@@ -95,7 +95,7 @@ public struct RecordBatchBuilder {
             batch = []
             batch.reserveCapacity(RecordBatchHeader.sizeBytes + self.buffer.count / 2)
             batch.append(contentsOf: [UInt8](repeating: 0, count: RecordBatchHeader.sizeBytes))
-            try CompressionCodec.withBytes(of: self.buffer) { (records) throws(RecordFormatError) in
+            try self.buffer.withBytes { (records) throws(RecordFormatError) in
                 try self.compression.compress(records, appendingTo: &batch)
             }
         }

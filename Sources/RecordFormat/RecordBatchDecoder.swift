@@ -29,7 +29,9 @@ public enum RecordBatchDecoder {
     ) throws(RecordFormatError) -> [Record] {
         var records: [Record] = []
         let header = try RecordBatchValidator.validate(bytes)
-        records.reserveCapacity(Int(header.recordCount))
+        // The count is claimed by the sender; reserving no more than one record per batch byte keeps a
+        // small batch that claims a million records from reserving memory for them.
+        records.reserveCapacity(min(Int(header.recordCount), header.totalSizeBytes))
         try self.forEachRecord(
             inValidatedBatch: bytes, header: header, decompressedSizeBytesMax: decompressedSizeBytesMax
         ) { view in
@@ -44,11 +46,9 @@ public enum RecordBatchDecoder {
         inBatch bytes: [UInt8],
         decompressedSizeBytesMax: Int = CompressionCodec.decompressedSizeBytesMaxDefault
     ) throws(RecordFormatError) -> [Record] {
-        var records: [Record] = []
-        try CompressionCodec.withBytes(of: bytes) { (batch) throws(RecordFormatError) in
-            records = try self.decodeRecords(inBatch: batch, decompressedSizeBytesMax: decompressedSizeBytesMax)
+        try bytes.withBytes { (batch) throws(RecordFormatError) in
+            try self.decodeRecords(inBatch: batch, decompressedSizeBytesMax: decompressedSizeBytesMax)
         }
-        return records
     }
 
     /// The shared walk over a batch whose header `RecordBatchValidator` has already accepted.
@@ -66,7 +66,7 @@ public enum RecordBatchDecoder {
             return
         }
         let decompressed = try codec.decompress(section, sizeBytesMax: decompressedSizeBytesMax)
-        try CompressionCodec.withBytes(of: decompressed) { (records) throws(RecordFormatError) in
+        try decompressed.withBytes { (records) throws(RecordFormatError) in
             try self.walkRecords(records, header: header, body)
         }
     }

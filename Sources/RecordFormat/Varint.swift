@@ -12,22 +12,18 @@ public enum Varint {
 
     // MARK: Zigzag
 
-    @inlinable
     public static func zigZagEncode(_ value: Int32) -> UInt32 {
         UInt32(bitPattern: (value << 1) ^ (value >> 31))
     }
 
-    @inlinable
     public static func zigZagEncode(_ value: Int64) -> UInt64 {
         UInt64(bitPattern: (value << 1) ^ (value >> 63))
     }
 
-    @inlinable
     public static func zigZagDecode(_ value: UInt32) -> Int32 {
         Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
     }
 
-    @inlinable
     public static func zigZagDecode(_ value: UInt64) -> Int64 {
         Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
     }
@@ -35,7 +31,6 @@ public enum Varint {
     // MARK: Sizes
 
     /// Bytes the unsigned varint encoding of `value` takes (1...10).
-    @inlinable
     public static func sizeBytes(unsigned value: UInt64) -> Int {
         // Each byte carries 7 bits; a zero still takes one byte.
         let significantBits = 64 - (value | 1).leadingZeroBitCount
@@ -43,14 +38,12 @@ public enum Varint {
     }
 
     /// Bytes the zigzag encoding of `value` takes; valid for `Int32` fields too (same bytes).
-    @inlinable
     public static func sizeBytes(zigZag value: Int64) -> Int {
         self.sizeBytes(unsigned: self.zigZagEncode(value))
     }
 
     // MARK: Encoding
 
-    @inlinable
     public static func appendUnsigned(_ value: UInt64, to bytes: inout [UInt8]) {
         var remaining = value
         while remaining >= 0x80 {
@@ -60,19 +53,16 @@ public enum Varint {
         bytes.append(UInt8(truncatingIfNeeded: remaining))
     }
 
-    @inlinable
     public static func appendUnsigned(_ value: UInt32, to bytes: inout [UInt8]) {
         self.appendUnsigned(UInt64(value), to: &bytes)
     }
 
     /// Appends a zigzag varint (a record's 32-bit fields: offset delta, lengths, header count).
-    @inlinable
     public static func appendZigZag(_ value: Int32, to bytes: inout [UInt8]) {
         self.appendUnsigned(UInt64(self.zigZagEncode(value)), to: &bytes)
     }
 
     /// Appends a zigzag varlong (a record's timestamp delta).
-    @inlinable
     public static func appendZigZag(_ value: Int64, to bytes: inout [UInt8]) {
         self.appendUnsigned(self.zigZagEncode(value), to: &bytes)
     }
@@ -80,7 +70,6 @@ public enum Varint {
     // MARK: Decoding
 
     /// Reads an unsigned varint of at most 32 bits at `position`, advancing it past the bytes read.
-    @inlinable
     public static func readUnsigned32(
         _ bytes: UnsafeRawBufferPointer, at position: inout Int
     ) throws(RecordFormatError) -> UInt32 {
@@ -89,7 +78,6 @@ public enum Varint {
     }
 
     /// Reads an unsigned varint of at most 64 bits at `position`, advancing it past the bytes read.
-    @inlinable
     public static func readUnsigned64(
         _ bytes: UnsafeRawBufferPointer, at position: inout Int
     ) throws(RecordFormatError) -> UInt64 {
@@ -97,7 +85,6 @@ public enum Varint {
     }
 
     /// Reads a zigzag varint (32-bit) at `position`, advancing it past the bytes read.
-    @inlinable
     public static func readZigZag32(
         _ bytes: UnsafeRawBufferPointer, at position: inout Int
     ) throws(RecordFormatError) -> Int32 {
@@ -105,7 +92,6 @@ public enum Varint {
     }
 
     /// Reads a zigzag varlong (64-bit) at `position`, advancing it past the bytes read.
-    @inlinable
     public static func readZigZag64(
         _ bytes: UnsafeRawBufferPointer, at position: inout Int
     ) throws(RecordFormatError) -> Int64 {
@@ -114,7 +100,6 @@ public enum Varint {
 
     /// The shared decoding loop. `sizeBytesMax` is 5 or 10; the last allowed byte may only carry the
     /// bits left in the type (4 of 32, 1 of 64), so no encoding silently wraps around.
-    @inlinable
     static func readUnsigned(
         _ bytes: UnsafeRawBufferPointer, at position: inout Int, sizeBytesMax: Int
     ) throws(RecordFormatError) -> UInt64 {

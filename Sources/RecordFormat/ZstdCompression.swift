@@ -29,6 +29,7 @@ enum ZstdCompression {
         )
         var inputBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while true {
+            let inputPositionBefore = inputBuffer.pos
             let (result, freeBytes, writtenBytes) = try output.writeIntoFreeSpace { free in
                 var outputBuffer = ZSTD_outBuffer(dst: free.baseAddress, size: free.count, pos: 0)
                 let result = ZSTD_decompressStream(context, &outputBuffer, &inputBuffer)
@@ -42,6 +43,9 @@ enum ZstdCompression {
             if result == 0 && inputUsedUp { return output.finish() }
             if result != 0 && inputUsedUp && writtenBytes < freeBytes {
                 throw .decompressionFailed("zstd: truncated frame")
+            }
+            guard inputBuffer.pos > inputPositionBefore || writtenBytes > 0 else {
+                throw .decompressionFailed("zstd: decoder made no progress")
             }
         }
     }

@@ -78,6 +78,24 @@ final class CompressionTests: XCTestCase {
         }
     }
 
+    func testCorruptedCompressedDataThrowsOrDecodesWithinTheLimit() throws {
+        var generator = SeededGenerator(seed: 11)
+        let input = TestBytes.compressible(count: 20_000)
+        for codec in CompressionCodec.allCases where codec != .none {
+            let compressed = try codec.compress(input)
+            for _ in 0..<300 {
+                var corrupted = compressed
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    let index = Int.random(in: 0..<corrupted.count, using: &generator)
+                    corrupted[index] = UInt8.random(in: 0...255, using: &generator)
+                }
+                if let output = try? codec.decompress(corrupted, sizeBytesMax: 64 * 1024) {
+                    XCTAssertLessThanOrEqual(output.count, 64 * 1024, "\(codec)")
+                }
+            }
+        }
+    }
+
     func testSnappyWritesXerialFraming() throws {
         let compressed = try CompressionCodec.snappy.compress(TestBytes.compressible(count: 100_000))
         let header: [UInt8] = [0x82, 0x53, 0x4E, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]
