@@ -1,0 +1,93 @@
+import SluiceModel
+
+/// Creating, listing and deleting topics. These are rare control-plane operations: they run under the
+/// manager's lock from start to end, so two of them never interleave.
+extension LogManager {
+    /// Kafka's rule: 1 to 249 characters of ASCII letters, digits, '.', '_' and '-', and not "." or "..".
+    public static func isValidTopicName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= Limits.topicNameLengthMax, name != ".", name != ".." else {
+            return false
+        }
+        return name.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+    }
+
+    /// Creates a topic with `partitionCount` empty partitions and `config` (the broker defaults when nil).
+    /// `topic.conf` is written last, so a crash part-way leaves a directory the next open removes.
+    public func createTopic(_ name: String, partitionCount: Int, config: LogConfig? = nil) throws {
+        guard Self.isValidTopicName(name) else {
+            throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)'")
+        }
+        guard partitionCount >= 1 && partitionCount <= Limits.partitionsPerTopicMax else {
+            throw StorageError(
+                code: .invalidPartitionCount,
+                message: "partition count \(partitionCount) is not between 1 and \(Limits.partitionsPerTopicMax)"
+            )
+        }
+        let config = config ?? self.defaultConfig
+        try config.validate()
+        try self.state.withLock { state in
+            try self.requireOpen(state)
+            guard state.topics[name] == nil else {
+                throw StorageError(code: .topicAlreadyExists, message: "topic '\(name)' already exists")
+            }
+            let topicDirectory = self.topicsDirectory + "/" + name
+            if self.fileIO.fileExists(topicDirectory) { try self.fileIO.removeTree(topicDirectory) }
+            try self.fileIO.makeDirectory(topicDirectory)
+            var partitions: [PartitionLog] = []
+            for partition in 0..<partitionCount {
+                let topicPartition = TopicPartition(topic: name, partition: PartitionID(Int32(partition)))
+                partitions.append(try PartitionLog(
+                    topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition),
+                    config: config, clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
+                    recoveryPoint: nil, wasCleanShutdown: true, onEvent: self.onEvent
+                ))
+            }
+            let file = TopicConfigFile(partitionCount: partitionCount, config: config, defaults: self.defaultConfig)
+            try self.fileIO.writeFileAtomically(topicDirectory + "/" + TopicConfigFile.fileName, file.serialized())
+            try self.fileIO.syncDirectory(self.topicsDirectory)
+            partitions.forEach(self.flusher.register)
+            let info = TopicInfo(name: name, partitionCount: partitionCount, config: config)
+            state.topics[name] = Topic(info: info, partitions: partitions)
+        }
+        self.onEvent("created topic \(name) with \(partitionCount) partitions")
+    }
+
+    /// Deletes a topic: its directory is first renamed into `<data>/deleting` (atomic, so a crash cannot
+    /// leave half a topic that would come back), then removed.
+    public func deleteTopic(_ name: String) throws {
+        let deletedPath = try self.state.withLock { (state) throws -> String in
+            try self.requireOpen(state)
+            guard let topic = state.topics.removeValue(forKey: name) else {
+                throw StorageError(code: .unknownTopic, message: "unknown topic '\(name)'")
+            }
+            for partition in topic.partitions {
+                self.flusher.unregister(partition)
+                partition.abandon()
+            }
+            state.deletionCounter += 1
+            let deletedPath = self.deletingDirectory + "/\(name)-\(self.clock.monotonicNs())-\(state.deletionCounter)"
+            try self.fileIO.rename(self.topicsDirectory + "/" + name, to: deletedPath)
+            try self.fileIO.syncDirectory(self.topicsDirectory)
+            try self.fileIO.syncDirectory(self.deletingDirectory)
+            return deletedPath
+        }
+        try self.fileIO.removeTree(deletedPath)
+        self.onEvent("deleted topic \(name)")
+    }
+
+    public func topicNames() -> [String] {
+        self.state.withLock { $0.topics.keys.sorted() }
+    }
+
+    public func topic(_ name: String) -> TopicInfo? {
+        self.state.withLock { $0.topics[name]?.info }
+    }
+
+    private func requireOpen(_ state: State) throws(StorageError) {
+        if state.isClosed { throw StorageError(code: .closed, message: "the log manager is closed") }
+    }
+}

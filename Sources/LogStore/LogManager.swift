@@ -1,0 +1,218 @@
+import SluiceModel
+import Synchronization
+
+/// A topic as the broker sees it.
+public struct TopicInfo: Sendable, Equatable {
+    public var name: String
+    public var partitionCount: Int
+    public var config: LogConfig
+}
+
+/// Owns the data directory: every topic's partition logs, the flusher, the recovery checkpoint and the
+/// clean-shutdown marker. Layout:
+///
+/// ```
+/// <data>/.clean-shutdown                     present only while the broker is stopped after a clean close
+/// <data>/recovery-point-offset-checkpoint    see RecoveryCheckpointFile
+/// <data>/topics/<topic>/topic.conf           see TopicConfigFile
+/// <data>/topics/<topic>/<partition>/<20-digit base offset>.log|.index|.timeindex
+/// <data>/deleting/<topic>-<n>/               topics being deleted; emptied at open
+/// ```
+public final class LogManager: @unchecked Sendable {
+    // @unchecked: mutable state is in `state` (a Mutex); the rest is immutable.
+    struct Topic {
+        var info: TopicInfo
+        var partitions: [PartitionLog]
+    }
+
+    struct State {
+        var topics: [String: Topic] = [:]
+        var isClosed = false
+        var deletionCounter: UInt64 = 0
+    }
+
+    static let cleanShutdownFileName = ".clean-shutdown"
+    static let checkpointIntervalNs: UInt64 = 1_000_000_000
+    static let flusherTickMs = 50
+
+    public let dataDirectory: String
+    public let defaultConfig: LogConfig
+    let clock: SluiceClock
+    let fileIO: FileIO
+    let onEvent: StorageEventHandler
+    let state = Mutex(State())
+    /// Serializes checkpoint writes (flusher tick, flushAll, close) and remembers when the last one happened.
+    let checkpointLastWriteNs: Mutex<UInt64>
+    private(set) var flusher: Flusher!
+
+    var topicsDirectory: String { self.dataDirectory + "/topics" }
+    var deletingDirectory: String { self.dataDirectory + "/deleting" }
+    var checkpointPath: String { self.dataDirectory + "/" + RecoveryCheckpointFile.fileName }
+    var cleanShutdownPath: String { self.dataDirectory + "/" + Self.cleanShutdownFileName }
+
+    /// Opens the data directory (creating it when missing) and recovers every partition. After an unclean stop
+    /// (no clean-shutdown marker) each partition scans its segments from its checkpointed recovery point on.
+    public init(
+        dataDirectory: String, defaultConfig: LogConfig, clock: SluiceClock = SystemClock(),
+        fileIO: FileIO = SystemFileIO(), onEvent: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
+        try defaultConfig.validate()
+        self.dataDirectory = dataDirectory
+        self.defaultConfig = defaultConfig
+        self.clock = clock
+        self.fileIO = fileIO
+        self.onEvent = onEvent
+        self.checkpointLastWriteNs = Mutex(clock.monotonicNs())
+        try fileIO.makeDirectoryIfMissing(dataDirectory)
+        try fileIO.makeDirectoryIfMissing(self.topicsDirectory)
+        try fileIO.makeDirectoryIfMissing(self.deletingDirectory)
+        self.flusher = Flusher(clock: clock, tickMs: Self.flusherTickMs) { [weak self] in
+            self?.writeCheckpointIfDue()
+        }
+        do {
+            try self.openTopics()
+        } catch {
+            self.flusher.shutdown()
+            throw error
+        }
+    }
+
+    private func openTopics() throws {
+        try self.finishDeletions()
+        let wasCleanShutdown = self.fileIO.fileExists(self.cleanShutdownPath)
+        let recoveryPoints = wasCleanShutdown ? [:] : self.readCheckpoint()
+        if !wasCleanShutdown {
+            self.onEvent("no clean-shutdown marker in \(self.dataDirectory): recovering unflushed data")
+        }
+        for entry in try self.fileIO.listDirectory(self.topicsDirectory) where entry.isDirectory {
+            let topicDirectory = self.topicsDirectory + "/" + entry.name
+            guard self.fileIO.fileExists(topicDirectory + "/" + TopicConfigFile.fileName) else {
+                self.onEvent("removing \(topicDirectory): its creation did not finish")
+                try self.fileIO.removeTree(topicDirectory)
+                continue
+            }
+            let topic = try self.openTopic(
+                named: entry.name, recoveryPoints: recoveryPoints, wasCleanShutdown: wasCleanShutdown
+            )
+            self.state.withLock { $0.topics[entry.name] = topic }
+        }
+        if wasCleanShutdown {
+            // From here on the directory may change without a clean close: the marker must go first.
+            try self.fileIO.unlink(self.cleanShutdownPath)
+            try self.fileIO.syncDirectory(self.dataDirectory)
+        }
+        try self.writeCheckpoint()
+    }
+
+    private func openTopic(
+        named name: String, recoveryPoints: [TopicPartition: Offset], wasCleanShutdown: Bool
+    ) throws -> Topic {
+        let topicDirectory = self.topicsDirectory + "/" + name
+        let configPath = topicDirectory + "/" + TopicConfigFile.fileName
+        let file = try TopicConfigFile(parsing: try self.fileIO.readSmallFile(configPath), path: configPath)
+        let config = try file.config(defaults: self.defaultConfig)
+        var partitions: [PartitionLog] = []
+        for partition in 0..<file.partitionCount {
+            let topicPartition = TopicPartition(topic: name, partition: PartitionID(Int32(partition)))
+            let log = try PartitionLog(
+                topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition), config: config,
+                clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
+                recoveryPoint: recoveryPoints[topicPartition], wasCleanShutdown: wasCleanShutdown, onEvent: self.onEvent
+            )
+            self.flusher.register(log)
+            partitions.append(log)
+        }
+        let info = TopicInfo(name: name, partitionCount: file.partitionCount, config: config)
+        return Topic(info: info, partitions: partitions)
+    }
+
+    /// Removes what earlier deletions left in `<data>/deleting` (a crash may have interrupted them).
+    private func finishDeletions() throws(StorageError) {
+        for entry in try self.fileIO.listDirectory(self.deletingDirectory) {
+            let path = self.deletingDirectory + "/" + entry.name
+            if entry.isDirectory { try self.fileIO.removeTree(path) } else { try self.fileIO.unlink(path) }
+        }
+    }
+
+    public func partition(_ topicPartition: TopicPartition) -> PartitionLog? {
+        self.state.withLock { state in
+            guard let topic = state.topics[topicPartition.topic] else { return nil }
+            let index = Int(topicPartition.partition.rawValue)
+            return topic.partitions.indices.contains(index) ? topic.partitions[index] : nil
+        }
+    }
+
+    /// Deletes whole old segments by time and size, in every partition; the server calls it periodically.
+    public func enforceRetention() throws {
+        let nowMs = self.clock.wallTimeMs()
+        for partition in self.allPartitions() {
+            try partition.enforceRetention(nowMs: nowMs)
+        }
+    }
+
+    /// Fsyncs every partition and writes the recovery checkpoint.
+    public func flushAll() throws {
+        for partition in self.allPartitions() {
+            try partition.flush()
+        }
+        try self.writeCheckpoint()
+    }
+
+    /// Flushes and seals every partition, writes the checkpoint and then the clean-shutdown marker, so the
+    /// next open trusts the indexes and scans nothing.
+    public func close() throws {
+        let topics = self.state.withLock { state -> [Topic]? in
+            guard !state.isClosed else { return nil }
+            state.isClosed = true
+            return Array(state.topics.values)
+        }
+        guard let topics else { return }
+        self.flusher.shutdown()
+        for topic in topics {
+            for partition in topic.partitions {
+                try partition.close()
+            }
+        }
+        try self.writeCheckpoint()
+        try self.fileIO.writeFileAtomically(self.cleanShutdownPath, [])
+    }
+
+    func allPartitions() -> [PartitionLog] {
+        self.state.withLock { state in state.topics.values.flatMap(\.partitions) }
+    }
+
+    // MARK: - Recovery checkpoint
+
+    private func readCheckpoint() -> [TopicPartition: Offset] {
+        guard self.fileIO.fileExists(self.checkpointPath) else { return [:] }
+        guard let bytes = try? self.fileIO.readSmallFile(self.checkpointPath),
+              let points = RecoveryCheckpointFile.parse(bytes)
+        else {
+            self.onEvent("\(self.checkpointPath) is unreadable: every segment will be scanned")
+            return [:]
+        }
+        return points
+    }
+
+    func writeCheckpoint() throws(StorageError) {
+        try self.checkpointLastWriteNs.withLock { (lastWriteNs) throws(StorageError) in
+            var points: [TopicPartition: Offset] = [:]
+            for partition in self.allPartitions() {
+                points[partition.topicPartition] = partition.durableOffset
+            }
+            try self.fileIO.writeFileAtomically(self.checkpointPath, RecoveryCheckpointFile.serialize(points))
+            lastWriteNs = self.clock.monotonicNs()
+        }
+    }
+
+    private func writeCheckpointIfDue() {
+        let nowNs = self.clock.monotonicNs()
+        let lastWriteNs = self.checkpointLastWriteNs.withLock { $0 }
+        guard nowNs >= lastWriteNs && nowNs - lastWriteNs >= Self.checkpointIntervalNs else { return }
+        do {
+            try self.writeCheckpoint()
+        } catch {
+            self.onEvent("could not write the recovery checkpoint: \(error)")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// A memory-mapped file of fixed-size entries: the storage shared by `OffsetIndex` and `TimeIndex`.
+///
+/// The active segment's index is preallocated to `entryCountMax` entries (a sparse file, so the space is
+/// not really used) and mapped once, so appending an entry is a store into the mapping, never a system call.
+/// When the segment rolls or closes the file is trimmed to the entries written, synced, and mapped at that
+/// size. A file whose size is not a whole number of entries, or still the preallocated size (the broker
+/// stopped without trimming), is reported by `hasTrustworthySize == false` so the owner rebuilds it.
+///
+/// Not synchronized: the owning `Segment` is only used under its partition's lock.
+final class MappedIndexFile {
+    let file: SegmentFileHandle
+    let entrySizeBytes: Int
+    let entryCountMax: Int
+    private(set) var entryCount: Int
+    /// False when the size on disk cannot be the size of a trimmed index.
+    private(set) var hasTrustworthySize: Bool
+    private var mapping: UnsafeMutableRawBufferPointer?
+    private var isPreallocated = false
+
+    var path: String { self.file.path }
+    var isFull: Bool { self.entryCount >= self.entryCountMax }
+    var sizeBytes: Int { self.entryCount * self.entrySizeBytes }
+
+    init(path: String, entrySizeBytes: Int, entryCountMax: Int, fileIO: FileIO) throws(StorageError) {
+        precondition(entrySizeBytes > 0 && entryCountMax > 0, "an index has entries")
+        self.file = try SegmentFileHandle(path: path, create: true, fileIO: fileIO)
+        self.entrySizeBytes = entrySizeBytes
+        self.entryCountMax = entryCountMax
+        let fileSizeBytes = try self.file.sizeBytes()
+        let capacityBytes = Int64(entrySizeBytes * entryCountMax)
+        self.hasTrustworthySize = fileSizeBytes % Int64(entrySizeBytes) == 0 && fileSizeBytes < capacityBytes
+        self.entryCount = self.hasTrustworthySize ? Int(fileSizeBytes) / entrySizeBytes : 0
+        try self.remap(sizeBytes: self.sizeBytes)
+    }
+
+    deinit {
+        self.unmap()
+    }
+
+    /// The bytes of entry `index` (valid until the next call that changes the mapping).
+    func entry(_ index: Int) -> UnsafeRawBufferPointer {
+        precondition(index >= 0 && index < self.entryCount, "index entry out of range")
+        let start = index * self.entrySizeBytes
+        return UnsafeRawBufferPointer(rebasing: self.mapping![start..<start + self.entrySizeBytes])
+    }
+
+    /// Grows the file to its full capacity so entries can be appended by storing into the mapping.
+    func preallocate() throws(StorageError) {
+        guard !self.isPreallocated else { return }
+        let capacityBytes = self.entrySizeBytes * self.entryCountMax
+        try self.file.truncate(toSizeBytes: Int64(capacityBytes))
+        try self.remap(sizeBytes: capacityBytes)
+        self.isPreallocated = true
+    }
+
+    /// Appends one entry, filled in by `write` (given exactly `entrySizeBytes` bytes).
+    func append(_ write: (UnsafeMutableRawBufferPointer) -> Void) {
+        precondition(self.isPreallocated, "append to an index that is not open for writing")
+        precondition(!self.isFull, "append to a full index")
+        let start = self.entryCount * self.entrySizeBytes
+        write(UnsafeMutableRawBufferPointer(rebasing: self.mapping![start..<start + self.entrySizeBytes]))
+        self.entryCount += 1
+    }
+
+    /// Forgets entries from `count` on (after the log was truncated, or to rebuild).
+    func truncate(toEntryCount count: Int) {
+        precondition(count >= 0 && count <= self.entryCount, "index truncation past the end")
+        self.entryCount = count
+        self.hasTrustworthySize = true
+    }
+
+    /// Cuts the file to the entries written and syncs it: the index of a rolled or closed segment.
+    func trim() throws(StorageError) {
+        try self.remap(sizeBytes: 0)
+        try self.file.truncate(toSizeBytes: Int64(self.sizeBytes))
+        try self.file.sync(dataOnly: false)
+        self.isPreallocated = false
+        self.hasTrustworthySize = true
+        try self.remap(sizeBytes: self.sizeBytes)
+    }
+
+    private func remap(sizeBytes: Int) throws(StorageError) {
+        self.unmap()
+        guard sizeBytes > 0 else { return }
+        do {
+            let address = try self.file.fileIO.map(self.file.descriptor, sizeBytes: sizeBytes, writable: true)
+            self.mapping = UnsafeMutableRawBufferPointer(start: address, count: sizeBytes)
+        } catch {
+            throw error.at(self.path)
+        }
+    }
+
+    private func unmap() {
+        if let mapping = self.mapping, let address = mapping.baseAddress {
+            self.file.fileIO.unmap(address, sizeBytes: mapping.count)
+        }
+        self.mapping = nil
+    }
+}

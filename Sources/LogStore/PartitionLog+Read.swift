@@ -1,0 +1,120 @@
+import RecordFormat
+import SluiceModel
+
+/// Reads: the lock is held only to pick the segment and look up the sparse indexes; the scan of batch headers
+/// that follows reads the file outside it, up to the segment size seen under the lock.
+extension PartitionLog {
+    /// Where a read scans, fixed under the lock.
+    private struct ScanStart {
+        var file: SegmentFileHandle
+        var positionBytes: Int64
+        var segmentSizeBytes: Int64
+    }
+
+    /// Whole batches starting at the batch that contains `offset`, up to `maxBytes`; at least one whole batch
+    /// when `minOneBatch` (so a batch larger than `maxBytes` still makes progress). Reads one segment only.
+    /// Throws `offsetOutOfRange` when `offset` is below the log start or past the log end.
+    public func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool) throws -> LogReadResult {
+        let (start, logStartOffset, logEndOffset) = try self.state.withLock { (state) throws(StorageError) in
+            let logStartOffset = state.segments[0].baseOffset
+            let logEndOffset = state.activeSegment.nextOffset
+            guard offset >= logStartOffset && offset <= logEndOffset else {
+                throw StorageError.offsetOutOfRange(offset, logStartOffset: logStartOffset, logEndOffset: logEndOffset)
+            }
+            if offset == logEndOffset { return (ScanStart?.none, logStartOffset, logEndOffset) }
+            let segment = Self.segment(containing: offset, in: state.segments)
+            let entry = segment.offsetIndex.lookup(offset)
+            let start = ScanStart(file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes)
+            return (start, logStartOffset, logEndOffset)
+        }
+        var result = LogReadResult(slice: nil, highWatermark: logEndOffset, logStartOffset: logStartOffset)
+        guard let start else { return result }
+        var scanner = BatchScanner(
+            file: start.file, fromPositionBytes: start.positionBytes, toPositionBytes: start.segmentSizeBytes,
+            validating: false, chunkSizeBytes: 4096
+        )
+        var first: StoredBatch?
+        var endPositionBytes: Int64 = 0
+        scanning: while true {
+            switch try scanner.next() {
+            case .batch(let batch):
+                if let first {
+                    guard batch.endPositionBytes - first.positionBytes <= Int64(maxBytes) else { break scanning }
+                    endPositionBytes = batch.endPositionBytes
+                } else if batch.lastOffset >= offset {
+                    guard batch.sizeBytes <= maxBytes || minOneBatch else { break scanning }
+                    first = batch
+                    endPositionBytes = batch.endPositionBytes
+                }
+            case .end:
+                break scanning
+            case .invalid(let positionBytes, let reason):
+                throw StorageError(
+                    code: .corruptFile, message: "invalid batch at byte \(positionBytes): \(reason)", path: start.file.path
+                )
+            }
+        }
+        if let first {
+            result.slice = FileSlice(
+                file: start.file, positionBytes: first.positionBytes,
+                sizeBytes: Int(endPositionBytes - first.positionBytes)
+            )
+        }
+        return result
+    }
+
+    /// The first offset whose record timestamp is at or after `timestampMs`, or nil when no record is that
+    /// recent (the caller then answers the log end offset, as Kafka does).
+    public func offset(forTimestampMs timestampMs: Int64) throws -> Offset? {
+        let candidates = self.state.withLock { state -> [ScanStart] in
+            state.segments.filter { $0.maxTimestampMs >= timestampMs }.map { segment in
+                let startOffset = segment.timeIndex.lookupStart(forTimestampMs: timestampMs)
+                let entry = segment.offsetIndex.lookup(startOffset)
+                return ScanStart(file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes)
+            }
+        }
+        for candidate in candidates {
+            if let offset = try self.firstOffset(atOrAfterTimestampMs: timestampMs, scanning: candidate) {
+                return offset
+            }
+        }
+        return nil
+    }
+
+    private func firstOffset(atOrAfterTimestampMs timestampMs: Int64, scanning start: ScanStart) throws -> Offset? {
+        var scanner = BatchScanner(
+            file: start.file, fromPositionBytes: start.positionBytes, toPositionBytes: start.segmentSizeBytes,
+            validating: false, chunkSizeBytes: 4096
+        )
+        while case .batch(let batch) = try scanner.next() {
+            guard batch.maxTimestampMs >= timestampMs else { continue }
+            var bytes = [UInt8](repeating: 0, count: batch.sizeBytes)
+            let count = try bytes.withUnsafeMutableBytes { (buffer) throws(StorageError) in
+                try start.file.readFully(into: buffer, at: batch.positionBytes)
+            }
+            guard count == batch.sizeBytes else { return nil }
+            let found = try bytes.withUnsafeBytes { buffer in
+                try RecordBatchTimestampSearchShim.firstOffset(atOrAfterTimestampMs: timestampMs, inBatch: buffer)
+            }
+            if let found { return Offset(found) }
+        }
+        return nil
+    }
+
+    /// The segment whose range holds `offset` (the last one starting at or before it).
+    static func segment(containing offset: Offset, in segments: [Segment]) -> Segment {
+        var low = 0
+        var high = segments.count
+        // Invariant: segments before `low` start at or before `offset`; segments from `high` on start after it.
+        while low < high {
+            let middle = (low + high) / 2
+            if segments[middle].baseOffset <= offset {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        precondition(low > 0, "offset below the first segment")
+        return segments[low - 1]
+    }
+}

@@ -1,0 +1,165 @@
+import RecordFormat
+import SluiceModel
+import Synchronization
+
+/// The log of one topic-partition: an ordered list of segments in `<data>/topics/<topic>/<partition>/`,
+/// the last of which takes appends.
+///
+/// Contract:
+/// - Appends are serialized by one mutex. An append validates every batch (outside the lock), stamps base
+///   offsets, and writes all of its batches with one positional write; when it returns, the bytes are in
+///   the page cache and visible to readers, not necessarily on disk.
+/// - Durability is requested with `whenDurable`; the flusher (`Flusher`) fsyncs on its own queue, outside the
+///   lock, and one fsync answers every waiter whose offset it covers (group commit).
+/// - Reads hold the lock only to find a file position; the file scan happens outside it, on a reference-counted
+///   descriptor that survives the segment's deletion.
+/// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
+///   from then on (after fsync fails, what the page cache holds is unknown), reads still work.
+public final class PartitionLog: @unchecked Sendable {
+    // @unchecked: mutable state lives in `state` (a Mutex) or in atomics; the rest is immutable.
+
+    struct DurabilityWaiter {
+        var endOffset: Offset
+        var completion: @Sendable (Result<Void, StorageError>) -> Void
+    }
+
+    struct State {
+        /// Sorted by base offset; the last one is active. Never empty.
+        var segments: [Segment]
+        var durableOffset: Offset
+        var waiters: [DurabilityWaiter] = []
+        var isFlushScheduled = false
+        var lastFlushMonotonicNs: UInt64
+        var failure: StorageError?
+        var isClosed = false
+        /// Where appended batches are copied to stamp their offsets (the caller's buffer is read-only).
+        var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+        var activeSegment: Segment { self.segments[self.segments.count - 1] }
+    }
+
+    public let topicPartition: TopicPartition
+    public let config: LogConfig
+    let directory: String
+    let clock: SluiceClock
+    let fileIO: FileIO
+    let flusher: Flusher
+    let onEvent: StorageEventHandler
+    let state: Mutex<State>
+    private let logStartOffsetValue = Atomic<Int64>(0)
+    private let logEndOffsetValue = Atomic<Int64>(0)
+    private let listeners = Mutex<(nextIdentifier: UInt64, byToken: [UInt64: @Sendable (Offset) -> Void])>((0, [:]))
+
+    public var logStartOffset: Offset { Offset(self.logStartOffsetValue.load(ordering: .acquiring)) }
+    /// The next offset to be assigned; also the high watermark (a single node commits what it appends).
+    public var logEndOffset: Offset { Offset(self.logEndOffsetValue.load(ordering: .acquiring)) }
+
+    /// Opens the partition directory (creating it and a first segment when empty) and recovers it: see
+    /// `PartitionLog+Open.swift`. `recoveryPoint` is the checkpointed offset below which data was synced.
+    init(
+        topicPartition: TopicPartition, directory: String, config: LogConfig, clock: SluiceClock, fileIO: FileIO,
+        flusher: Flusher, recoveryPoint: Offset?, wasCleanShutdown: Bool, onEvent: @escaping StorageEventHandler
+    ) throws(StorageError) {
+        self.topicPartition = topicPartition
+        self.config = config
+        self.directory = directory
+        self.clock = clock
+        self.fileIO = fileIO
+        self.flusher = flusher
+        self.onEvent = onEvent
+        let segments = try Self.openSegments(
+            directory: directory, topicPartition: topicPartition, config: config, fileIO: fileIO,
+            recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
+        )
+        let endOffset = segments[segments.count - 1].nextOffset
+        self.state = Mutex(State(segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs()))
+        self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
+    }
+
+    deinit {
+        self.state.withLock { state in
+            state.scratch.deallocate()
+        }
+    }
+
+    /// Validates each batch in `batches` (one or more concatenated v2 batches), stamps base offsets, writes
+    /// them and indexes them. Throws `RecordFormatError` for a corrupt batch, `StorageError` with code
+    /// `recordBatchTooLarge` for an oversized one, and other `StorageError`s for storage failures. On error
+    /// nothing of the request is in the log.
+    public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
+        let offsetSpan = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
+        let nowNs = self.clock.monotonicNs()
+        let result = try self.state.withLock { (state) throws(StorageError) -> AppendResult in
+            if let failure = state.failure { throw StorageError(code: .closed, message: "log failed: \(failure)") }
+            if state.isClosed { throw StorageError(code: .closed, message: "log \(self.topicPartition) is closed") }
+            let firstOffset = state.activeSegment.nextOffset
+            let lastOffset = firstOffset + (offsetSpan - 1)
+            if state.activeSegment.mustRoll(
+                appendSizeBytes: batches.count, lastOffset: lastOffset, config: self.config, nowMonotonicNs: nowNs
+            ) {
+                try self.roll(&state, newBaseOffset: firstOffset)
+            }
+            let stamped = Self.copyStampingOffsets(batches, firstOffset: firstOffset, into: &state.scratch)
+            let segment = state.activeSegment
+            do throws(StorageError) {
+                try segment.append(stamped, indexIntervalBytes: self.config.indexIntervalBytes, nowMonotonicNs: nowNs)
+            } catch {
+                if segment.isPoisoned { state.failure = error }
+                throw error
+            }
+            precondition(segment.nextOffset == lastOffset + 1, "stamped offsets match the validated span")
+            self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: lastOffset + 1)
+            return AppendResult(
+                firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
+                logStartOffset: state.segments[0].baseOffset
+            )
+        }
+        self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
+        return result
+    }
+
+    /// Registers a callback run on the appending thread after every successful append, with the new log end.
+    public func addAppendListener(_ listener: @escaping @Sendable (Offset) -> Void) -> AppendListenerToken {
+        self.listeners.withLock { listeners in
+            let identifier = listeners.nextIdentifier
+            listeners.nextIdentifier += 1
+            listeners.byToken[identifier] = listener
+            return AppendListenerToken(identifier: identifier)
+        }
+    }
+
+    public func removeAppendListener(_ token: AppendListenerToken) {
+        _ = self.listeners.withLock { $0.byToken.removeValue(forKey: token.identifier) }
+    }
+
+    private func notifyListeners(newLogEndOffset: Offset) {
+        let callbacks = self.listeners.withLock { Array($0.byToken.values) }
+        for callback in callbacks {
+            callback(newLogEndOffset)
+        }
+    }
+
+    func publishOffsets(logStartOffset: Offset, logEndOffset: Offset) {
+        self.logStartOffsetValue.store(logStartOffset.rawValue, ordering: .releasing)
+        self.logEndOffsetValue.store(logEndOffset.rawValue, ordering: .releasing)
+    }
+
+    /// Seals the active segment (syncing it) and starts a new one at `newBaseOffset`.
+    func roll(_ state: inout State, newBaseOffset: Offset) throws(StorageError) {
+        let old = state.activeSegment
+        precondition(newBaseOffset == old.nextOffset, "a new segment starts where the old one ends")
+        do {
+            try old.seal()
+            let segment = try Segment(directory: self.directory, baseOffset: newBaseOffset, fileIO: self.fileIO)
+            try segment.activate()
+            try self.fileIO.syncDirectory(self.directory)
+            state.segments.append(segment)
+        } catch {
+            // The old segment's indexes may be trimmed and its sync failed: no safe way to go on appending.
+            state.failure = error
+            throw error
+        }
+        state.durableOffset = max(state.durableOffset, newBaseOffset)
+        self.onEvent("\(self.topicPartition): rolled to segment \(newBaseOffset)")
+    }
+}

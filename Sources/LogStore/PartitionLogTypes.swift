@@ -1,0 +1,44 @@
+import SluiceModel
+
+/// What an append did.
+public struct AppendResult: Sendable, Equatable {
+    /// The offset stamped on the first record of the first batch.
+    public var firstOffset: Offset
+    /// The offset of the last record of the last batch.
+    public var lastOffset: Offset
+    /// -1: Sluice keeps producers' CreateTime; it never rewrites batches to stamp LogAppendTime.
+    public var logAppendTimeMs: Int64
+    public var logStartOffset: Offset
+
+    public init(firstOffset: Offset, lastOffset: Offset, logAppendTimeMs: Int64, logStartOffset: Offset) {
+        self.firstOffset = firstOffset
+        self.lastOffset = lastOffset
+        self.logAppendTimeMs = logAppendTimeMs
+        self.logStartOffset = logStartOffset
+    }
+}
+
+/// What a read found.
+public struct LogReadResult: Sendable {
+    /// Whole batches to send as they are; nil when there is nothing to read at the offset (it is the log end,
+    /// or the first batch is larger than `maxBytes` and `minOneBatch` was false).
+    public var slice: FileSlice?
+    /// The log end offset when the read was made (single node: everything appended is committed).
+    public var highWatermark: Offset
+    public var logStartOffset: Offset
+
+    public init(slice: FileSlice?, highWatermark: Offset, logStartOffset: Offset) {
+        self.slice = slice
+        self.highWatermark = highWatermark
+        self.logStartOffset = logStartOffset
+    }
+}
+
+/// Identifies a registered append listener, to remove it.
+public struct AppendListenerToken: Hashable, Sendable {
+    let identifier: UInt64
+}
+
+/// A callback for things worth a log line (recovery, truncation, rebuilt indexes, retention). LogStore
+/// does not depend on a logging library; the executable forwards these to its logger.
+public typealias StorageEventHandler = @Sendable (String) -> Void

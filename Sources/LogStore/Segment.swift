@@ -1,0 +1,195 @@
+import RecordFormat
+import SluiceModel
+
+/// One segment of a partition's log: `<20-digit base offset>.log`, with its `.index` and `.timeindex`.
+///
+/// The `.log` file is record batches back to back, each stored byte-for-byte as the producer sent it except
+/// for its first 8 bytes (the base offset, outside the CRC), which the broker stamps. There is no file header:
+///
+/// ```
+/// position   content
+///        0   batch (61-byte v2 header with baseOffset = segment base offset, then the records)
+///        n   batch (baseOffset = previous batch's last offset + 1)
+///      ...
+/// ```
+///
+/// Offsets are contiguous across batches and across segments: a segment's base offset is the offset of its
+/// first batch and the previous segment's end. Only the last (active) segment is appended to; its indexes are
+/// preallocated and mapped. `seal()` turns it into a read-only segment when the log rolls or closes.
+///
+/// Not synchronized: used only under its partition's lock, except `file`, which readers keep by reference.
+final class Segment {
+    let baseOffset: Offset
+    let file: SegmentFileHandle
+    let offsetIndex: OffsetIndex
+    let timeIndex: TimeIndex
+    let directory: String
+    /// Bytes of whole batches in the file; appends go here.
+    private(set) var sizeBytes: Int64
+    /// The offset the next batch appended here gets.
+    private(set) var nextOffset: Offset
+    /// The largest record timestamp in the segment (-1 when empty or unknown), for retention and time lookups.
+    private(set) var maxTimestampMs: Int64 = -1
+    /// The batch that first reached `maxTimestampMs`, for time index entries.
+    private var offsetOfMaxTimestamp: Offset
+    private var bytesSinceLastIndexEntry = 0
+    /// Monotonic time of the first append since the segment was created or reopened (age-based rolling).
+    private(set) var firstAppendMonotonicNs: UInt64?
+    /// A failed write could not be cut back: the file holds bytes past `sizeBytes` that are not batches.
+    private(set) var isPoisoned = false
+    /// Bytes known to be on disk (fdatasync'ed).
+    private(set) var syncedSizeBytes: Int64
+
+    var isEmpty: Bool { self.sizeBytes == 0 }
+    var logPath: String { self.file.path }
+
+    /// Opens (creating when missing) the three files of the segment starting at `baseOffset`. The caller then
+    /// either trusts and checks the indexes or rebuilds them (`Segment+Recovery.swift`).
+    init(directory: String, baseOffset: Offset, fileIO: FileIO) throws(StorageError) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        let stem = directory + "/" + Self.fileStem(baseOffset)
+        self.file = try SegmentFileHandle(path: stem + ".log", create: true, fileIO: fileIO)
+        let entryCountMax = Limits.indexEntriesPerSegmentMax
+        self.offsetIndex = try OffsetIndex(
+            path: stem + ".index", baseOffset: baseOffset, entryCountMax: entryCountMax, fileIO: fileIO
+        )
+        self.timeIndex = try TimeIndex(
+            path: stem + ".timeindex", baseOffset: baseOffset, entryCountMax: entryCountMax, fileIO: fileIO
+        )
+        self.sizeBytes = try self.file.sizeBytes()
+        self.syncedSizeBytes = self.sizeBytes
+        self.nextOffset = baseOffset
+        self.offsetOfMaxTimestamp = baseOffset
+    }
+
+    /// The 20-digit, zero-padded base offset that names the segment's files (so names sort as offsets do).
+    static func fileStem(_ baseOffset: Offset) -> String {
+        precondition(baseOffset.rawValue >= 0, "offsets are not negative")
+        let digits = String(baseOffset.rawValue)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    /// Whether an append of `appendSizeBytes` ending at `lastOffset` must go into a new segment instead.
+    func mustRoll(appendSizeBytes: Int, lastOffset: Offset, config: LogConfig, nowMonotonicNs: UInt64) -> Bool {
+        guard !self.isEmpty else { return false }
+        if self.sizeBytes + Int64(appendSizeBytes) > config.segmentSizeBytes { return true }
+        // Index entries hold 32-bit relative offsets; Kafka keeps them within Int32 too.
+        if lastOffset - self.baseOffset > Int64(Int32.max) { return true }
+        if self.offsetIndex.isFull || self.timeIndex.isFull { return true }
+        if let firstAppendNs = self.firstAppendMonotonicNs, config.segmentAgeMs >= 0 {
+            let ageNs = nowMonotonicNs &- firstAppendNs
+            if nowMonotonicNs >= firstAppendNs && ageNs >= UInt64(config.segmentAgeMs) * 1_000_000 { return true }
+        }
+        return false
+    }
+
+    /// Appends validated, offset-stamped batches with one positional write, then indexes them. On a failed
+    /// write the file is cut back to its previous size so no partial batch stays behind.
+    func append(_ batches: UnsafeRawBufferPointer, indexIntervalBytes: Int, nowMonotonicNs: UInt64) throws(StorageError) {
+        precondition(batches.count > 0, "append of nothing")
+        do {
+            try self.file.writeAll(batches, at: self.sizeBytes)
+        } catch {
+            do {
+                try self.file.truncate(toSizeBytes: self.sizeBytes)
+            } catch {
+                self.isPoisoned = true
+            }
+            throw error
+        }
+        if self.firstAppendMonotonicNs == nil { self.firstAppendMonotonicNs = nowMonotonicNs }
+        var position = 0
+        while position < batches.count {
+            let bytes = UnsafeRawBufferPointer(rebasing: batches[position...])
+            let batch = StoredBatch(
+                positionBytes: self.sizeBytes + Int64(position),
+                sizeBytes: Int(bytes.readBigEndian(Int32.self, at: 8)) + RecordBatchHeader.logOverheadBytes,
+                baseOffset: Offset(bytes.readBigEndian(Int64.self, at: 0)),
+                lastOffset: Offset(bytes.readBigEndian(Int64.self, at: 0) + Int64(bytes.readBigEndian(Int32.self, at: 23))),
+                maxTimestampMs: bytes.readBigEndian(Int64.self, at: RecordBatchHeader.maxTimestampOffset)
+            )
+            self.index(batch, indexIntervalBytes: indexIntervalBytes)
+            position += batch.sizeBytes
+        }
+        precondition(position == batches.count, "appended bytes end on a batch boundary")
+        self.sizeBytes += Int64(batches.count)
+    }
+
+    /// Accounts for one batch now in the file: offsets, timestamps, and a sparse index entry when due.
+    func index(_ batch: StoredBatch, indexIntervalBytes: Int) {
+        precondition(batch.baseOffset == self.nextOffset, "batches are contiguous")
+        if batch.maxTimestampMs > self.maxTimestampMs {
+            self.maxTimestampMs = batch.maxTimestampMs
+            self.offsetOfMaxTimestamp = batch.baseOffset
+        }
+        if self.bytesSinceLastIndexEntry >= indexIntervalBytes && batch.positionBytes > 0 {
+            self.offsetIndex.append(offset: batch.baseOffset, positionBytes: batch.positionBytes)
+            self.timeIndex.appendIfGreater(timestampMs: self.maxTimestampMs, offset: self.offsetOfMaxTimestamp)
+            self.bytesSinceLastIndexEntry = 0
+        }
+        self.bytesSinceLastIndexEntry += batch.sizeBytes
+        self.nextOffset = batch.nextOffset
+    }
+
+    /// Flushes appended bytes to disk (fdatasync). Returns without a system call when nothing is new.
+    func sync() throws(StorageError) {
+        let sizeBytes = self.sizeBytes
+        guard sizeBytes > self.syncedSizeBytes else { return }
+        try self.file.sync(dataOnly: true)
+        self.syncedSizeBytes = max(self.syncedSizeBytes, sizeBytes)
+    }
+
+    /// What `sync()` would flush, for syncing outside the partition lock: the handle and the size covered.
+    var pendingSync: (file: SegmentFileHandle, sizeBytes: Int64)? {
+        self.sizeBytes > self.syncedSizeBytes ? (self.file, self.sizeBytes) : nil
+    }
+
+    func markSynced(upToSizeBytes sizeBytes: Int64) {
+        self.syncedSizeBytes = max(self.syncedSizeBytes, sizeBytes)
+    }
+
+    /// Makes the indexes appendable (preallocated, mapped): the segment becomes the active one.
+    func activate() throws(StorageError) {
+        try self.offsetIndex.preallocate()
+        try self.timeIndex.preallocate()
+    }
+
+    /// Ends appends: records the largest timestamp in the time index, trims the indexes to their entries,
+    /// and syncs everything, so the files of a sealed segment never need recovery.
+    func seal() throws(StorageError) {
+        if !self.isEmpty {
+            self.timeIndex.appendIfGreater(timestampMs: self.maxTimestampMs, offset: self.offsetOfMaxTimestamp)
+        }
+        try self.offsetIndex.trim()
+        try self.timeIndex.trim()
+        try self.file.truncate(toSizeBytes: self.sizeBytes)
+        try self.sync()
+    }
+
+    /// Removes the segment's files: the log first, so a crash part-way leaves stray index files (removed at the
+    /// next open) rather than a log without its indexes being resurrected.
+    func deleteFiles(fileIO: FileIO) throws(StorageError) {
+        try fileIO.unlink(self.file.path)
+        try? fileIO.unlink(self.offsetIndex.path)
+        try? fileIO.unlink(self.timeIndex.path)
+    }
+
+    /// Recovery's scan accepted the batches up to `sizeBytes`, already in the file.
+    func setSizeAfterScan(_ sizeBytes: Int64) {
+        precondition(sizeBytes >= self.sizeBytes, "a scan only moves forward")
+        self.sizeBytes = sizeBytes
+    }
+
+    /// Restores the state recovery or index checks computed (see `Segment+Recovery.swift`).
+    func restore(sizeBytes: Int64, nextOffset: Offset, maxTimestampMs: Int64, offsetOfMaxTimestamp: Offset,
+                 bytesSinceLastIndexEntry: Int)
+    {
+        self.sizeBytes = sizeBytes
+        self.syncedSizeBytes = min(self.syncedSizeBytes, sizeBytes)
+        self.nextOffset = nextOffset
+        self.maxTimestampMs = maxTimestampMs
+        self.offsetOfMaxTimestamp = offsetOfMaxTimestamp
+        self.bytesSinceLastIndexEntry = bytesSinceLastIndexEntry
+    }
+}
