@@ -49,9 +49,9 @@ extension KafkaRequestRouter {
         for topic in create.topics {
             var result = CreateTopicsResponse.TopicResult(name: topic.name)
             switch self.topicConfig(for: topic) {
-            case .failure(let message):
+            case .failure(let error):
                 result.errorCode = .invalidConfig
-                result.errorMessage = message
+                result.errorMessage = error.message
             case .success(let config):
                 let (errorCode, message) = self.topics.create(
                     name: topic.name, partitionCount: topic.numPartitions,
@@ -69,9 +69,9 @@ extension KafkaRequestRouter {
         request.reply(CreateTopicsResponse(topics: results))
     }
 
-    private func topicConfig(for topic: CreateTopicsRequest.Topic) -> Result<LogConfig?, String> {
+    private func topicConfig(for topic: CreateTopicsRequest.Topic) -> Result<LogConfig?, TopicConfigError> {
         if !topic.assignments.isEmpty {
-            return .failure("manual replica assignment is not supported by a single-node broker")
+            return .failure(TopicConfigError(message: "manual replica assignment is not supported by a single-node broker"))
         }
         guard !topic.configs.isEmpty else { return .success(nil) }
         return TopicConfigKey.apply(topic.configs.map { ($0.name, $0.value) }, to: self.logs.defaultConfig)

@@ -78,7 +78,7 @@ public final class BrokerService: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(KafkaFrameDecoder(frameSizeBytesMax: frameSizeBytesMax))
+                        ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSizeBytes: frameSizeBytesMax))
                     )
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(router: router, logger: logger)

@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// The table of settings: config key, environment variable and how the text form sets a field of
 /// `BrokerConfig`. Flags of `sluice serve` name the same keys, so there is one parser per setting.
 public struct BrokerSettings: Sendable {

@@ -35,6 +35,7 @@ enum ErrorMapping {
 
     /// The message a client sees next to the code (Produce v8+, CreateTopics v1+).
     static func message(for error: Error) -> String {
-        "\(error)"
+        if let storage = error as? StorageError { return storage.message }
+        return "\(error)"
     }
 }

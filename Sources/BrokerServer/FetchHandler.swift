@@ -81,7 +81,7 @@ extension KafkaRequestRouter {
 
     func encodeFetchResponse(_ result: FetchReadResult, request: IncomingRequest) -> OutboundResponse {
         var slices: [FileSlice] = []
-        var response = FetchResponse(throttleTimeMs: 0, errorCode: ErrorCode.none.rawValue, sessionId: 0, responses: [])
+        var response = FetchResponse(throttleTimeMs: 0, errorCode: .none, sessionId: 0, responses: [])
         for (topic, partitions) in result.topics {
             var topicResponse = FetchResponse.Topic(topic: topic, partitions: [])
             for partition in partitions {
@@ -92,7 +92,7 @@ extension KafkaRequestRouter {
                 }
                 topicResponse.partitions.append(FetchResponse.Partition(
                     partitionIndex: partition.index,
-                    errorCode: partition.errorCode.rawValue,
+                    errorCode: partition.errorCode,
                     highWatermark: partition.highWatermark,
                     lastStableOffset: partition.highWatermark,
                     logStartOffset: partition.logStartOffset,

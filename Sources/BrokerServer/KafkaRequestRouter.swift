@@ -36,7 +36,7 @@ final class KafkaRequestRouter: Sendable {
             return
         }
         guard let apiKey = ApiKey(rawValue: header.apiKey),
-              let range = SupportedApis.range(for: apiKey)
+              let range = Self.advertisedRanges.first(where: { $0.apiKey == apiKey })
         else {
             respond(.closeConnection(reason: "unsupported API key \(header.apiKey)"))
             return
@@ -54,6 +54,20 @@ final class KafkaRequestRouter: Sendable {
             try self.dispatch(request)
         } catch {
             respond(.closeConnection(reason: "malformed \(apiKey) v\(header.apiVersion) request: \(error)"))
+        }
+    }
+
+    /// The APIs this broker answers; the codec may know more (the client side uses them).
+    static let handledApiKeys: Set<ApiKey> = [
+        .apiVersions, .metadata, .produce, .fetch, .listOffsets, .createTopics, .deleteTopics, .describeConfigs,
+    ]
+
+    /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
+    static let advertisedRanges: [ApiVersionRange] = SupportedApis.ranges.filter { handledApiKeys.contains($0.apiKey) }
+
+    static var advertisedApiVersions: [ApiVersionsResponse.ApiVersion] {
+        self.advertisedRanges.map {
+            ApiVersionsResponse.ApiVersion(apiKey: $0.apiKey.rawValue, minVersion: $0.minVersion, maxVersion: $0.maxVersion)
         }
     }
 
@@ -75,7 +89,8 @@ final class KafkaRequestRouter: Sendable {
     private func unsupportedApiVersionsReply(header: RequestHeader, context: RequestContext) -> OutboundResponse {
         var buffer = context.allocator.buffer(capacity: 256)
         ResponseHeader(correlationId: header.correlationId).encode(into: &buffer, headerVersion: 0)
-        ApiVersionsResponse.unsupportedVersionReply().encode(into: &buffer, version: 0)
+        ApiVersionsResponse(errorCode: .unsupportedVersion, apiKeys: Self.advertisedApiVersions)
+            .encode(into: &buffer, version: 0)
         return OutboundResponse(buffer)  // the connection handler adds the size prefix
     }
 }

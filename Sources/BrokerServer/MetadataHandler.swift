@@ -10,7 +10,7 @@ extension KafkaRequestRouter {
 
     func handleApiVersions(_ request: IncomingRequest) throws {
         _ = try request.decode(ApiVersionsRequest.self)
-        request.reply(ApiVersionsResponse(apiKeys: ApiVersionsResponse.supportedApiKeys))
+        request.reply(ApiVersionsResponse(apiKeys: Self.advertisedApiVersions))
     }
 
     func handleMetadata(_ request: IncomingRequest) throws {

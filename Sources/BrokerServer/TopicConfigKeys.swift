@@ -45,16 +45,25 @@ struct TopicConfigKey: Sendable {
     ]
 
     /// Applies `configs` on top of `base`; returns the first key that is unknown, read-only or invalid.
-    static func apply(_ configs: [(String, String?)], to base: LogConfig) -> Result<LogConfig, String> {
+    static func apply(_ configs: [(String, String?)], to base: LogConfig) -> Result<LogConfig, TopicConfigError> {
         var config = base
         for (name, value) in configs {
             guard let key = self.all.first(where: { $0.name == name }) else {
-                return .failure("unknown or unsupported topic config '\(name)'")
+                return .failure(TopicConfigError(message: "unknown or unsupported topic config '\(name)'"))
             }
             guard let value else { continue }
-            guard let write = key.write else { return .failure("topic config '\(name)' cannot be set per topic") }
-            guard write(&config, value) else { return .failure("invalid value '\(value)' for topic config '\(name)'") }
+            guard let write = key.write else {
+                return .failure(TopicConfigError(message: "topic config '\(name)' cannot be set per topic"))
+            }
+            guard write(&config, value) else {
+                return .failure(TopicConfigError(message: "invalid value '\(value)' for topic config '\(name)'"))
+            }
         }
         return .success(config)
     }
+}
+
+/// Why the configs of a CreateTopics request cannot be applied.
+struct TopicConfigError: Error {
+    let message: String
 }

@@ -12,8 +12,7 @@ extension KafkaClient {
             throw KafkaClientError.unexpectedResponse("create-topics response without \(name)")
         }
         guard result.errorCode == .none else {
-            let detail = result.errorMessage.map { ": \($0)" } ?? ""
-            throw KafkaClientError.brokerError(result.errorCode, "create topic \(name)\(detail)")
+            throw KafkaClientError.brokerError(result.errorCode, "create topic \(name)", result.errorMessage)
         }
     }
 

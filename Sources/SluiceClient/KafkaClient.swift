@@ -84,8 +84,7 @@ public final class KafkaClient: Sendable {
             throw KafkaClientError.unexpectedResponse("produce response without a partition")
         }
         guard answer.errorCode == .none else {
-            let detail = answer.errorMessage.map { ": \($0)" } ?? ""
-            throw KafkaClientError.brokerError(answer.errorCode, "produce to \(topic)-\(partition)\(detail)")
+            throw KafkaClientError.brokerError(answer.errorCode, "produce to \(topic)-\(partition)", answer.errorMessage)
         }
         return answer.baseOffset
     }

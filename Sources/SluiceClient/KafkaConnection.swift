@@ -54,8 +54,8 @@ public final class KafkaConnection: Sendable {
     ) async throws -> [Int16: ClosedRange<Int16>] {
         let request = ApiVersionsRequest(clientSoftwareName: "sluice", clientSoftwareVersion: "0.1.0")
         let response: ApiVersionsResponse = try await Self.send(request, version: 3, channel: channel, handler: handler)
-        guard response.errorCode == ErrorCode.none.rawValue else {
-            throw KafkaClientError.brokerError(ErrorCode(rawValue: response.errorCode), "ApiVersions")
+        guard response.errorCode == .none else {
+            throw KafkaClientError.brokerError(response.errorCode, "ApiVersions")
         }
         var versions: [Int16: ClosedRange<Int16>] = [:]
         for api in response.apiKeys where api.minVersion <= api.maxVersion {
@@ -115,7 +115,8 @@ public final class KafkaConnection: Sendable {
 
 /// Errors of the client, with what the broker said.
 public enum KafkaClientError: Error, CustomStringConvertible, Equatable {
-    case brokerError(ErrorCode, String)
+    /// The broker answered `ErrorCode` to the operation named by the string, with its message if any.
+    case brokerError(ErrorCode, String, String? = nil)
     case unsupportedByBroker(String)
     case connectionClosed
     case unexpectedResponse(String)
@@ -123,7 +124,8 @@ public enum KafkaClientError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .brokerError(let code, let context): return "\(context): broker answered \(code)"
+        case .brokerError(let code, let context, let message):
+            return "\(context): \(message ?? "the broker answered") (\(code))"
         case .unsupportedByBroker(let api): return "the broker does not support \(api)"
         case .connectionClosed: return "the connection to the broker closed"
         case .unexpectedResponse(let detail): return "unexpected response: \(detail)"

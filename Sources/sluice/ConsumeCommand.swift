@@ -18,7 +18,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Argument(help: "Topic name.") var topic: String
     @Option(help: "Where to start: earliest, latest, an offset, or an ISO-8601 time (2026-11-25T10:00:00Z).")
     var from: String = "earliest"
-    @Option(name: .short, help: "Stop after COUNT records.") var count: Int?
+    @Option(name: [.customShort("n"), .long], help: "Stop after COUNT records.") var count: Int?
     @Option(help: "Read only this partition.") var partition: Int32?
     @Flag(name: .customLong("exit-at-end"), help: "Stop at the end of the log instead of waiting for more.")
     var exitAtEnd = false
