@@ -26,20 +26,22 @@ let package = Package(
                 .linkedLibrary("snappy"),
             ]
         ),
-        .target(name: "SluiceModel"),
-        .target(name: "RecordFormat", dependencies: ["SluiceModel", "CSluiceNative"]),
+        .target(name: "SluiceModel", exclude: ["README.md"]),
+        .target(name: "RecordFormat", dependencies: ["SluiceModel", "CSluiceNative"], exclude: ["README.md"]),
         .target(
             name: "KafkaWire",
-            dependencies: ["SluiceModel", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["SluiceModel", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["README.md"]
         ),
-        .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"]),
+        .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"], exclude: ["README.md"]),
         .target(
             name: "SluiceClient",
             dependencies: [
                 "SluiceModel", "RecordFormat", "KafkaWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "BrokerServer",
@@ -49,7 +51,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "sluice",
