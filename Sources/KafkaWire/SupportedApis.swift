@@ -30,6 +30,11 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .createTopics, minVersion: 2, maxVersion: 7),
         ApiVersionRange(apiKey: .deleteTopics, minVersion: 1, maxVersion: 6),
         ApiVersionRange(apiKey: .describeConfigs, minVersion: 1, maxVersion: 4),
+        ApiVersionRange(apiKey: .findCoordinator, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .joinGroup, minVersion: 0, maxVersion: 9),
+        ApiVersionRange(apiKey: .syncGroup, minVersion: 0, maxVersion: 5),
+        ApiVersionRange(apiKey: .heartbeat, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .leaveGroup, minVersion: 0, maxVersion: 5),
     ]
 
     /// The supported range of `apiKey`, or nil when Sluice does not implement it.
