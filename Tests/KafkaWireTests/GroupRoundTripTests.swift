@@ -107,4 +107,136 @@ final class GroupRoundTripTests: XCTestCase {
             )
         }
     }
+
+    func testOffsetCommit() {
+        assertRoundTripAllVersions(2...8) { version in
+            OffsetCommitRequest(
+                groupId: "group-a",
+                generationIdOrMemberEpoch: 3,
+                memberId: "member-1",
+                groupInstanceId: version >= 7 ? "instance-1" : nil,
+                retentionTimeMs: version <= 4 ? 86_400_000 : -1,
+                topics: [
+                    .init(name: "orders", partitions: [
+                        .init(partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: version >= 6 ? 2 : -1, committedMetadata: "m"),
+                        .init(partitionIndex: 1, committedOffset: 7, committedMetadata: nil),
+                    ]),
+                ]
+            )
+        }
+        assertRoundTripAllVersions(2...8) { version in
+            OffsetCommitResponse(
+                throttleTimeMs: version >= 3 ? 1 : 0,
+                topics: [.init(name: "orders", partitions: [.init(partitionIndex: 0), .init(partitionIndex: 1, errorCode: .illegalGeneration)])]
+            )
+        }
+    }
+
+    func testOffsetFetch() {
+        assertRoundTripAllVersions(1...8) { version in
+            version >= 8
+                ? OffsetFetchRequest(
+                    groups: [
+                        .init(groupId: "group-a", topics: [.init(name: "orders", partitionIndexes: [0, 1])]),
+                        .init(groupId: "group-b", topics: nil),
+                    ],
+                    requireStable: true
+                )
+                : OffsetFetchRequest(
+                    groupId: "group-a",
+                    topics: [.init(name: "orders", partitionIndexes: [0, 1])],
+                    requireStable: version >= 7
+                )
+        }
+        for version: Int16 in 2...7 {
+            assertRoundTrip(OffsetFetchRequest(groupId: "group-a", topics: nil), version: version)
+        }
+        assertRoundTripAllVersions(1...8) { version in
+            let topics: [OffsetFetchResponse.Topic] = [
+                .init(name: "orders", partitions: [
+                    .init(partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: version >= 5 ? 2 : -1, metadata: "m"),
+                    .init(partitionIndex: 1, committedOffset: -1, errorCode: .unknownTopicOrPartition),
+                ]),
+            ]
+            return version >= 8
+                ? OffsetFetchResponse(
+                    throttleTimeMs: 1,
+                    groups: [.init(groupId: "group-a", topics: topics), .init(groupId: "group-b", topics: [], errorCode: .notCoordinator)]
+                )
+                : OffsetFetchResponse(
+                    throttleTimeMs: version >= 3 ? 1 : 0,
+                    topics: topics,
+                    errorCode: version >= 2 ? .coordinatorLoadInProgress : .none
+                )
+        }
+    }
+
+    func testDescribeGroups() {
+        assertRoundTripAllVersions(0...5) { version in
+            DescribeGroupsRequest(groups: ["group-a", "group-b"], includeAuthorizedOperations: version >= 3)
+        }
+        assertRoundTripAllVersions(0...5) { version in
+            DescribeGroupsResponse(
+                throttleTimeMs: version >= 1 ? 1 : 0,
+                groups: [
+                    .init(
+                        groupId: "group-a", groupState: "Stable", protocolType: "consumer", protocolData: "range",
+                        members: [
+                            .init(
+                                memberId: "member-1", groupInstanceId: version >= 4 ? "instance-1" : nil,
+                                clientId: "client", clientHost: "/127.0.0.1",
+                                memberMetadata: self.opaque, memberAssignment: ByteBuffer(bytes: [0, 1])
+                            ),
+                        ],
+                        authorizedOperations: version >= 3 ? 0x0f : Int32.min
+                    ),
+                    .init(errorCode: .groupIdNotFound, groupId: "group-b", groupState: "Dead", protocolType: "", protocolData: "", members: []),
+                ]
+            )
+        }
+    }
+
+    func testListGroups() {
+        assertRoundTripAllVersions(0...4) { version in
+            ListGroupsRequest(statesFilter: version >= 4 ? ["Stable", "Empty"] : [])
+        }
+        assertRoundTripAllVersions(0...4) { version in
+            ListGroupsResponse(
+                throttleTimeMs: version >= 1 ? 1 : 0,
+                groups: [.init(groupId: "group-a", protocolType: "consumer", groupState: version >= 4 ? "Stable" : "")]
+            )
+        }
+    }
+
+    func testDeleteGroups() {
+        assertRoundTripAllVersions(0...2) { _ in DeleteGroupsRequest(groupsNames: ["group-a", "group-b"]) }
+        assertRoundTripAllVersions(0...2) { _ in
+            DeleteGroupsResponse(
+                throttleTimeMs: 1,
+                results: [.init(groupId: "group-a"), .init(groupId: "group-b", errorCode: .nonEmptyGroup)]
+            )
+        }
+    }
+
+    func testInitProducerId() {
+        assertRoundTripAllVersions(0...4) { version in
+            InitProducerIdRequest(
+                transactionalId: version >= 1 ? "tx" : nil,
+                transactionTimeoutMs: 60_000,
+                producerId: version >= 3 ? 1_000 : -1,
+                producerEpoch: version >= 3 ? 2 : -1
+            )
+        }
+        assertRoundTripAllVersions(0...4) { _ in
+            InitProducerIdResponse(throttleTimeMs: 0, errorCode: .none, producerId: 1_000, producerEpoch: 0)
+        }
+    }
+
+    func testEveryKnownApiKeyIsSupported() {
+        for apiKey in ApiKey.allCases {
+            XCTAssertNotNil(SupportedApis.range(for: apiKey), "\(apiKey)")
+        }
+        XCTAssertEqual(SupportedApis.ranges.count, ApiKey.allCases.count)
+        XCTAssertEqual(Set(SupportedApis.ranges.map(\.apiKey)).count, SupportedApis.ranges.count, "one range per key")
+    }
 }
