@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "RecordFormat", dependencies: ["SluiceModel", "CSluiceNative"]),
         .target(
             name: "KafkaWire",
-            dependencies: ["SluiceModel", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["SluiceModel", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["README.md"]
         ),
         .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"]),
         .target(
@@ -63,7 +64,8 @@ let package = Package(
         .testTarget(name: "RecordFormatTests", dependencies: ["RecordFormat"]),
         .testTarget(
             name: "KafkaWireTests",
-            dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["CrossCheck"]
         ),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"]),
         .testTarget(

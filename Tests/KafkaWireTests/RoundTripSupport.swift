@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import XCTest
 
@@ -13,6 +14,7 @@ func assertRoundTrip<Message: KafkaMessage>(
 ) {
     var encoded = ByteBufferAllocator().buffer(capacity: 128)
     message.encode(into: &encoded, version: version)
+    dumpVectorIfRequested(encoded, name: "\(Message.self)", version: version)
     var reading = encoded
     do {
         let decoded = try Message.decodeWhole(from: &reading, version: version)
@@ -63,3 +65,14 @@ func encoded<Message: KafkaMessage>(_ message: Message, version: Int16) -> [UInt
 }
 
 let sampleUUID = KafkaUUID(mostSignificantBits: 0x0123_4567_89ab_cdef, leastSignificantBits: 0xfedc_ba98_7654_3210)
+
+/// When `KAFKAWIRE_VECTOR_DIR` is set, every round-trip encoding is also written there as hex, one file per
+/// sample, so that an independent Kafka codec can decode and re-encode it (a cross-check run by hand).
+private func dumpVectorIfRequested(_ encoded: ByteBuffer, name: String, version: Int16) {
+    guard let directory = ProcessInfo.processInfo.environment["KAFKAWIRE_VECTOR_DIR"] else {
+        return
+    }
+    let hex = encoded.readableBytesView.map { String(format: "%02x", $0) }.joined()
+    let path = "\(directory)/\(name)_v\(version)_\(UUID().uuidString.prefix(8)).hex"
+    FileManager.default.createFile(atPath: path, contents: Data(hex.utf8))
+}
