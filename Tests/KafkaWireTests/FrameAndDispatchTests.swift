@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SluiceModel
 import XCTest
@@ -109,5 +110,45 @@ final class FrameAndDispatchTests: XCTestCase {
         try bytes.readTaggedFields("test") { tag, _ in seen.append(tag) }
         XCTAssertEqual(seen, [0, 9])
         XCTAssertEqual(bytes.readableBytes, 1)
+    }
+}
+
+final class ClientSideTests: XCTestCase {
+    func testResponseFrameRoundTripThroughTheClientHelpers() throws {
+        let response = MetadataResponse(
+            brokers: [.init(nodeId: 1, host: "localhost", port: 9092)],
+            clusterId: "c",
+            controllerId: 1,
+            topics: [.init(name: "orders", partitions: [.init(partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1])])]
+        )
+        for version: Int16 in [1, 9, 12] {
+            var stream = KafkaFrame.encodeResponse(response, correlationId: 11, version: version, allocator: ByteBufferAllocator())
+            var parser = KafkaFrameParser(maximumFrameSizeBytes: Limits.responseFrameSizeBytesMax)
+            var frame = try XCTUnwrap(try parser.next(from: &stream))
+            let (correlationId, decoded) = try KafkaFrame.decodeResponse(MetadataResponse.self, from: &frame, version: version)
+            XCTAssertEqual(correlationId, 11)
+            XCTAssertEqual(decoded.topics, response.topics)
+        }
+    }
+}
+
+/// KafkaWire is a pure codec: the layer table allows SluiceModel, RecordFormat and NIOCore only.
+final class LayerImportTests: XCTestCase {
+    func testKafkaWireImportsOnlyItsLayers() throws {
+        let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let sources = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/KafkaWire")
+        let allowed: Set<String> = ["NIOCore", "SluiceModel", "RecordFormat"]
+        let enumerator = try XCTUnwrap(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+        var checkedFiles = 0
+        for case let url as URL in enumerator where url.pathExtension == "swift" {
+            checkedFiles += 1
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
+                let module = String(line.split(separator: " ").last ?? "")
+                XCTAssertTrue(allowed.contains(module), "\(url.lastPathComponent) imports \(module)")
+            }
+        }
+        XCTAssertGreaterThan(checkedFiles, 10)
     }
 }
