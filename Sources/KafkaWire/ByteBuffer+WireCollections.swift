@@ -99,7 +99,12 @@ extension ByteBuffer {
         _ field: String,
         _ readField: (_ tag: UInt32, _ value: inout ByteBuffer) throws -> Void = { _, _ in }
     ) throws {
-        let count = Int(try self.readUnsignedVarint("\(field).taggedFieldCount"))
+        // Field names are passed as they are and only decorated on error: this runs once per decoded
+        // structure in flexible versions, so building strings here would allocate on the hot path.
+        let count = Int(try self.readUnsignedVarint(field))
+        if count == 0 {
+            return
+        }
         guard count <= Limits.taggedFieldCountMax, count <= self.readableBytes else {
             throw KafkaWireError.countOutOfRange(
                 "\(field).taggedFields", count: count, maximum: min(Limits.taggedFieldCountMax, self.readableBytes)
@@ -107,14 +112,14 @@ extension ByteBuffer {
         }
         var previousTag: Int64 = -1
         for _ in 0..<count {
-            let tag = try self.readUnsignedVarint("\(field).tag")
+            let tag = try self.readUnsignedVarint(field)
             guard Int64(tag) > previousTag else {
                 throw KafkaWireError(
                     code: .invalidTaggedFields, message: "\(field): tag \(tag) follows tag \(previousTag)"
                 )
             }
             previousTag = Int64(tag)
-            let size = Int(try self.readUnsignedVarint("\(field).tag\(tag).size"))
+            let size = Int(try self.readUnsignedVarint(field))
             guard var value = self.readSlice(length: size) else {
                 throw KafkaWireError.truncated("\(field).tag\(tag)", neededBytes: size, readableBytes: self.readableBytes)
             }

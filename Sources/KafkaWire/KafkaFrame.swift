@@ -89,6 +89,19 @@ public enum KafkaFrame {
         return buffer
     }
 
+    /// Reads one response frame's content (as `KafkaFrameParser` returns it, without the size prefix):
+    /// the header for `Response` at `version`, then the whole body. The client matches the correlation
+    /// id with its request.
+    public static func decodeResponse<Response: KafkaResponseMessage>(
+        _ type: Response.Type,
+        from frame: inout ByteBuffer,
+        version: Int16
+    ) throws -> (correlationId: Int32, response: Response) {
+        let headerVersion = ResponseHeader.headerVersion(apiKey: Response.apiKey.rawValue, apiVersion: version)
+        let header = try ResponseHeader(from: &frame, headerVersion: headerVersion)
+        return (header.correlationId, try Response.decodeWhole(from: &frame, version: version))
+    }
+
     /// A whole response frame, as the broker sends it (Fetch has `FetchResponse.encodeFrameParts` too).
     public static func encodeResponse<Response: KafkaResponseMessage>(
         _ response: Response,

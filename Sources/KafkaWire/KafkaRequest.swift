@@ -10,6 +10,17 @@ public enum KafkaRequest: Equatable, Sendable {
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
     case describeConfigs(DescribeConfigsRequest)
+    case findCoordinator(FindCoordinatorRequest)
+    case joinGroup(JoinGroupRequest)
+    case syncGroup(SyncGroupRequest)
+    case heartbeat(HeartbeatRequest)
+    case leaveGroup(LeaveGroupRequest)
+    case offsetCommit(OffsetCommitRequest)
+    case offsetFetch(OffsetFetchRequest)
+    case describeGroups(DescribeGroupsRequest)
+    case listGroups(ListGroupsRequest)
+    case deleteGroups(DeleteGroupsRequest)
+    case initProducerId(InitProducerIdRequest)
     /// An API key Sluice does not implement (unknown, or known but not in `SupportedApis`).
     case unsupported(apiKey: Int16)
 
@@ -34,7 +45,17 @@ public enum KafkaRequest: Equatable, Sendable {
         case .createTopics: return .createTopics(try .decodeWhole(from: &body, version: version))
         case .deleteTopics: return .deleteTopics(try .decodeWhole(from: &body, version: version))
         case .describeConfigs: return .describeConfigs(try .decodeWhole(from: &body, version: version))
-        default: return .unsupported(apiKey: header.apiKey)
+        case .findCoordinator: return .findCoordinator(try .decodeWhole(from: &body, version: version))
+        case .joinGroup: return .joinGroup(try .decodeWhole(from: &body, version: version))
+        case .syncGroup: return .syncGroup(try .decodeWhole(from: &body, version: version))
+        case .heartbeat: return .heartbeat(try .decodeWhole(from: &body, version: version))
+        case .leaveGroup: return .leaveGroup(try .decodeWhole(from: &body, version: version))
+        case .offsetCommit: return .offsetCommit(try .decodeWhole(from: &body, version: version))
+        case .offsetFetch: return .offsetFetch(try .decodeWhole(from: &body, version: version))
+        case .describeGroups: return .describeGroups(try .decodeWhole(from: &body, version: version))
+        case .listGroups: return .listGroups(try .decodeWhole(from: &body, version: version))
+        case .deleteGroups: return .deleteGroups(try .decodeWhole(from: &body, version: version))
+        case .initProducerId: return .initProducerId(try .decodeWhole(from: &body, version: version))
         }
     }
 

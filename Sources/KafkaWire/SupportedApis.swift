@@ -30,6 +30,17 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .createTopics, minVersion: 2, maxVersion: 7),
         ApiVersionRange(apiKey: .deleteTopics, minVersion: 1, maxVersion: 6),
         ApiVersionRange(apiKey: .describeConfigs, minVersion: 1, maxVersion: 4),
+        ApiVersionRange(apiKey: .findCoordinator, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .joinGroup, minVersion: 0, maxVersion: 9),
+        ApiVersionRange(apiKey: .syncGroup, minVersion: 0, maxVersion: 5),
+        ApiVersionRange(apiKey: .heartbeat, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .leaveGroup, minVersion: 0, maxVersion: 5),
+        ApiVersionRange(apiKey: .offsetCommit, minVersion: 2, maxVersion: 8),
+        ApiVersionRange(apiKey: .offsetFetch, minVersion: 1, maxVersion: 8),
+        ApiVersionRange(apiKey: .describeGroups, minVersion: 0, maxVersion: 5),
+        ApiVersionRange(apiKey: .listGroups, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .deleteGroups, minVersion: 0, maxVersion: 2),
+        ApiVersionRange(apiKey: .initProducerId, minVersion: 0, maxVersion: 4),
     ]
 
     /// The supported range of `apiKey`, or nil when Sluice does not implement it.

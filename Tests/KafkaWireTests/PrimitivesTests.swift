@@ -1,7 +1,0 @@
-import NIOCore
-import XCTest
-
-@testable import KafkaWire
-
-final class PrimitivesTests: XCTestCase {
-}
