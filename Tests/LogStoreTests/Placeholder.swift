@@ -1,2 +1,0 @@
-import XCTest
-final class LogStoreTestsPlaceholder: XCTestCase { func testBuilds() {} }
