@@ -27,6 +27,10 @@ final class Flusher: @unchecked Sendable {
         self.timer.resume()
     }
 
+    deinit {
+        self.timer.cancel()
+    }
+
     func register(_ partition: PartitionLog) {
         self.partitions.withLock { $0[ObjectIdentifier(partition)] = partition }
     }
@@ -42,10 +46,12 @@ final class Flusher: @unchecked Sendable {
         }
     }
 
-    /// Stops the timer and waits for queued flushes to finish.
+    /// Stops the timer, waits for queued flushes to finish and forgets the partitions (which hold this
+    /// flusher: forgetting them breaks the reference cycle).
     func shutdown() {
         self.timer.cancel()
         self.queue.sync {}
+        self.partitions.withLock { $0.removeAll() }
     }
 
     private func flushDuePartitions() {

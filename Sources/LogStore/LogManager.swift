@@ -63,6 +63,8 @@ public final class LogManager: @unchecked Sendable {
         self.fileIO = fileIO
         self.onEvent = onEvent
         self.checkpointLastWriteNs = Mutex(clock.monotonicNs())
+        // A data directory without a topics directory has never held data: nothing to recover.
+        let isNew = !fileIO.fileExists(dataDirectory + "/topics")
         try fileIO.makeDirectoryIfMissing(dataDirectory)
         try fileIO.makeDirectoryIfMissing(self.topicsDirectory)
         try fileIO.makeDirectoryIfMissing(self.deletingDirectory)
@@ -70,16 +72,22 @@ public final class LogManager: @unchecked Sendable {
             self?.writeCheckpointIfDue()
         }
         do {
-            try self.openTopics()
+            try self.openTopics(isNew: isNew)
         } catch {
             self.flusher.shutdown()
             throw error
         }
     }
 
-    private func openTopics() throws {
+    deinit {
+        // Without close() (a simulated crash in tests, or a caller's bug) the files stay as a crash leaves them.
+        self.flusher.shutdown()
+    }
+
+    private func openTopics(isNew: Bool) throws {
         try self.finishDeletions()
-        let wasCleanShutdown = self.fileIO.fileExists(self.cleanShutdownPath)
+        let hasCleanShutdownMarker = self.fileIO.fileExists(self.cleanShutdownPath)
+        let wasCleanShutdown = isNew || hasCleanShutdownMarker
         let recoveryPoints = wasCleanShutdown ? [:] : self.readCheckpoint()
         if !wasCleanShutdown {
             self.onEvent("no clean-shutdown marker in \(self.dataDirectory): recovering unflushed data")
@@ -96,7 +104,7 @@ public final class LogManager: @unchecked Sendable {
             )
             self.state.withLock { $0.topics[entry.name] = topic }
         }
-        if wasCleanShutdown {
+        if hasCleanShutdownMarker {
             // From here on the directory may change without a clean close: the marker must go first.
             try self.fileIO.unlink(self.cleanShutdownPath)
             try self.fileIO.syncDirectory(self.dataDirectory)
