@@ -41,8 +41,13 @@ public final class LogManager: @unchecked Sendable {
     let fileIO: FileIO
     let onEvent: StorageEventHandler
     let state = Mutex(State())
-    /// Serializes checkpoint writes (flusher tick, flushAll, close) and remembers when the last one happened.
-    let checkpointLastWriteNs: Mutex<UInt64>
+    struct CheckpointState {
+        var lastWriteMonotonicNs: UInt64
+        var lastWrittenPoints: [TopicPartition: Offset]?
+    }
+
+    /// Serializes checkpoint writes (flusher tick, flushAll, close) and remembers the last one.
+    let checkpointState: Mutex<CheckpointState>
     private(set) var flusher: Flusher!
 
     var topicsDirectory: String { self.dataDirectory + "/topics" }
@@ -62,7 +67,7 @@ public final class LogManager: @unchecked Sendable {
         self.clock = clock
         self.fileIO = fileIO
         self.onEvent = onEvent
-        self.checkpointLastWriteNs = Mutex(clock.monotonicNs())
+        self.checkpointState = Mutex(CheckpointState(lastWriteMonotonicNs: clock.monotonicNs()))
         // A data directory without a topics directory has never held data: nothing to recover.
         let isNew = !fileIO.fileExists(dataDirectory + "/topics")
         try fileIO.makeDirectoryIfMissing(dataDirectory)
@@ -94,6 +99,10 @@ public final class LogManager: @unchecked Sendable {
         }
         for entry in try self.fileIO.listDirectory(self.topicsDirectory) where entry.isDirectory {
             let topicDirectory = self.topicsDirectory + "/" + entry.name
+            guard Self.isValidTopicName(entry.name) else {
+                self.onEvent("ignoring \(topicDirectory): not a valid topic name")
+                continue
+            }
             guard self.fileIO.fileExists(topicDirectory + "/" + TopicConfigFile.fileName) else {
                 self.onEvent("removing \(topicDirectory): its creation did not finish")
                 try self.fileIO.removeTree(topicDirectory)
@@ -202,23 +211,27 @@ public final class LogManager: @unchecked Sendable {
         return points
     }
 
-    func writeCheckpoint() throws(StorageError) {
-        try self.checkpointLastWriteNs.withLock { (lastWriteNs) throws(StorageError) in
+    /// Writes every partition's durable offset. With `onlyWhenChanged` (the periodic write), skips the write,
+    /// and its three syncs, when nothing moved since the last one.
+    func writeCheckpoint(onlyWhenChanged: Bool = false) throws(StorageError) {
+        try self.checkpointState.withLock { (checkpoint) throws(StorageError) in
             var points: [TopicPartition: Offset] = [:]
             for partition in self.allPartitions() {
                 points[partition.topicPartition] = partition.durableOffset
             }
+            checkpoint.lastWriteMonotonicNs = self.clock.monotonicNs()
+            if onlyWhenChanged && checkpoint.lastWrittenPoints == points { return }
             try self.fileIO.writeFileAtomically(self.checkpointPath, RecoveryCheckpointFile.serialize(points))
-            lastWriteNs = self.clock.monotonicNs()
+            checkpoint.lastWrittenPoints = points
         }
     }
 
     private func writeCheckpointIfDue() {
         let nowNs = self.clock.monotonicNs()
-        let lastWriteNs = self.checkpointLastWriteNs.withLock { $0 }
+        let lastWriteNs = self.checkpointState.withLock { $0.lastWriteMonotonicNs }
         guard nowNs >= lastWriteNs && nowNs - lastWriteNs >= Self.checkpointIntervalNs else { return }
         do {
-            try self.writeCheckpoint()
+            try self.writeCheckpoint(onlyWhenChanged: true)
         } catch {
             self.onEvent("could not write the recovery checkpoint: \(error)")
         }

@@ -5,7 +5,8 @@ import SluiceModel
 /// next one. Sealed segments were synced when they rolled, so only the active segment ever needs syncing.
 extension PartitionLog {
     /// Calls `completion` (on the flusher's queue, or here when already durable) once every offset below
-    /// `endOffset` is on disk.
+    /// `endOffset` is on disk. `endOffset` must not be past the log end (nothing could ever satisfy it: the
+    /// completion gets `offsetOutOfRange`); after a failed fsync or `close`, waits fail.
     public func whenDurable(
         upTo endOffset: Offset, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
     ) {
@@ -17,6 +18,16 @@ extension PartitionLog {
         let action: Action = self.state.withLock { state in
             if let failure = state.failure { return .answer(.failure(failure)) }
             if endOffset <= state.durableOffset { return .answer(.success(())) }
+            let logEndOffset = state.activeSegment.nextOffset
+            if endOffset > logEndOffset {
+                let error = StorageError.offsetOutOfRange(
+                    endOffset, logStartOffset: state.segments[0].baseOffset, logEndOffset: logEndOffset
+                )
+                return .answer(.failure(error))
+            }
+            if state.isClosed {
+                return .answer(.failure(StorageError(code: .closed, message: "log \(self.topicPartition) is closed")))
+            }
             state.waiters.append(DurabilityWaiter(endOffset: endOffset, completion: completion))
             if state.isFlushScheduled { return .wait }
             state.isFlushScheduled = true

@@ -38,6 +38,20 @@ public final class PartitionLog: @unchecked Sendable {
         var activeSegment: Segment { self.segments[self.segments.count - 1] }
     }
 
+    typealias AppendListener = @Sendable (Offset) -> Void
+
+    struct AppendListeners {
+        var nextIdentifier: UInt64 = 0
+        var byIdentifier: [UInt64: AppendListener] = [:]
+        /// `byIdentifier`'s values, rebuilt on (rare) changes so that notifying after each append only retains
+        /// an array instead of building one.
+        var snapshot: [AppendListener] = []
+    }
+
+    /// Appends larger than this use a scratch buffer that is freed afterwards, so that one huge request does
+    /// not pin its size in memory for every partition it touched.
+    static let scratchRetainedBytesMax = 8 * 1024 * 1024
+
     public let topicPartition: TopicPartition
     public let config: LogConfig
     let directory: String
@@ -48,7 +62,7 @@ public final class PartitionLog: @unchecked Sendable {
     let state: Mutex<State>
     private let logStartOffsetValue = Atomic<Int64>(0)
     private let logEndOffsetValue = Atomic<Int64>(0)
-    private let listeners = Mutex<(nextIdentifier: UInt64, byToken: [UInt64: @Sendable (Offset) -> Void])>((0, [:]))
+    private let listeners = Mutex(AppendListeners())
 
     public var logStartOffset: Offset { Offset(self.logStartOffsetValue.load(ordering: .acquiring)) }
     /// The next offset to be assigned; also the high watermark (a single node commits what it appends).
@@ -108,6 +122,10 @@ public final class PartitionLog: @unchecked Sendable {
                 throw error
             }
             precondition(segment.nextOffset == lastOffset + 1, "stamped offsets match the validated span")
+            if state.scratch.count > Self.scratchRetainedBytesMax {
+                state.scratch.deallocate()
+                state.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            }
             self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: lastOffset + 1)
             return AppendResult(
                 firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
@@ -123,17 +141,21 @@ public final class PartitionLog: @unchecked Sendable {
         self.listeners.withLock { listeners in
             let identifier = listeners.nextIdentifier
             listeners.nextIdentifier += 1
-            listeners.byToken[identifier] = listener
+            listeners.byIdentifier[identifier] = listener
+            listeners.snapshot = Array(listeners.byIdentifier.values)
             return AppendListenerToken(identifier: identifier)
         }
     }
 
     public func removeAppendListener(_ token: AppendListenerToken) {
-        _ = self.listeners.withLock { $0.byToken.removeValue(forKey: token.identifier) }
+        self.listeners.withLock { listeners in
+            listeners.byIdentifier.removeValue(forKey: token.identifier)
+            listeners.snapshot = Array(listeners.byIdentifier.values)
+        }
     }
 
     private func notifyListeners(newLogEndOffset: Offset) {
-        let callbacks = self.listeners.withLock { Array($0.byToken.values) }
+        let callbacks = self.listeners.withLock { $0.snapshot }
         for callback in callbacks {
             callback(newLogEndOffset)
         }
