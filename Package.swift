@@ -31,7 +31,7 @@ let package = Package(
             name: "KafkaWire",
             dependencies: ["SluiceModel", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"]),
+        .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"], exclude: ["README.md"]),
         .target(
             name: "SluiceClient",
             dependencies: [
