@@ -46,11 +46,12 @@ final class Flusher: @unchecked Sendable {
         }
     }
 
-    /// Stops the timer, waits for queued flushes to finish and forgets the partitions (which hold this
-    /// flusher: forgetting them breaks the reference cycle).
-    func shutdown() {
+    /// Stops the timer and forgets the partitions (which hold this flusher: forgetting them breaks the
+    /// reference cycle). With `waitingForQueuedFlushes`, also waits for queued flushes to finish; that must
+    /// not be asked from the flusher's own queue (a deinit may run there), hence the choice.
+    func shutdown(waitingForQueuedFlushes: Bool) {
         self.timer.cancel()
-        self.queue.sync {}
+        if waitingForQueuedFlushes { self.queue.sync {} }
         self.partitions.withLock { $0.removeAll() }
     }
 

@@ -79,14 +79,15 @@ public final class LogManager: @unchecked Sendable {
         do {
             try self.openTopics(isNew: isNew)
         } catch {
-            self.flusher.shutdown()
+            self.flusher.shutdown(waitingForQueuedFlushes: true)
             throw error
         }
     }
 
     deinit {
         // Without close() (a simulated crash in tests, or a caller's bug) the files stay as a crash leaves them.
-        self.flusher.shutdown()
+        // The last reference may go on the flusher's queue (its tick holds one briefly): do not wait on it.
+        self.flusher.shutdown(waitingForQueuedFlushes: false)
     }
 
     private func openTopics(isNew: Bool) throws {
@@ -184,7 +185,7 @@ public final class LogManager: @unchecked Sendable {
             return Array(state.topics.values)
         }
         guard let topics else { return }
-        self.flusher.shutdown()
+        self.flusher.shutdown(waitingForQueuedFlushes: true)
         for topic in topics {
             for partition in topic.partitions {
                 try partition.close()

@@ -10,7 +10,9 @@ import Synchronization
 ///   offsets, and writes all of its batches with one positional write; when it returns, the bytes are in
 ///   the page cache and visible to readers, not necessarily on disk.
 /// - Durability is requested with `whenDurable`; the flusher (`Flusher`) fsyncs on its own queue, outside the
-///   lock, and one fsync answers every waiter whose offset it covers (group commit).
+///   lock, and one fsync answers every waiter whose offset it covers (group commit). Completions run on the
+///   flusher's queue: they should hand work off (e.g. to an event loop) rather than do it there.
+/// - `onEvent` is never called with the lock held, but must not block for long either.
 /// - Reads hold the lock only to find a file position; the file scan happens outside it, on a reference-counted
 ///   descriptor that survives the segment's deletion.
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
@@ -103,6 +105,7 @@ public final class PartitionLog: @unchecked Sendable {
     public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
         let offsetSpan = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
         let nowNs = self.clock.monotonicNs()
+        var rolledToOffset: Offset?
         let result = try self.state.withLock { (state) throws(StorageError) -> AppendResult in
             if let failure = state.failure { throw StorageError(code: .closed, message: "log failed: \(failure)") }
             if state.isClosed { throw StorageError(code: .closed, message: "log \(self.topicPartition) is closed") }
@@ -112,6 +115,7 @@ public final class PartitionLog: @unchecked Sendable {
                 appendSizeBytes: batches.count, lastOffset: lastOffset, config: self.config, nowMonotonicNs: nowNs
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
+                rolledToOffset = firstOffset
             }
             let stamped = Self.copyStampingOffsets(batches, firstOffset: firstOffset, into: &state.scratch)
             let segment = state.activeSegment
@@ -131,6 +135,9 @@ public final class PartitionLog: @unchecked Sendable {
                 firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
                 logStartOffset: state.segments[0].baseOffset
             )
+        }
+        if let rolledToOffset {
+            self.onEvent("\(self.topicPartition): rolled to a new segment at offset \(rolledToOffset)")
         }
         self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
         return result
@@ -182,6 +189,5 @@ public final class PartitionLog: @unchecked Sendable {
             throw error
         }
         state.durableOffset = max(state.durableOffset, newBaseOffset)
-        self.onEvent("\(self.topicPartition): rolled to segment \(newBaseOffset)")
     }
 }
