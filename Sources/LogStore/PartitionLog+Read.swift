@@ -61,7 +61,8 @@ extension PartitionLog {
                 break scanning
             case .invalid(let positionBytes, let reason):
                 throw StorageError(
-                    code: .corruptFile, message: "invalid batch at byte \(positionBytes): \(reason)", path: start.file.path
+                    code: .corruptFile, message: "invalid batch at byte \(positionBytes): \(reason)",
+                    path: start.file.path
                 )
             }
         }

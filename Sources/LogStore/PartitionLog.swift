@@ -88,7 +88,8 @@ public final class PartitionLog: @unchecked Sendable {
             recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
         )
         let endOffset = segments[segments.count - 1].nextOffset
-        self.state = Mutex(State(segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs()))
+        let state = State(segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs())
+        self.state = Mutex(state)
         self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
     }
 

@@ -21,7 +21,8 @@ final class DurabilityTests: LogStoreTestCase {
         XCTAssertNil(FsyncPolicy(parsing: "interval:0"))
         XCTAssertNil(FsyncPolicy(parsing: "interval:"))
         XCTAssertNil(FsyncPolicy(parsing: "sometimes"))
-        XCTAssertEqual(FsyncPolicy(parsing: FsyncPolicy.interval(milliseconds: 5).description), .interval(milliseconds: 5))
+        let roundTripped = FsyncPolicy(parsing: FsyncPolicy.interval(milliseconds: 5).description)
+        XCTAssertEqual(roundTripped, .interval(milliseconds: 5))
     }
 
     func testManyWaitersShareOneFsync() throws {
@@ -64,7 +65,9 @@ final class DurabilityTests: LogStoreTestCase {
         XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
         let syncCount = fileIO.counters.fileSyncCount - syncsBefore
         XCTAssertGreaterThanOrEqual(syncCount, 1)
-        XCTAssertLessThan(syncCount, producerCount / 4, "group commit: \(syncCount) fsyncs for \(producerCount) waiters")
+        XCTAssertLessThan(
+            syncCount, producerCount / 4, "group commit: \(syncCount) fsyncs for \(producerCount) waiters"
+        )
     }
 
     func testAlreadyDurableOffsetsAnswerImmediately() throws {

@@ -12,7 +12,8 @@ final class LogManagerTests: LogStoreTestCase {
             try manager.createTopic("orders", partitionCount: 3)
             try manager.createTopic("audit.log_v2-x", partitionCount: 1, config: custom)
             XCTAssertEqual(manager.topicNames(), ["audit.log_v2-x", "orders"])
-            try self.appendBatches(try XCTUnwrap(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(2)))), count: 4)
+            let log = try XCTUnwrap(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(2))))
+            try self.appendBatches(log, count: 4)
             try manager.close()
         }
         let manager = try self.openManager()
@@ -20,7 +21,8 @@ final class LogManagerTests: LogStoreTestCase {
         XCTAssertEqual(manager.topicNames(), ["audit.log_v2-x", "orders"])
         XCTAssertEqual(manager.topic("orders"), TopicInfo(name: "orders", partitionCount: 3, config: LogConfig()))
         XCTAssertEqual(manager.topic("audit.log_v2-x")?.config, custom)
-        XCTAssertEqual(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(2)))?.logEndOffset, Offset(4))
+        let orders2 = manager.partition(TopicPartition(topic: "orders", partition: PartitionID(2)))
+        XCTAssertEqual(orders2?.logEndOffset, Offset(4))
         XCTAssertNil(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(3))))
         XCTAssertNil(manager.topic("missing"))
     }
@@ -39,7 +41,8 @@ final class LogManagerTests: LogStoreTestCase {
             self.assertStorageError(.closed) { try self.appendBatches(log, count: 1) }
             self.assertStorageError(.unknownTopic) { try manager.deleteTopic("doomed") }
             try manager.createTopic("doomed", partitionCount: 1)
-            XCTAssertEqual(manager.partition(TopicPartition(topic: "doomed", partition: PartitionID(0)))?.logEndOffset, .zero)
+            let recreated = manager.partition(TopicPartition(topic: "doomed", partition: PartitionID(0)))
+            XCTAssertEqual(recreated?.logEndOffset, .zero)
             try manager.deleteTopic("doomed")
             try manager.close()
         }
@@ -73,9 +76,10 @@ final class LogManagerTests: LogStoreTestCase {
         }
         let fileManager = FileManager.default
         // A creation that stopped before topic.conf was written, and a deletion that stopped after the rename.
-        try fileManager.createDirectory(atPath: self.dataDirectory + "/topics/half/0", withIntermediateDirectories: true)
-        try fileManager.createDirectory(atPath: self.dataDirectory + "/deleting/gone-1/0", withIntermediateDirectories: true)
-        _ = fileManager.createFile(atPath: self.dataDirectory + "/deleting/gone-1/0/00000000000000000000.log", contents: Data([1]))
+        let data = self.dataDirectory
+        try fileManager.createDirectory(atPath: data + "/topics/half/0", withIntermediateDirectories: true)
+        try fileManager.createDirectory(atPath: data + "/deleting/gone-1/0", withIntermediateDirectories: true)
+        _ = fileManager.createFile(atPath: data + "/deleting/gone-1/0/00000000000000000000.log", contents: Data([1]))
         let manager = try self.openManager()
         defer { try? manager.close() }
         XCTAssertEqual(manager.topicNames(), ["kept"])
@@ -87,9 +91,11 @@ final class LogManagerTests: LogStoreTestCase {
         let manager = try self.openManager()
         defer { try? manager.close() }
         try manager.createTopic("ledger", partitionCount: 2)
-        try self.appendBatches(try XCTUnwrap(manager.partition(TopicPartition(topic: "ledger", partition: PartitionID(1)))), count: 5)
+        let log = try XCTUnwrap(manager.partition(TopicPartition(topic: "ledger", partition: PartitionID(1))))
+        try self.appendBatches(log, count: 5)
         try manager.flushAll()
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: self.dataDirectory + "/recovery-point-offset-checkpoint")))
+        let path = self.dataDirectory + "/recovery-point-offset-checkpoint"
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "0\n2\nledger 0 0\nledger 1 5\n")
         XCTAssertEqual(
             RecoveryCheckpointFile.parse(bytes),

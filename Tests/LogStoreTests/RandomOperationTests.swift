@@ -68,7 +68,8 @@ final class RandomOperationTests: LogStoreTestCase {
             // Roughly increasing timestamps that sometimes go back, as producers' clocks do.
             let timestampMs = Int64(reference.count + added.count) * 10 + Int64.random(in: -15...15, using: &random)
             let batch = TestBatch.make(
-                recordCount: recordCount, timestampMs: timestampMs, valueSizeBytes: Int.random(in: 0...100, using: &random)
+                recordCount: recordCount, timestampMs: timestampMs,
+                valueSizeBytes: Int.random(in: 0...100, using: &random)
             )
             added.append(ReferenceBatch(
                 baseOffset: nextOffset, recordCount: recordCount, timestampMs: timestampMs, sizeBytes: batch.count
@@ -82,7 +83,9 @@ final class RandomOperationTests: LogStoreTestCase {
         reference += added
     }
 
-    private func readRandomly(from log: PartitionLog, reference: [ReferenceBatch], random: inout SeededGenerator) throws {
+    private func readRandomly(
+        from log: PartitionLog, reference: [ReferenceBatch], random: inout SeededGenerator
+    ) throws {
         let endOffset = log.logEndOffset.rawValue
         let offset = Int64.random(in: 0...endOffset, using: &random)
         let maxBytes = Int.random(in: 50...3_000, using: &random)

@@ -32,7 +32,9 @@ final class RecoveryTests: LogStoreTestCase {
         try data.write(to: URL(fileURLWithPath: path))
     }
 
-    private func assertReadsAll(_ log: PartitionLog, count: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertReadsAll(
+        _ log: PartitionLog, count: Int, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         guard count > 0 else { return }
         let bytes = try XCTUnwrap(log.read(from: .zero, maxBytes: 1 << 20, minOneBatch: true).slice).readBytes()
         XCTAssertEqual(bytes.batchBaseOffsets, (0..<Int64(count)).map { $0 }, file: file, line: line)
@@ -130,7 +132,8 @@ final class RecoveryTests: LogStoreTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: self.dataDirectory + "/.clean-shutdown"))
         let indexFiles = try self.files(in: self.partitionDirectory("events"), withSuffix: ".index")
         for name in indexFiles {
-            let size = try FileManager.default.attributesOfItem(atPath: self.partitionDirectory("events") + "/" + name)[.size]
+            let path = self.partitionDirectory("events") + "/" + name
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size]
             XCTAssertLessThan(try XCTUnwrap(size as? Int), 1_000, "trimmed at close")
         }
         let reopenEvents = EventRecorder()

@@ -70,7 +70,9 @@ final class RetentionTests: LogStoreTestCase {
     }
 
     func testASliceStaysReadableAfterItsSegmentIsDeleted() throws {
-        let config = LogConfig(segmentSizeBytes: 1_000, retentionSizeBytes: 1, indexIntervalBytes: 100, batchSizeBytesMax: 500)
+        let config = LogConfig(
+            segmentSizeBytes: 1_000, retentionSizeBytes: 1, indexIntervalBytes: 100, batchSizeBytesMax: 500
+        )
         let (manager, log) = try self.openLog(config)
         defer { try? manager.close() }
         try self.appendBatches(log, count: 30)
