@@ -83,6 +83,21 @@ final class PartitionLogTests: LogStoreTestCase {
         }
     }
 
+    func testSealedSegmentsKeepOnlyTheirLogDescriptorOpen() throws {
+        let config = LogConfig(segmentSizeBytes: 1_000, indexIntervalBytes: 150, batchSizeBytesMax: 500)
+        let (manager, log) = try self.openLog(config)
+        defer { try? manager.close() }
+        try self.appendBatches(log, count: 60, valueSizeBytes: 30)
+        let directory = self.partitionDirectory("orders")
+        let segmentCount = try self.files(in: directory, withSuffix: ".log").count
+        XCTAssertGreaterThan(segmentCount, 3)
+        let openPaths = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)
+        }.filter { $0.hasPrefix(directory) }
+        XCTAssertEqual(openPaths.filter { $0.hasSuffix(".log") }.count, segmentCount)
+        XCTAssertEqual(openPaths.filter { $0.hasSuffix(".index") || $0.hasSuffix(".timeindex") }.count, 2)
+    }
+
     func testRollsByAgeSinceTheFirstAppend() throws {
         let (manager, log) = try self.openLog(LogConfig(segmentAgeMs: 60_000))
         defer { try? manager.close() }
