@@ -6,6 +6,12 @@ public struct TopicInfo: Sendable, Equatable {
     public var name: String
     public var partitionCount: Int
     public var config: LogConfig
+
+    public init(name: String, partitionCount: Int, config: LogConfig) {
+        self.name = name
+        self.partitionCount = partitionCount
+        self.config = config
+    }
 }
 
 /// Owns the data directory: every topic's partition logs, the flusher, the recovery checkpoint and the
@@ -161,19 +167,22 @@ public final class LogManager: @unchecked Sendable {
     }
 
     /// Deletes whole old segments by time and size, in every partition; the server calls it periodically.
+    /// A failing partition does not stop the others; the first error is thrown at the end.
     public func enforceRetention() throws {
         let nowMs = self.clock.wallTimeMs()
-        for partition in self.allPartitions() {
+        try Self.forEach(self.allPartitions()) { (partition) throws(StorageError) in
             try partition.enforceRetention(nowMs: nowMs)
         }
     }
 
-    /// Fsyncs every partition and writes the recovery checkpoint.
+    /// Fsyncs every partition and writes the recovery checkpoint. A failing partition does not stop the
+    /// others (their recovery points still advance); the first error is thrown at the end.
     public func flushAll() throws {
-        for partition in self.allPartitions() {
-            try partition.flush()
+        let flushError = Self.collectingFirstError { () throws(StorageError) in
+            try Self.forEach(self.allPartitions()) { (partition) throws(StorageError) in try partition.flush() }
         }
         try self.writeCheckpoint()
+        if let flushError { throw flushError }
     }
 
     /// Flushes and seals every partition, writes the checkpoint and then the clean-shutdown marker, so the
@@ -186,13 +195,37 @@ public final class LogManager: @unchecked Sendable {
         }
         guard let topics else { return }
         self.flusher.shutdown(waitingForQueuedFlushes: true)
-        for topic in topics {
-            for partition in topic.partitions {
-                try partition.close()
-            }
+        // Close every partition even when one fails; without the marker, the next open recovers the failed ones.
+        let closeError = Self.collectingFirstError { () throws(StorageError) in
+            try Self.forEach(topics.flatMap(\.partitions)) { (partition) throws(StorageError) in try partition.close() }
         }
         try self.writeCheckpoint()
+        if let closeError { throw closeError }
         try self.fileIO.writeFileAtomically(self.cleanShutdownPath, [])
+    }
+
+    /// Runs `body` on every partition, then throws the first error any of them threw.
+    private static func forEach(
+        _ partitions: [PartitionLog], _ body: (PartitionLog) throws(StorageError) -> Void
+    ) throws(StorageError) {
+        var firstError: StorageError?
+        for partition in partitions {
+            do {
+                try body(partition)
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    private static func collectingFirstError(_ body: () throws(StorageError) -> Void) -> StorageError? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     func allPartitions() -> [PartitionLog] {

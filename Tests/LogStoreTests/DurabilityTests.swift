@@ -109,6 +109,32 @@ final class DurabilityTests: LogStoreTestCase {
         self.wait(for: [later], timeout: 10)
     }
 
+    func testCloseAfterAFailedPartitionClosesTheOthersButLeavesNoCleanMarker() throws {
+        let fileIO = FaultyFileIO()
+        do {
+            let manager = try self.openManager(fileIO: fileIO)
+            try manager.createTopic("payments", partitionCount: 2)
+            for partition: Int32 in [0, 1] {
+                let topicPartition = TopicPartition(topic: "payments", partition: PartitionID(partition))
+                let log = try XCTUnwrap(manager.partition(topicPartition))
+                try self.appendBatches(log, count: 3)
+            }
+            let failed = try XCTUnwrap(manager.partition(self.topicPartition))
+            fileIO.update { $0.failingSyncCount = 1 }
+            let answered = self.expectation(description: "fsync failure reported")
+            failed.whenDurable(upTo: Offset(3)) { _ in answered.fulfill() }
+            self.wait(for: [answered], timeout: 10)
+            self.assertStorageError(.ioFailure) { try manager.close() }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: self.dataDirectory + "/.clean-shutdown"))
+        let indexPath = self.partitionDirectory("payments", 1) + "/00000000000000000000.timeindex"
+        let indexSize = try FileManager.default.attributesOfItem(atPath: indexPath)[.size] as? Int
+        XCTAssertEqual(indexSize, 12, "the healthy partition was sealed")
+        let manager = try self.openManager(fileIO: fileIO)
+        defer { try? manager.close() }
+        XCTAssertEqual(manager.partition(self.topicPartition)?.logEndOffset, Offset(3), "recovered from the page cache")
+    }
+
     func testIntervalPolicyFlushesWhenTheIntervalPasses() throws {
         let fileIO = FaultyFileIO()
         let (manager, log) = try self.openLog(.interval(milliseconds: 1_000), fileIO: fileIO)
