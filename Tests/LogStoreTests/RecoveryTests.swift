@@ -101,6 +101,38 @@ final class RecoveryTests: LogStoreTestCase {
         XCTAssertEqual(try self.files(in: self.partitionDirectory("events"), withSuffix: ".log").count, 1)
     }
 
+    /// What a crash while deleting the segments after a truncated one leaves: a truncated first segment, the
+    /// second one gone, the third one still there.
+    private func leaveAHoleAfterTheFirstSegment() throws {
+        let directory = self.partitionDirectory("events")
+        let segments = try self.files(in: directory, withSuffix: ".log")
+        XCTAssertGreaterThan(segments.count, 3)
+        try self.modifyFile(self.firstLogPath) { $0 = $0.prefix(TestBatch.make().count) }
+        for suffix in [".log", ".index", ".timeindex"] {
+            try FileManager.default.removeItem(atPath: directory + "/" + segments[1].prefix(20) + suffix)
+        }
+    }
+
+    func testAHoleAfterARecoveredSegmentIsClosedByDeletingWhatFollows() throws {
+        try self.writeAndCrash(count: 40, config: self.smallSegments, flush: false)
+        try self.leaveAHoleAfterTheFirstSegment()
+        let (manager, log) = try self.reopen(config: self.smallSegments)
+        defer { try? manager.close() }
+        XCTAssertEqual(log.logEndOffset, Offset(1))
+        XCTAssertEqual(try self.files(in: self.partitionDirectory("events"), withSuffix: ".log").count, 1)
+    }
+
+    func testAHoleInCleanlyClosedSegmentsIsRefused() throws {
+        do {
+            let manager = try self.openManager(config: self.smallSegments)
+            try manager.createTopic("events", partitionCount: 1)
+            try self.appendBatches(try XCTUnwrap(manager.partition(self.topicPartition)), count: 40)
+            try manager.close()
+        }
+        try self.leaveAHoleAfterTheFirstSegment()
+        self.assertStorageError(.corruptFile) { _ = try self.openManager(config: self.smallSegments) }
+    }
+
     func testCorruptIndexIsRebuiltFromTheLog() throws {
         do {
             let manager = try self.openManager(config: self.smallSegments)
