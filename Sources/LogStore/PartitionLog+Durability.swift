@@ -43,12 +43,20 @@ extension PartitionLog {
     /// Fsyncs everything appended so far (if anything is new) and answers the waiters it covers. Runs on the
     /// flusher queue, or on the caller's thread for `flushAll`/`close`.
     func flush() throws(StorageError) {
-        let captured = self.state.withLock { state -> (pending: (file: SegmentFileHandle, sizeBytes: Int64)?,
-                                                       segment: Segment, endOffset: Offset, failure: StorageError?) in
+        /// What one flush covers, taken under the lock.
+        struct Capture {
+            var pending: (file: SegmentFileHandle, sizeBytes: Int64)?
+            var segment: Segment
+            var endOffset: Offset
+            var failure: StorageError?
+        }
+        let captured = self.state.withLock { state in
             // A flush scheduled from now on runs after this one and covers what this one does not.
             state.isFlushScheduled = false
             let segment = state.activeSegment
-            return (segment.pendingSync, segment, segment.nextOffset, state.failure)
+            return Capture(
+                pending: segment.pendingSync, segment: segment, endOffset: segment.nextOffset, failure: state.failure
+            )
         }
         if let failure = captured.failure {
             self.answerWaiters(failingWith: failure)
