@@ -85,6 +85,12 @@ struct BatchScanner {
         return .batch(batch)
     }
 
+    /// Moves to `positionBytes`, which the caller knows to be a batch boundary (from the offset index).
+    mutating func skip(toPositionBytes positionBytes: Int64) {
+        precondition(positionBytes >= self.positionBytes && positionBytes <= self.endPositionBytes, "skip forward")
+        self.positionBytes = positionBytes
+    }
+
     /// Makes sure `byteCount` bytes from the current position are in the buffer.
     private mutating func fill(byteCount: Int) throws(StorageError) {
         let bufferEndBytes = self.bufferStartBytes + Int64(self.bufferCount)

@@ -74,7 +74,8 @@ public final class FaultyFileIO: FileIO {
             return count
         }
         guard let allowedBytes else { throw .systemCall("pwrite", path: nil, errno: ENOSPC) }
-        return try self.base.pwrite(descriptor, UnsafeRawBufferPointer(rebasing: bytes[0..<allowedBytes]), at: offsetBytes)
+        let allowed = UnsafeRawBufferPointer(rebasing: bytes[0..<allowedBytes])
+        return try self.base.pwrite(descriptor, allowed, at: offsetBytes)
     }
 
     public func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offsetBytes: Int64)

@@ -27,6 +27,10 @@ final class Flusher: @unchecked Sendable {
         self.timer.resume()
     }
 
+    deinit {
+        self.timer.cancel()
+    }
+
     func register(_ partition: PartitionLog) {
         self.partitions.withLock { $0[ObjectIdentifier(partition)] = partition }
     }
@@ -42,10 +46,13 @@ final class Flusher: @unchecked Sendable {
         }
     }
 
-    /// Stops the timer and waits for queued flushes to finish.
-    func shutdown() {
+    /// Stops the timer and forgets the partitions (which hold this flusher: forgetting them breaks the
+    /// reference cycle). With `waitingForQueuedFlushes`, also waits for queued flushes to finish; that must
+    /// not be asked from the flusher's own queue (a deinit may run there), hence the choice.
+    func shutdown(waitingForQueuedFlushes: Bool) {
         self.timer.cancel()
-        self.queue.sync {}
+        if waitingForQueuedFlushes { self.queue.sync {} }
+        self.partitions.withLock { $0.removeAll() }
     }
 
     private func flushDuePartitions() {

@@ -77,8 +77,10 @@ public struct LogConfig: Sendable, Equatable {
         }
         // Index positions are 32-bit, and one batch must fit in a segment.
         try require(
-            self.segmentSizeBytes >= Int64(self.batchSizeBytesMax) && self.segmentSizeBytes <= Limits.segmentSizeBytesMax,
-            "segment size \(self.segmentSizeBytes) must be between the batch size limit and \(Limits.segmentSizeBytesMax)"
+            self.segmentSizeBytes >= Int64(self.batchSizeBytesMax)
+                && self.segmentSizeBytes <= Limits.segmentSizeBytesMax,
+            "segment size \(self.segmentSizeBytes) must be between the batch size limit and "
+                + "\(Limits.segmentSizeBytesMax)"
         )
         try require(self.segmentAgeMs > 0, "segment age must be positive")
         try require((self.retentionMs ?? 1) > 0, "retention time must be positive")

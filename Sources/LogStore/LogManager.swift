@@ -6,6 +6,12 @@ public struct TopicInfo: Sendable, Equatable {
     public var name: String
     public var partitionCount: Int
     public var config: LogConfig
+
+    public init(name: String, partitionCount: Int, config: LogConfig) {
+        self.name = name
+        self.partitionCount = partitionCount
+        self.config = config
+    }
 }
 
 /// Owns the data directory: every topic's partition logs, the flusher, the recovery checkpoint and the
@@ -41,8 +47,13 @@ public final class LogManager: @unchecked Sendable {
     let fileIO: FileIO
     let onEvent: StorageEventHandler
     let state = Mutex(State())
-    /// Serializes checkpoint writes (flusher tick, flushAll, close) and remembers when the last one happened.
-    let checkpointLastWriteNs: Mutex<UInt64>
+    struct CheckpointState {
+        var lastWriteMonotonicNs: UInt64
+        var lastWrittenPoints: [TopicPartition: Offset]?
+    }
+
+    /// Serializes checkpoint writes (flusher tick, flushAll, close) and remembers the last one.
+    let checkpointState: Mutex<CheckpointState>
     private(set) var flusher: Flusher!
 
     var topicsDirectory: String { self.dataDirectory + "/topics" }
@@ -62,7 +73,9 @@ public final class LogManager: @unchecked Sendable {
         self.clock = clock
         self.fileIO = fileIO
         self.onEvent = onEvent
-        self.checkpointLastWriteNs = Mutex(clock.monotonicNs())
+        self.checkpointState = Mutex(CheckpointState(lastWriteMonotonicNs: clock.monotonicNs()))
+        // A data directory without a topics directory has never held data: nothing to recover.
+        let isNew = !fileIO.fileExists(dataDirectory + "/topics")
         try fileIO.makeDirectoryIfMissing(dataDirectory)
         try fileIO.makeDirectoryIfMissing(self.topicsDirectory)
         try fileIO.makeDirectoryIfMissing(self.deletingDirectory)
@@ -70,22 +83,33 @@ public final class LogManager: @unchecked Sendable {
             self?.writeCheckpointIfDue()
         }
         do {
-            try self.openTopics()
+            try self.openTopics(isNew: isNew)
         } catch {
-            self.flusher.shutdown()
+            self.flusher.shutdown(waitingForQueuedFlushes: true)
             throw error
         }
     }
 
-    private func openTopics() throws {
+    deinit {
+        // Without close() (a simulated crash in tests, or a caller's bug) the files stay as a crash leaves them.
+        // The last reference may go on the flusher's queue (its tick holds one briefly): do not wait on it.
+        self.flusher.shutdown(waitingForQueuedFlushes: false)
+    }
+
+    private func openTopics(isNew: Bool) throws {
         try self.finishDeletions()
-        let wasCleanShutdown = self.fileIO.fileExists(self.cleanShutdownPath)
+        let hasCleanShutdownMarker = self.fileIO.fileExists(self.cleanShutdownPath)
+        let wasCleanShutdown = isNew || hasCleanShutdownMarker
         let recoveryPoints = wasCleanShutdown ? [:] : self.readCheckpoint()
         if !wasCleanShutdown {
             self.onEvent("no clean-shutdown marker in \(self.dataDirectory): recovering unflushed data")
         }
         for entry in try self.fileIO.listDirectory(self.topicsDirectory) where entry.isDirectory {
             let topicDirectory = self.topicsDirectory + "/" + entry.name
+            guard Self.isValidTopicName(entry.name) else {
+                self.onEvent("ignoring \(topicDirectory): not a valid topic name")
+                continue
+            }
             guard self.fileIO.fileExists(topicDirectory + "/" + TopicConfigFile.fileName) else {
                 self.onEvent("removing \(topicDirectory): its creation did not finish")
                 try self.fileIO.removeTree(topicDirectory)
@@ -96,7 +120,7 @@ public final class LogManager: @unchecked Sendable {
             )
             self.state.withLock { $0.topics[entry.name] = topic }
         }
-        if wasCleanShutdown {
+        if hasCleanShutdownMarker {
             // From here on the directory may change without a clean close: the marker must go first.
             try self.fileIO.unlink(self.cleanShutdownPath)
             try self.fileIO.syncDirectory(self.dataDirectory)
@@ -143,19 +167,22 @@ public final class LogManager: @unchecked Sendable {
     }
 
     /// Deletes whole old segments by time and size, in every partition; the server calls it periodically.
+    /// A failing partition does not stop the others; the first error is thrown at the end.
     public func enforceRetention() throws {
         let nowMs = self.clock.wallTimeMs()
-        for partition in self.allPartitions() {
+        try Self.forEach(self.allPartitions()) { (partition) throws(StorageError) in
             try partition.enforceRetention(nowMs: nowMs)
         }
     }
 
-    /// Fsyncs every partition and writes the recovery checkpoint.
+    /// Fsyncs every partition and writes the recovery checkpoint. A failing partition does not stop the
+    /// others (their recovery points still advance); the first error is thrown at the end.
     public func flushAll() throws {
-        for partition in self.allPartitions() {
-            try partition.flush()
+        let flushError = Self.collectingFirstError { () throws(StorageError) in
+            try Self.forEach(self.allPartitions()) { (partition) throws(StorageError) in try partition.flush() }
         }
         try self.writeCheckpoint()
+        if let flushError { throw flushError }
     }
 
     /// Flushes and seals every partition, writes the checkpoint and then the clean-shutdown marker, so the
@@ -167,14 +194,38 @@ public final class LogManager: @unchecked Sendable {
             return Array(state.topics.values)
         }
         guard let topics else { return }
-        self.flusher.shutdown()
-        for topic in topics {
-            for partition in topic.partitions {
-                try partition.close()
-            }
+        self.flusher.shutdown(waitingForQueuedFlushes: true)
+        // Close every partition even when one fails; without the marker, the next open recovers the failed ones.
+        let closeError = Self.collectingFirstError { () throws(StorageError) in
+            try Self.forEach(topics.flatMap(\.partitions)) { (partition) throws(StorageError) in try partition.close() }
         }
         try self.writeCheckpoint()
+        if let closeError { throw closeError }
         try self.fileIO.writeFileAtomically(self.cleanShutdownPath, [])
+    }
+
+    /// Runs `body` on every partition, then throws the first error any of them threw.
+    private static func forEach(
+        _ partitions: [PartitionLog], _ body: (PartitionLog) throws(StorageError) -> Void
+    ) throws(StorageError) {
+        var firstError: StorageError?
+        for partition in partitions {
+            do {
+                try body(partition)
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    private static func collectingFirstError(_ body: () throws(StorageError) -> Void) -> StorageError? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     func allPartitions() -> [PartitionLog] {
@@ -194,23 +245,27 @@ public final class LogManager: @unchecked Sendable {
         return points
     }
 
-    func writeCheckpoint() throws(StorageError) {
-        try self.checkpointLastWriteNs.withLock { (lastWriteNs) throws(StorageError) in
+    /// Writes every partition's durable offset. With `onlyWhenChanged` (the periodic write), skips the write,
+    /// and its three syncs, when nothing moved since the last one.
+    func writeCheckpoint(onlyWhenChanged: Bool = false) throws(StorageError) {
+        try self.checkpointState.withLock { (checkpoint) throws(StorageError) in
             var points: [TopicPartition: Offset] = [:]
             for partition in self.allPartitions() {
                 points[partition.topicPartition] = partition.durableOffset
             }
+            checkpoint.lastWriteMonotonicNs = self.clock.monotonicNs()
+            if onlyWhenChanged && checkpoint.lastWrittenPoints == points { return }
             try self.fileIO.writeFileAtomically(self.checkpointPath, RecoveryCheckpointFile.serialize(points))
-            lastWriteNs = self.clock.monotonicNs()
+            checkpoint.lastWrittenPoints = points
         }
     }
 
     private func writeCheckpointIfDue() {
         let nowNs = self.clock.monotonicNs()
-        let lastWriteNs = self.checkpointLastWriteNs.withLock { $0 }
+        let lastWriteNs = self.checkpointState.withLock { $0.lastWriteMonotonicNs }
         guard nowNs >= lastWriteNs && nowNs - lastWriteNs >= Self.checkpointIntervalNs else { return }
         do {
-            try self.writeCheckpoint()
+            try self.writeCheckpoint(onlyWhenChanged: true)
         } catch {
             self.onEvent("could not write the recovery checkpoint: \(error)")
         }

@@ -6,9 +6,14 @@
 /// size. A file whose size is not a whole number of entries, or still the preallocated size (the broker
 /// stopped without trimming), is reported by `hasTrustworthySize == false` so the owner rebuilds it.
 ///
+/// A descriptor is held only while the index is preallocated (the active segment): a mapping outlives the
+/// descriptor it was made from, so sealed segments, usually all but one, cost one descriptor (their log), not three.
+///
 /// Not synchronized: the owning `Segment` is only used under its partition's lock.
 final class MappedIndexFile {
-    let file: SegmentFileHandle
+    let path: String
+    private let fileIO: FileIO
+    private var openedFile: SegmentFileHandle?
     let entrySizeBytes: Int
     let entryCountMax: Int
     private(set) var entryCount: Int
@@ -17,20 +22,31 @@ final class MappedIndexFile {
     private var mapping: UnsafeMutableRawBufferPointer?
     private var isPreallocated = false
 
-    var path: String { self.file.path }
     var isFull: Bool { self.entryCount >= self.entryCountMax }
     var sizeBytes: Int { self.entryCount * self.entrySizeBytes }
 
     init(path: String, entrySizeBytes: Int, entryCountMax: Int, fileIO: FileIO) throws(StorageError) {
         precondition(entrySizeBytes > 0 && entryCountMax > 0, "an index has entries")
-        self.file = try SegmentFileHandle(path: path, create: true, fileIO: fileIO)
+        self.path = path
+        self.fileIO = fileIO
         self.entrySizeBytes = entrySizeBytes
         self.entryCountMax = entryCountMax
-        let fileSizeBytes = try self.file.sizeBytes()
+        let file = try SegmentFileHandle(path: path, create: true, fileIO: fileIO)
+        let fileSizeBytes = try file.sizeBytes()
         let capacityBytes = Int64(entrySizeBytes * entryCountMax)
         self.hasTrustworthySize = fileSizeBytes % Int64(entrySizeBytes) == 0 && fileSizeBytes < capacityBytes
         self.entryCount = self.hasTrustworthySize ? Int(fileSizeBytes) / entrySizeBytes : 0
+        self.openedFile = file
         try self.remap(sizeBytes: self.sizeBytes)
+        self.openedFile = nil
+    }
+
+    /// The index file's descriptor, reopened when it was released.
+    private func file() throws(StorageError) -> SegmentFileHandle {
+        if let file = self.openedFile { return file }
+        let file = try SegmentFileHandle(path: self.path, create: false, fileIO: self.fileIO)
+        self.openedFile = file
+        return file
     }
 
     deinit {
@@ -48,7 +64,7 @@ final class MappedIndexFile {
     func preallocate() throws(StorageError) {
         guard !self.isPreallocated else { return }
         let capacityBytes = self.entrySizeBytes * self.entryCountMax
-        try self.file.truncate(toSizeBytes: Int64(capacityBytes))
+        try self.file().truncate(toSizeBytes: Int64(capacityBytes))
         try self.remap(sizeBytes: capacityBytes)
         self.isPreallocated = true
     }
@@ -72,18 +88,21 @@ final class MappedIndexFile {
     /// Cuts the file to the entries written and syncs it: the index of a rolled or closed segment.
     func trim() throws(StorageError) {
         try self.remap(sizeBytes: 0)
-        try self.file.truncate(toSizeBytes: Int64(self.sizeBytes))
-        try self.file.sync(dataOnly: false)
+        let file = try self.file()
+        try file.truncate(toSizeBytes: Int64(self.sizeBytes))
+        try file.sync(dataOnly: false)
         self.isPreallocated = false
         self.hasTrustworthySize = true
         try self.remap(sizeBytes: self.sizeBytes)
+        self.openedFile = nil
     }
 
     private func remap(sizeBytes: Int) throws(StorageError) {
         self.unmap()
         guard sizeBytes > 0 else { return }
+        let file = try self.file()
         do {
-            let address = try self.file.fileIO.map(self.file.descriptor, sizeBytes: sizeBytes, writable: true)
+            let address = try self.fileIO.map(file.descriptor, sizeBytes: sizeBytes, writable: true)
             self.mapping = UnsafeMutableRawBufferPointer(start: address, count: sizeBytes)
         } catch {
             throw error.at(self.path)
@@ -92,7 +111,7 @@ final class MappedIndexFile {
 
     private func unmap() {
         if let mapping = self.mapping, let address = mapping.baseAddress {
-            self.file.fileIO.unmap(address, sizeBytes: mapping.count)
+            self.fileIO.unmap(address, sizeBytes: mapping.count)
         }
         self.mapping = nil
     }

@@ -69,6 +69,23 @@ final class OffsetIndex {
         return low == 0 ? (self.baseOffset, 0) : self.entry(low - 1)
     }
 
+    /// The position of the last indexed batch starting at or before `positionBytes`, or nil when there is none.
+    /// Reads use it to skip over whole batches instead of reading each header on the way to `maxBytes`.
+    func lastPosition(atOrBefore positionBytes: Int64) -> Int64? {
+        var low = 0
+        var high = self.entryCount
+        // Invariant: entries before `low` start at or before the position; entries from `high` on after it.
+        while low < high {
+            let middle = (low + high) / 2
+            if self.entry(middle).positionBytes <= positionBytes {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low == 0 ? nil : self.entry(low - 1).positionBytes
+    }
+
     /// Checks what was read from disk: a whole number of entries, both fields strictly increasing, every
     /// position inside the log. Returns why the index cannot be trusted, or nil.
     func sanityProblem(logSizeBytes: Int64) -> String? {

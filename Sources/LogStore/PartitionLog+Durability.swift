@@ -5,7 +5,8 @@ import SluiceModel
 /// next one. Sealed segments were synced when they rolled, so only the active segment ever needs syncing.
 extension PartitionLog {
     /// Calls `completion` (on the flusher's queue, or here when already durable) once every offset below
-    /// `endOffset` is on disk.
+    /// `endOffset` is on disk. `endOffset` must not be past the log end (nothing could ever satisfy it: the
+    /// completion gets `offsetOutOfRange`); after a failed fsync or `close`, waits fail.
     public func whenDurable(
         upTo endOffset: Offset, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
     ) {
@@ -17,6 +18,16 @@ extension PartitionLog {
         let action: Action = self.state.withLock { state in
             if let failure = state.failure { return .answer(.failure(failure)) }
             if endOffset <= state.durableOffset { return .answer(.success(())) }
+            let logEndOffset = state.activeSegment.nextOffset
+            if endOffset > logEndOffset {
+                let error = StorageError.offsetOutOfRange(
+                    endOffset, logStartOffset: state.segments[0].baseOffset, logEndOffset: logEndOffset
+                )
+                return .answer(.failure(error))
+            }
+            if state.isClosed {
+                return .answer(.failure(StorageError(code: .closed, message: "log \(self.topicPartition) is closed")))
+            }
             state.waiters.append(DurabilityWaiter(endOffset: endOffset, completion: completion))
             if state.isFlushScheduled { return .wait }
             state.isFlushScheduled = true
@@ -32,12 +43,20 @@ extension PartitionLog {
     /// Fsyncs everything appended so far (if anything is new) and answers the waiters it covers. Runs on the
     /// flusher queue, or on the caller's thread for `flushAll`/`close`.
     func flush() throws(StorageError) {
-        let captured = self.state.withLock { state -> (pending: (file: SegmentFileHandle, sizeBytes: Int64)?,
-                                                       segment: Segment, endOffset: Offset, failure: StorageError?) in
+        /// What one flush covers, taken under the lock.
+        struct Capture {
+            var pending: (file: SegmentFileHandle, sizeBytes: Int64)?
+            var segment: Segment
+            var endOffset: Offset
+            var failure: StorageError?
+        }
+        let captured = self.state.withLock { state in
             // A flush scheduled from now on runs after this one and covers what this one does not.
             state.isFlushScheduled = false
             let segment = state.activeSegment
-            return (segment.pendingSync, segment, segment.nextOffset, state.failure)
+            return Capture(
+                pending: segment.pendingSync, segment: segment, endOffset: segment.nextOffset, failure: state.failure
+            )
         }
         if let failure = captured.failure {
             self.answerWaiters(failingWith: failure)

@@ -27,15 +27,24 @@ extension PartitionLog {
         var segments: [Segment] = []
         var rebuilt: Set<Int> = []
         for (index, baseOffset) in baseOffsets.enumerated() {
-            let segment = try Segment(directory: directory, baseOffset: baseOffset, fileIO: fileIO)
-            if let previous = segments.last, previous.nextOffset != segment.baseOffset {
+            if let previous = segments.last, previous.nextOffset != baseOffset {
+                // After a recovered segment, a hole is what a crash while deleting the segments that followed a
+                // truncation leaves: finish that. Before the recovery point it is damage nothing here can undo.
+                if index - 1 >= firstRecoveredIndex {
+                    try Self.deleteSegments(
+                        baseOffsets[index...], directory: directory, topicPartition: topicPartition, fileIO: fileIO,
+                        onEvent: onEvent
+                    )
+                    break
+                }
                 throw StorageError(
                     code: .corruptFile,
                     message: "segment \(previous.baseOffset) ends at offset \(previous.nextOffset) but the next "
-                        + "segment starts at \(segment.baseOffset); refusing to open \(topicPartition)",
-                    path: segment.logPath
+                        + "segment starts at \(baseOffset); refusing to open \(topicPartition)",
+                    path: directory + "/" + Segment.fileStem(baseOffset) + ".log"
                 )
             }
+            let segment = try Segment(directory: directory, baseOffset: baseOffset, fileIO: fileIO)
             let report = index >= firstRecoveredIndex
                 ? try segment.rebuild(
                     validating: true, indexIntervalBytes: config.indexIntervalBytes,
@@ -49,11 +58,10 @@ extension PartitionLog {
             segments.append(segment)
             if report.truncation != nil && index < baseOffsets.count - 1 {
                 // Later segments would follow a hole in the offsets: they go.
-                for laterBaseOffset in baseOffsets[(index + 1)...] {
-                    let later = try Segment(directory: directory, baseOffset: laterBaseOffset, fileIO: fileIO)
-                    try later.deleteFiles(fileIO: fileIO)
-                    onEvent("\(topicPartition): deleted segment \(laterBaseOffset), which followed a truncated one")
-                }
+                try Self.deleteSegments(
+                    baseOffsets[(index + 1)...], directory: directory, topicPartition: topicPartition, fileIO: fileIO,
+                    onEvent: onEvent
+                )
                 break
             }
         }
@@ -68,6 +76,17 @@ extension PartitionLog {
         active.markSynced(upToSizeBytes: active.sizeBytes)
         try fileIO.syncDirectory(directory)
         return segments
+    }
+
+    private static func deleteSegments(
+        _ baseOffsets: ArraySlice<Offset>, directory: String, topicPartition: TopicPartition, fileIO: FileIO,
+        onEvent: StorageEventHandler
+    ) throws(StorageError) {
+        for baseOffset in baseOffsets {
+            let segment = try Segment(directory: directory, baseOffset: baseOffset, fileIO: fileIO)
+            try segment.deleteFiles(fileIO: fileIO)
+            onEvent("\(topicPartition): deleted segment \(baseOffset), which followed a truncated one")
+        }
     }
 
     /// The base offsets of the `.log` files in `directory`, sorted. Removes leftovers that have no log:

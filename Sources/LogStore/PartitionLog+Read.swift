@@ -9,6 +9,9 @@ extension PartitionLog {
         var file: SegmentFileHandle
         var positionBytes: Int64
         var segmentSizeBytes: Int64
+        /// A batch boundary at most `maxBytes` after `positionBytes`, from the offset index: the read can skip
+        /// there once it has found its first batch, since everything before is whole batches that fit.
+        var skipToPositionBytes: Int64?
     }
 
     /// Whole batches starting at the batch that contains `offset`, up to `maxBytes`; at least one whole batch
@@ -24,7 +27,11 @@ extension PartitionLog {
             if offset == logEndOffset { return (ScanStart?.none, logStartOffset, logEndOffset) }
             let segment = Self.segment(containing: offset, in: state.segments)
             let entry = segment.offsetIndex.lookup(offset)
-            let start = ScanStart(file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes)
+            let readEndBytes = entry.positionBytes + min(Int64(max(maxBytes, 0)), segment.sizeBytes)
+            let start = ScanStart(
+                file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes,
+                skipToPositionBytes: segment.offsetIndex.lastPosition(atOrBefore: readEndBytes)
+            )
             return (start, logStartOffset, logEndOffset)
         }
         var result = LogReadResult(slice: nil, highWatermark: logEndOffset, logStartOffset: logStartOffset)
@@ -45,12 +52,17 @@ extension PartitionLog {
                     guard batch.sizeBytes <= maxBytes || minOneBatch else { break scanning }
                     first = batch
                     endPositionBytes = batch.endPositionBytes
+                    if let skipTo = start.skipToPositionBytes, skipTo > endPositionBytes {
+                        scanner.skip(toPositionBytes: skipTo)
+                        endPositionBytes = skipTo
+                    }
                 }
             case .end:
                 break scanning
             case .invalid(let positionBytes, let reason):
                 throw StorageError(
-                    code: .corruptFile, message: "invalid batch at byte \(positionBytes): \(reason)", path: start.file.path
+                    code: .corruptFile, message: "invalid batch at byte \(positionBytes): \(reason)",
+                    path: start.file.path
                 )
             }
         }
@@ -70,7 +82,10 @@ extension PartitionLog {
             state.segments.filter { $0.maxTimestampMs >= timestampMs }.map { segment in
                 let startOffset = segment.timeIndex.lookupStart(forTimestampMs: timestampMs)
                 let entry = segment.offsetIndex.lookup(startOffset)
-                return ScanStart(file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes)
+                return ScanStart(
+                    file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes,
+                    skipToPositionBytes: nil
+                )
             }
         }
         for candidate in candidates {

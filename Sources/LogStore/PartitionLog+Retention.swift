@@ -21,7 +21,9 @@ extension PartitionLog {
             }
             let removed = Array(state.segments[0..<removedCount])
             state.segments.removeFirst(removedCount)
-            self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: state.activeSegment.nextOffset)
+            self.publishOffsets(
+                logStartOffset: state.segments[0].baseOffset, logEndOffset: state.activeSegment.nextOffset
+            )
             return removed
         }
         // Files go after the lock is released; readers holding a FileSlice keep their descriptor open.

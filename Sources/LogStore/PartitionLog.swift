@@ -10,7 +10,9 @@ import Synchronization
 ///   offsets, and writes all of its batches with one positional write; when it returns, the bytes are in
 ///   the page cache and visible to readers, not necessarily on disk.
 /// - Durability is requested with `whenDurable`; the flusher (`Flusher`) fsyncs on its own queue, outside the
-///   lock, and one fsync answers every waiter whose offset it covers (group commit).
+///   lock, and one fsync answers every waiter whose offset it covers (group commit). Completions run on the
+///   flusher's queue: they should hand work off (e.g. to an event loop) rather than do it there.
+/// - `onEvent` is never called with the lock held, but must not block for long either.
 /// - Reads hold the lock only to find a file position; the file scan happens outside it, on a reference-counted
 ///   descriptor that survives the segment's deletion.
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
@@ -38,6 +40,20 @@ public final class PartitionLog: @unchecked Sendable {
         var activeSegment: Segment { self.segments[self.segments.count - 1] }
     }
 
+    typealias AppendListener = @Sendable (Offset) -> Void
+
+    struct AppendListeners {
+        var nextIdentifier: UInt64 = 0
+        var byIdentifier: [UInt64: AppendListener] = [:]
+        /// `byIdentifier`'s values, rebuilt on (rare) changes so that notifying after each append only retains
+        /// an array instead of building one.
+        var snapshot: [AppendListener] = []
+    }
+
+    /// Appends larger than this use a scratch buffer that is freed afterwards, so that one huge request does
+    /// not pin its size in memory for every partition it touched.
+    static let scratchRetainedBytesMax = 8 * 1024 * 1024
+
     public let topicPartition: TopicPartition
     public let config: LogConfig
     let directory: String
@@ -48,7 +64,7 @@ public final class PartitionLog: @unchecked Sendable {
     let state: Mutex<State>
     private let logStartOffsetValue = Atomic<Int64>(0)
     private let logEndOffsetValue = Atomic<Int64>(0)
-    private let listeners = Mutex<(nextIdentifier: UInt64, byToken: [UInt64: @Sendable (Offset) -> Void])>((0, [:]))
+    private let listeners = Mutex(AppendListeners())
 
     public var logStartOffset: Offset { Offset(self.logStartOffsetValue.load(ordering: .acquiring)) }
     /// The next offset to be assigned; also the high watermark (a single node commits what it appends).
@@ -72,7 +88,8 @@ public final class PartitionLog: @unchecked Sendable {
             recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
         )
         let endOffset = segments[segments.count - 1].nextOffset
-        self.state = Mutex(State(segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs()))
+        let state = State(segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs())
+        self.state = Mutex(state)
         self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
     }
 
@@ -89,6 +106,7 @@ public final class PartitionLog: @unchecked Sendable {
     public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
         let offsetSpan = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
         let nowNs = self.clock.monotonicNs()
+        var rolledToOffset: Offset?
         let result = try self.state.withLock { (state) throws(StorageError) -> AppendResult in
             if let failure = state.failure { throw StorageError(code: .closed, message: "log failed: \(failure)") }
             if state.isClosed { throw StorageError(code: .closed, message: "log \(self.topicPartition) is closed") }
@@ -98,6 +116,7 @@ public final class PartitionLog: @unchecked Sendable {
                 appendSizeBytes: batches.count, lastOffset: lastOffset, config: self.config, nowMonotonicNs: nowNs
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
+                rolledToOffset = firstOffset
             }
             let stamped = Self.copyStampingOffsets(batches, firstOffset: firstOffset, into: &state.scratch)
             let segment = state.activeSegment
@@ -108,11 +127,18 @@ public final class PartitionLog: @unchecked Sendable {
                 throw error
             }
             precondition(segment.nextOffset == lastOffset + 1, "stamped offsets match the validated span")
+            if state.scratch.count > Self.scratchRetainedBytesMax {
+                state.scratch.deallocate()
+                state.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            }
             self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: lastOffset + 1)
             return AppendResult(
                 firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
                 logStartOffset: state.segments[0].baseOffset
             )
+        }
+        if let rolledToOffset {
+            self.onEvent("\(self.topicPartition): rolled to a new segment at offset \(rolledToOffset)")
         }
         self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
         return result
@@ -123,17 +149,21 @@ public final class PartitionLog: @unchecked Sendable {
         self.listeners.withLock { listeners in
             let identifier = listeners.nextIdentifier
             listeners.nextIdentifier += 1
-            listeners.byToken[identifier] = listener
+            listeners.byIdentifier[identifier] = listener
+            listeners.snapshot = Array(listeners.byIdentifier.values)
             return AppendListenerToken(identifier: identifier)
         }
     }
 
     public func removeAppendListener(_ token: AppendListenerToken) {
-        _ = self.listeners.withLock { $0.byToken.removeValue(forKey: token.identifier) }
+        self.listeners.withLock { listeners in
+            listeners.byIdentifier.removeValue(forKey: token.identifier)
+            listeners.snapshot = Array(listeners.byIdentifier.values)
+        }
     }
 
     private func notifyListeners(newLogEndOffset: Offset) {
-        let callbacks = self.listeners.withLock { Array($0.byToken.values) }
+        let callbacks = self.listeners.withLock { $0.snapshot }
         for callback in callbacks {
             callback(newLogEndOffset)
         }
@@ -160,6 +190,5 @@ public final class PartitionLog: @unchecked Sendable {
             throw error
         }
         state.durableOffset = max(state.durableOffset, newBaseOffset)
-        self.onEvent("\(self.topicPartition): rolled to segment \(newBaseOffset)")
     }
 }

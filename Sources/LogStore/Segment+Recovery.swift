@@ -75,7 +75,9 @@ extension Segment {
             case .batch(let batch):
                 guard batch.baseOffset == nextOffset else {
                     let problem = "batch at \(batch.positionBytes) has offset \(batch.baseOffset), not \(nextOffset)"
-                    return try self.rebuildExplaining(problem, indexIntervalBytes: indexIntervalBytes, batchSizeBytesMax)
+                    return try self.rebuildExplaining(
+                        problem, indexIntervalBytes: indexIntervalBytes, batchSizeBytesMax
+                    )
                 }
                 if batch.maxTimestampMs > tailMaxTimestampMs {
                     tailMaxTimestampMs = batch.maxTimestampMs

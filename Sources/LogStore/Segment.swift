@@ -86,7 +86,9 @@ final class Segment {
 
     /// Appends validated, offset-stamped batches with one positional write, then indexes them. On a failed
     /// write the file is cut back to its previous size so no partial batch stays behind.
-    func append(_ batches: UnsafeRawBufferPointer, indexIntervalBytes: Int, nowMonotonicNs: UInt64) throws(StorageError) {
+    func append(
+        _ batches: UnsafeRawBufferPointer, indexIntervalBytes: Int, nowMonotonicNs: UInt64
+    ) throws(StorageError) {
         precondition(batches.count > 0, "append of nothing")
         do {
             try self.file.writeAll(batches, at: self.sizeBytes)
@@ -102,11 +104,12 @@ final class Segment {
         var position = 0
         while position < batches.count {
             let bytes = UnsafeRawBufferPointer(rebasing: batches[position...])
+            let baseOffset = bytes.readBigEndian(Int64.self, at: 0)
             let batch = StoredBatch(
                 positionBytes: self.sizeBytes + Int64(position),
                 sizeBytes: Int(bytes.readBigEndian(Int32.self, at: 8)) + RecordBatchHeader.logOverheadBytes,
-                baseOffset: Offset(bytes.readBigEndian(Int64.self, at: 0)),
-                lastOffset: Offset(bytes.readBigEndian(Int64.self, at: 0) + Int64(bytes.readBigEndian(Int32.self, at: 23))),
+                baseOffset: Offset(baseOffset),
+                lastOffset: Offset(baseOffset + Int64(bytes.readBigEndian(Int32.self, at: 23))),
                 maxTimestampMs: bytes.readBigEndian(Int64.self, at: RecordBatchHeader.maxTimestampOffset)
             )
             self.index(batch, indexIntervalBytes: indexIntervalBytes)

@@ -25,7 +25,9 @@ public struct SystemFileIO: FileIO {
     public func pwrite(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offsetBytes: Int64)
         throws(StorageError) -> Int
     {
-        let count = Self.retryingInterrupts { Glibc.pwrite(descriptor, bytes.baseAddress, bytes.count, off_t(offsetBytes)) }
+        let count = Self.retryingInterrupts {
+            Glibc.pwrite(descriptor, bytes.baseAddress, bytes.count, off_t(offsetBytes))
+        }
         guard count >= 0 else { throw .systemCall("pwrite", path: nil, errno: errno) }
         return count
     }
@@ -33,7 +35,9 @@ public struct SystemFileIO: FileIO {
     public func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offsetBytes: Int64)
         throws(StorageError) -> Int
     {
-        let count = Self.retryingInterrupts { Glibc.pread(descriptor, buffer.baseAddress, buffer.count, off_t(offsetBytes)) }
+        let count = Self.retryingInterrupts {
+            Glibc.pread(descriptor, buffer.baseAddress, buffer.count, off_t(offsetBytes))
+        }
         guard count >= 0 else { throw .systemCall("pread", path: nil, errno: errno) }
         return count
     }
