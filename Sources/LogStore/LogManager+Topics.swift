@@ -3,24 +3,11 @@ import SluiceModel
 /// Creating, listing and deleting topics. These are rare control-plane operations: they run under the
 /// manager's lock from start to end, so two of them never interleave.
 extension LogManager {
-    /// Kafka's rule: 1 to 249 characters of ASCII letters, digits, '.', '_' and '-', and not "." or "..".
-    public static func isValidTopicName(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= Limits.topicNameLengthMax, name != ".", name != ".." else {
-            return false
-        }
-        return name.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
-    }
-
     /// Creates a topic with `partitionCount` empty partitions and `config` (the broker defaults when nil).
     /// `topic.conf` is written last, so a crash part-way leaves a directory the next open removes.
     public func createTopic(_ name: String, partitionCount: Int, config: LogConfig? = nil) throws {
-        guard Self.isValidTopicName(name) else {
-            throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)'")
+        if let problem = TopicNames.problem(with: name) {
+            throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)': \(problem)")
         }
         guard partitionCount >= 1 && partitionCount <= Limits.partitionsPerTopicMax else {
             throw StorageError(

@@ -106,7 +106,7 @@ public final class LogManager: @unchecked Sendable {
         }
         for entry in try self.fileIO.listDirectory(self.topicsDirectory) where entry.isDirectory {
             let topicDirectory = self.topicsDirectory + "/" + entry.name
-            guard Self.isValidTopicName(entry.name) else {
+            guard TopicNames.isValid(entry.name) else {
                 self.onEvent("ignoring \(topicDirectory): not a valid topic name")
                 continue
             }

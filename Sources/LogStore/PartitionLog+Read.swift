@@ -109,7 +109,7 @@ extension PartitionLog {
             }
             guard count == batch.sizeBytes else { return nil }
             let found = try bytes.withUnsafeBytes { buffer in
-                try RecordBatchTimestampSearchShim.firstOffset(atOrAfterTimestampMs: timestampMs, inBatch: buffer)
+                try RecordBatchTimestampSearch.firstOffset(atOrAfterTimestampMs: timestampMs, inBatch: buffer)
             }
             if let found { return Offset(found) }
         }

@@ -11,7 +11,7 @@ import SluiceModel
 /// orders 1 877
 /// ```
 ///
-/// Topic names cannot contain spaces (see `LogManager.isValidTopicName`), so spaces separate fields safely.
+/// Topic names cannot contain spaces (see `TopicNames`), so spaces separate fields safely.
 /// Written atomically (temporary file, fsync, rename, fsync of the directory). A missing or unreadable file
 /// only costs time: every segment is then scanned.
 enum RecoveryCheckpointFile {
