@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,8 +189,13 @@ static void print_client_error_field(void) {
     pthread_mutex_lock(&err_lock);
     json_escape(esc, sizeof esc, first_client_error);
     pthread_mutex_unlock(&err_lock);
-    printf(",\"client_errors\":%lld,\"first_client_error\":\"%s\",\"librdkafka\":\"%s\"",
-           (long long)atomic_load(&client_errors), esc, rd_kafka_version_str());
+    /* Client CPU (all librdkafka threads): compare with seconds to see whether the
+     * client, not the broker, was the limit. */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    printf(",\"client_errors\":%lld,\"first_client_error\":\"%s\",\"librdkafka\":\"%s\",\"client_cpu_s\":%.3f",
+           (long long)atomic_load(&client_errors), esc, rd_kafka_version_str(), cpu);
 }
 
 /* ---------------------------------------------------------------- producer */
