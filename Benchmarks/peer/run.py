@@ -239,6 +239,13 @@ def bench_broker(client: Path, b: Broker, cfg, run_id: str) -> dict:
         log(f"{b.label}: {b.error}")
         return res
     try:
+        # Probe: a broker that listens but does not answer Kafka requests is reported once, not per case.
+        probe = run_client(client, "create", b, ["-t", f"peer-{run_id}-{b.key}-probe"], 20)
+        if not probe.get("ok"):
+            res["errors"].append("not answering Kafka requests: " + summarize_failure(probe))
+            log(f"{b.label}: {res['errors'][-1]}")
+            return res
+        res["create_method"] = probe.get("method")
         for size, count in ((100, cfg.count_100), (1024, cfg.count_1k)):
             prods, cons = [], []
             for rep in range(cfg.repeat):
@@ -389,7 +396,7 @@ def machine() -> dict:
 
 
 def render(results: dict, tansu_key: str, meta: dict) -> str:
-    keys = list(results)
+    keys = sorted(results, key=lambda k: k != tansu_key)   # Tansu first, then the Sluice runs in given order
     others = [k for k in keys if k != tansu_key]
     head = ["metric"] + [results[k]["label"] for k in keys] + [f"{results[k]['label']} / Tansu" for k in others]
     out = [f"# Peer benchmark {meta['started']}", "",
