@@ -320,6 +320,8 @@ METRICS = [
     ("consume 1 KiB, rec/s", "consume_1024", "records_per_s", "high", "{:,.0f}"),
     ("client CPU during produce 100 B, cores", "produce_100", "client_cores", "info", "{:.2f}"),
     ("client CPU during consume 100 B, cores", "consume_100", "client_cores", "info", "{:.2f}"),
+    ("client CPU during produce 1 KiB, cores", "produce_1024", "client_cores", "info", "{:.2f}"),
+    ("client CPU during consume 1 KiB, cores", "consume_1024", "client_cores", "info", "{:.2f}"),
     ("e2e latency p50, ms", "latency", "p50_ms", "low", "{:.2f}"),
     ("e2e latency p99, ms", "latency", "p99_ms", "low", "{:.2f}"),
     ("e2e latency max, ms", "latency", "max_ms", "low", "{:.2f}"),
