@@ -242,7 +242,9 @@ def bench_broker(client: Path, b: Broker, cfg, run_id: str) -> dict:
         # Probe: a broker that listens but does not answer Kafka requests is reported once, not per case.
         probe = run_client(client, "create", b, ["-t", f"peer-{run_id}-{b.key}-probe"], 20)
         if not probe.get("ok"):
-            res["errors"].append("not answering Kafka requests: " + summarize_failure(probe))
+            hint = (" (this client's librdkafka is older than 2.1.0, which cannot parse some brokers' ApiVersions "
+                    "response: try --librdkafka auto)" if cfg.old_client else "")
+            res["errors"].append("not answering Kafka requests: " + summarize_failure(probe) + hint)
             log(f"{b.label}: {res['errors'][-1]}")
             return res
         res["create_method"] = probe.get("method")
@@ -474,6 +476,7 @@ def main() -> int:
     logdir.mkdir(parents=True, exist_ok=True)
 
     client, ver, note = build_client(cfg.librdkafka)
+    cfg.old_client = ver["librdkafka_int"] < MIN_LIBRDKAFKA
     log(f"client {client} librdkafka {ver['librdkafka']} {note}")
 
     wanted = [x.strip() for x in cfg.brokers.split(",") if x.strip()]
