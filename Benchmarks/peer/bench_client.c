@@ -198,6 +198,12 @@ static void print_client_error_field(void) {
            (long long)atomic_load(&client_errors), esc, rd_kafka_version_str(), cpu);
 }
 
+/* Bound for connection/metadata warm-up calls: at most 10 s and half the budget. */
+static int warm_timeout_ms(void) {
+    double ms = opt.timeout_s * 500.0;
+    return ms < 10000 ? (int)ms : 10000;
+}
+
 /* ---------------------------------------------------------------- producer */
 
 static atomic_llong dr_ok, dr_fail;
@@ -288,7 +294,7 @@ static int mode_produce(void) {
 
     /* Warm the connection + metadata so connect time is not in the figure. */
     const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, warm_timeout_ms()) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
 
     long long sent = 0;
     int aborted = 0;
@@ -315,25 +321,27 @@ static int mode_produce(void) {
                 msgs[k].payload = payload;
                 msgs[k].len = (size_t)opt.size;
             }
-            int off = 0;
-            while (off < n) {
-                int done = rd_kafka_produce_batch(rkt, 0, 0, msgs + off, n - off);
-                int k = off, requeue = 0;
-                for (; k < n; k++) {
-                    if (!msgs[k].err) continue;
-                    if (msgs[k].err == RD_KAFKA_RESP_ERR__QUEUE_FULL) { requeue = 1; break; }
+            /* Retry only the records refused with QUEUE_FULL (compacted to the
+             * front); any other refusal is a counted failure. */
+            int m = n;
+            while (m > 0) {
+                rd_kafka_produce_batch(rkt, 0, 0, msgs, m);
+                int w = 0;
+                for (int k = 0; k < m; k++) {
+                    if (!msgs[k].err) { sent++; continue; }
+                    if (msgs[k].err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        msgs[w] = msgs[k];
+                        msgs[w++].err = 0;
+                        continue;
+                    }
                     atomic_fetch_add(&dr_fail, 1);
                     pthread_mutex_lock(&err_lock);
                     if (!first_dr_error[0])
                         snprintf(first_dr_error, sizeof first_dr_error, "produce_batch(): %s", rd_kafka_err2name(msgs[k].err));
                     pthread_mutex_unlock(&err_lock);
                 }
-                (void)done;
-                /* Messages before k were accepted (or failed for good). */
-                for (int j = off; j < k; j++) if (!msgs[j].err) sent++;
-                off = k;
-                if (requeue) {
-                    for (int j = off; j < n; j++) msgs[j].err = 0;
+                m = w;
+                if (m > 0) {
                     rd_kafka_poll(rk, 1);
                     if (now_s() > deadline) { aborted = 1; break; }
                 }
@@ -394,7 +402,7 @@ static rd_kafka_topic_t *start_p0(rd_kafka_t *rk, int64_t offset, double *t_star
     /* Connect and learn the leader first, so fetching starts at once (otherwise
      * librdkafka may wait for its 1 s topic scan before the first ListOffsets). */
     const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, warm_timeout_ms()) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
     if (t_start) *t_start = now_s();
     if (rd_kafka_consume_start(rkt, 0, offset) == -1)
         die("consume_start: %s", rd_kafka_err2str(rd_kafka_last_error()));
@@ -455,7 +463,7 @@ static int mode_consume(void) {
      * record: includes one ListOffsets and the first fetch round trip, and does not
      * credit records that arrived before the clock started. first_record_s shows
      * the start-up part. */
-    double secs = t_last - t0;
+    double secs = (got ? t_last : now_s()) - t0;
     double rps = secs > 0 ? (double)got / secs : 0, mbps = secs > 0 ? (double)bytes / secs / 1e6 : 0;
     char esc[1100];
     json_escape(esc, sizeof esc, first_err);
@@ -540,7 +548,7 @@ static int mode_latency(void) {
     rd_kafka_t *rk = make_producer(opt.linger_ms >= 0 ? opt.linger_ms : 0);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, opt.topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, warm_timeout_ms()) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
 
     pthread_t th;
     pthread_create(&th, NULL, latency_consumer, NULL);
