@@ -359,16 +359,20 @@ def targets(results: dict, tansu_key: str) -> list[str]:
                 continue
             v = fn(r)
             if k.endswith("always") and name.startswith("produce"):
-                v = f"({v}, reported only)"
+                v = "n/a" if v == "n/a" else v.split("(")[1].rstrip(")") + " (reported only)"
             cells.append(v)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
+def ratio_fmt(r: float) -> str:
+    return f"{r:.2f}×" if r >= 0.1 else f"{r:.2g}×"
+
+
 def _cmp(a, b, factor):
     if a is None or b is None:
         return "n/a"
-    return f"{'PASS' if a >= factor * b else 'FAIL'} ({a / b:.2f}×)"
+    return f"{'PASS' if a >= factor * b else 'FAIL'} ({ratio_fmt(a / b)})"
 
 
 def _abs(a, limit, ge):
@@ -399,6 +403,24 @@ def machine() -> dict:
             "loadavg_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 
+def broker_versions(wanted: list[str], cfg) -> str:
+    parts = []
+    if "tansu" in wanted and cfg.tansu_bin:
+        try:
+            v = subprocess.run([cfg.tansu_bin, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+        except Exception:
+            v = "?"
+        parts.append(f"{v or 'tansu ?'} ({cfg.tansu_bin})")
+    if any(w.startswith("sluice") for w in wanted):
+        try:
+            st = os.stat(cfg.sluice_bin)
+            when = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            parts.append(f"sluice {cfg.sluice_bin} (built {when}, {st.st_size:,} bytes)")
+        except OSError:
+            parts.append(f"sluice {cfg.sluice_bin} (missing)")
+    return "; ".join(parts)
+
+
 def render(results: dict, tansu_key: str, meta: dict) -> str:
     keys = sorted(results, key=lambda k: k != tansu_key)   # Tansu first, then the Sluice runs in given order
     others = [k for k in keys if k != tansu_key]
@@ -406,6 +428,7 @@ def render(results: dict, tansu_key: str, meta: dict) -> str:
     out = [f"# Peer benchmark {meta['started']}", "",
            f"- machine: {meta['machine']['cpus']} CPUs, {meta['machine']['cpu_model']}, {meta['machine']['memory']} RAM, "
            f"kernel {meta['machine']['kernel']}, load average at start {meta['machine']['loadavg_at_start']}",
+           f"- brokers: {meta.get('brokers', '?')}",
            f"- client: bench_client.c, librdkafka {meta['librdkafka']} ({meta['client_note']})",
            f"- command: `{meta['command']}`",
            f"- cases: acks=1, 1 partition, batch.size {meta['cfg']['batch_size']}, linger.ms {meta['cfg']['linger']}; "
@@ -424,7 +447,7 @@ def render(results: dict, tansu_key: str, meta: dict) -> str:
         ratios = []
         for k in others if _better != "info" else []:
             v = figure(results[k], run_key, field)
-            ratios.append("—" if v is None or not t else f"{v / t:.2f}×")
+            ratios.append("—" if v is None or not t else ratio_fmt(v / t))
         if _better == "info":
             ratios = [""] * len(others)
         out.append("| " + " | ".join([label] + [fmt(v, f) for v in vals] + ratios) + " |")
@@ -511,7 +534,8 @@ def main() -> int:
             "command": " ".join(["python3", "Benchmarks/peer/run.py"] + sys.argv[1:]),
             "cfg": {k: getattr(cfg, k) for k in ("count_100", "count_1k", "repeat", "linger", "batch_size", "lat_rate",
                                                   "lat_seconds", "lat_warmup", "lat_size", "lat_linger", "fetch_wait")},
-            "elapsed_s": round(time.monotonic() - t_start, 1)}
+            "elapsed_s": round(time.monotonic() - t_start, 1),
+            "brokers": broker_versions(wanted, cfg)}
     table = render(results, "tansu", meta)
     print(table)
     out = Path(cfg.out) if cfg.out else RESULTS / f"peer-{started.strftime('%Y%m%d-%H%M%S')}.md"
