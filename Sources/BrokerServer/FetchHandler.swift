@@ -12,7 +12,8 @@ extension KafkaRequestRouter {
         let fetch = try request.decode(FetchRequest.self)
         let first = self.readFetch(fetch)
         let waitMs = min(Int64(max(fetch.maxWaitMs, 0)), self.config.fetchWaitMsMax)
-        if first.totalBytes >= Int(max(fetch.minBytes, 1)) || waitMs == 0 || first.hasError {
+        // min_bytes 0 asks for an immediate answer, as does max_wait_ms 0; an error is answered at once.
+        if first.totalBytes >= Int(fetch.minBytes) || waitMs == 0 || first.hasError {
             request.respond(.respond(self.encodeFetchResponse(first, request: request)))
             return
         }
@@ -24,7 +25,7 @@ extension KafkaRequestRouter {
             eventLoop: request.context.eventLoop, partitions: partitions, timeoutMs: waitMs,
             isSatisfied: {
                 let result = router.readFetch(fetch)
-                return result.totalBytes >= Int(max(fetch.minBytes, 1)) || result.hasError ? result : nil
+                return result.totalBytes >= Int(fetch.minBytes) || result.hasError ? result : nil
             },
             finish: { result in
                 let final = result ?? router.readFetch(fetch)
