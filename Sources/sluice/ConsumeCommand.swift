@@ -39,7 +39,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     private func consume(client: KafkaClient, start: StartPosition) async throws {
         let partitionCount = try await client.partitionCount(of: self.topic)
         let partitions = try self.selectedPartitions(partitionCount: partitionCount)
-        var positions = try await self.startOffsets(client: client, partitions: partitions, start: start)
+        var positions = try await start.offsets(client: client, topic: self.topic, partitions: partitions)
         let endOffsets = try await client.listOffsets(topic: self.topic, partitions: partitions, spec: .latest)
         var output = RecordPrinter(printKey: self.printKey, printOffset: self.printOffset, keySeparator: self.keySeparator)
         var printed = 0
@@ -65,21 +65,6 @@ struct ConsumeCommand: AsyncParsableCommand {
             throw CommandFailure("topic \(self.topic) has no partition \(partition) (it has \(partitionCount))")
         }
         return [PartitionID(partition)]
-    }
-
-    private func startOffsets(client: KafkaClient, partitions: [PartitionID], start: StartPosition) async throws
-        -> [PartitionID: Int64]
-    {
-        switch start {
-        case .earliest: return try await client.listOffsets(topic: self.topic, partitions: partitions, spec: .earliest)
-        case .latest: return try await client.listOffsets(topic: self.topic, partitions: partitions, spec: .latest)
-        case .offset(let offset): return Dictionary(uniqueKeysWithValues: partitions.map { ($0, offset) })
-        case .time(let milliseconds):
-            let found = try await client.listOffsets(topic: self.topic, partitions: partitions, spec: .timestamp(milliseconds))
-            let latest = try await client.listOffsets(topic: self.topic, partitions: partitions, spec: .latest)
-            // No record that recent: start at the end, so only newer records are printed.
-            return found.reduce(into: [:]) { $0[$1.key] = $1.value >= 0 ? $1.value : latest[$1.key] ?? 0 }
-        }
     }
 }
 
