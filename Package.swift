@@ -35,6 +35,9 @@ let package = Package(
         ),
         .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"], exclude: ["README.md"]),
         .target(
+            name: "GroupCoordinator", dependencies: ["SluiceModel", "RecordFormat", "LogStore"], exclude: ["README.md"]
+        ),
+        .target(
             name: "SluiceClient",
             dependencies: [
                 "SluiceModel", "RecordFormat", "KafkaWire",
@@ -72,6 +75,9 @@ let package = Package(
             dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"]),
+        .testTarget(
+            name: "GroupCoordinatorTests", dependencies: ["GroupCoordinator", "LogStore", "RecordFormat", "SluiceModel"]
+        ),
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
