@@ -9,6 +9,7 @@ public struct GroupErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     }
 
     public static let none = GroupErrorCode(rawValue: 0)
+    public static let unknownTopicOrPartition = GroupErrorCode(rawValue: 3)
     public static let offsetMetadataTooLarge = GroupErrorCode(rawValue: 12)
     public static let coordinatorNotAvailable = GroupErrorCode(rawValue: 15)
     public static let illegalGeneration = GroupErrorCode(rawValue: 22)
@@ -30,6 +31,7 @@ public struct GroupErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public var description: String {
         switch self {
         case .none: return "NONE"
+        case .unknownTopicOrPartition: return "UNKNOWN_TOPIC_OR_PARTITION"
         case .offsetMetadataTooLarge: return "OFFSET_METADATA_TOO_LARGE"
         case .coordinatorNotAvailable: return "COORDINATOR_NOT_AVAILABLE"
         case .illegalGeneration: return "ILLEGAL_GENERATION"

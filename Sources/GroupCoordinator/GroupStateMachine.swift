@@ -63,9 +63,11 @@ public struct GroupStateMachine: Sendable {
         self.members[memberId]?.assignment
     }
 
-    /// Marks the group deleted. Only an idle group can go (DeleteGroups answers NON_EMPTY_GROUP otherwise).
+    /// Marks the group deleted. Only a group without members can go (DeleteGroups answers NON_EMPTY_GROUP
+    /// otherwise); member ids handed out and not yet used are forgotten, their rejoin finds the next group.
     public mutating func markDead() {
-        precondition(self.isIdle, "only a group without members can be deleted")
+        precondition(self.members.isEmpty, "only a group without members can be deleted")
+        self.pendingMemberDeadlinesMs = [:]
         self.state = .dead
     }
 
