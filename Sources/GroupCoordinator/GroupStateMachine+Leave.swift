@@ -37,8 +37,7 @@ extension GroupStateMachine {
             return (.none, currentMemberId)
         }
         if self.pendingMemberDeadlinesMs.removeValue(forKey: member.memberId) != nil { return (.none, nil) }
-        guard let existing = self.members[member.memberId] else { return (.unknownMemberId, nil) }
-        if existing.groupInstanceId != nil { return (.fencedInstanceId, nil) }
+        guard self.members[member.memberId] != nil else { return (.unknownMemberId, nil) }
         return (.none, member.memberId)
     }
 

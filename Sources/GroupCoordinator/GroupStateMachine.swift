@@ -96,15 +96,14 @@ public struct GroupStateMachine: Sendable {
     // MARK: - Shared helpers
 
     /// UNKNOWN_MEMBER_ID or FENCED_INSTANCE_ID for a request naming `memberId` (and `groupInstanceId`), or nil
-    /// when the member is the current incarnation.
+    /// when the member is the current incarnation. As Kafka decides it: with an instance id, the instance must
+    /// be known and its current member id the one named; without one, the member id must be known.
     func memberError(memberId: String, groupInstanceId: String?) -> GroupErrorCode? {
-        if let groupInstanceId, let current = self.staticMemberIds[groupInstanceId], current != memberId {
-            return .fencedInstanceId
+        if let groupInstanceId {
+            guard let currentMemberId = self.staticMemberIds[groupInstanceId] else { return .unknownMemberId }
+            return currentMemberId == memberId ? nil : .fencedInstanceId
         }
-        guard let member = self.members[memberId] else { return .unknownMemberId }
-        // A static member's id used without its instance id (or with another one) is a stale incarnation.
-        if member.groupInstanceId != groupInstanceId { return .fencedInstanceId }
-        return nil
+        return self.members[memberId] == nil ? .unknownMemberId : nil
     }
 
     func rebalanceTimeoutMsMax() -> Int64 {
