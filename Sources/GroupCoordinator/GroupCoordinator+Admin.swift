@@ -79,7 +79,9 @@ extension GroupCoordinator {
             return self.offsetStore.hasOffsets(groupId: groupId) ? .none : .groupIdNotFound
         case .found(let slot):
             let errorCode = slot.state.withLock { state -> GroupErrorCode in
-                guard state.machine.memberCount == 0 else { return .nonEmptyGroup }
+                // Kafka deletes only an Empty group: a preparing one without members still waits on member
+                // ids it handed out.
+                guard state.machine.state == .empty else { return .nonEmptyGroup }
                 state.machine.markDead()
                 slot.isRemoved.store(true, ordering: .releasing)
                 return .none

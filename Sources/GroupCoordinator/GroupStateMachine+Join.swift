@@ -1,7 +1,8 @@
 /// JoinGroup: new members (with KIP-394's MEMBER_ID_REQUIRED round trip), known members rejoining, and
 /// KIP-345 static members whose new incarnation takes over the old one's place and assignment.
 extension GroupStateMachine {
-    public mutating func join(_ request: JoinGroupRequest, nowMs: Int64) -> [GroupAction] {
+    public mutating func join(_ unboundedRequest: JoinGroupRequest, nowMs: Int64) -> [GroupAction] {
+        let request = self.truncatingDescriptiveFields(unboundedRequest)
         if let errorCode = self.joinError(request) {
             return [.replyJoin(.failure(errorCode, memberId: request.memberId))]
         }
@@ -31,13 +32,23 @@ extension GroupStateMachine {
         return nil
     }
 
+    /// Client id and host only describe the member (DescribeGroups): a long one is cut rather than refused,
+    /// since clients build client ids from group names and refusing would keep such a consumer out.
+    private func truncatingDescriptiveFields(_ request: JoinGroupRequest) -> JoinGroupRequest {
+        let lengthMax = self.configuration.identifierLengthBytesMax
+        var request = request
+        request.clientId = String(decoding: request.clientId.utf8.prefix(lengthMax), as: UTF8.self)
+        request.clientHost = String(decoding: request.clientHost.utf8.prefix(lengthMax), as: UTF8.self)
+        return request
+    }
+
     private func isWithinBounds(_ request: JoinGroupRequest) -> Bool {
         let lengthMax = self.configuration.identifierLengthBytesMax
-        let identifiers = [request.clientId, request.protocolType] + request.protocols.map(\.name)
+        let identifiers = [request.protocolType] + request.protocols.map(\.name)
             + [request.groupInstanceId].compactMap { $0 }
         if request.groupInstanceId?.isEmpty == true { return false }
+        // A member id is a client id (cut to the same bound) with a dash and a UUID.
         return identifiers.allSatisfy { $0.utf8.count <= lengthMax }
-            && request.clientHost.utf8.count <= lengthMax
             && request.memberId.utf8.count <= lengthMax + 64
             && request.protocols.count <= self.configuration.protocolsPerMemberMax
             && request.protocols.allSatisfy { $0.metadata.count <= self.configuration.protocolMetadataSizeBytesMax }

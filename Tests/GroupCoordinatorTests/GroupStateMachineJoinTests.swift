@@ -160,4 +160,22 @@ final class GroupStateMachineJoinTests: XCTestCase {
         XCTAssertEqual(actions.joinReply?.generationId, machine.generationId)
         XCTAssertEqual(machine.state, .stable)
     }
+
+    func testLongClientIdIsCutNotRefused() {
+        var machine = makeMachine()
+        let longClientId = String(repeating: "c", count: 1000)
+        let memberId = machine.join(joinRequest(client: longClientId), nowMs: 0).joinReply!.memberId
+        XCTAssertEqual(memberId, String(repeating: "c", count: 255) + "-m1")
+        let joined = machine.join(joinRequest(memberId: memberId, client: longClientId), nowMs: 0)
+        XCTAssertEqual(joined.completedJoins[memberId]?.generationId, 1)
+        XCTAssertEqual(machine.describe().members.first?.clientId.utf8.count, 255)
+    }
+
+    func testOversizedMetadataIsRefused() {
+        var machine = makeMachine()
+        let huge = GroupProtocol(name: "range", metadata: [UInt8](repeating: 0, count: 128 * 1024 + 1))
+        XCTAssertEqual(machine.join(joinRequest(protocols: [huge]), nowMs: 0).joinReply?.errorCode, .invalidRequest)
+        let many = (0..<33).map { GroupProtocol(name: "p\($0)", metadata: []) }
+        XCTAssertEqual(machine.join(joinRequest(protocols: many), nowMs: 0).joinReply?.errorCode, .invalidRequest)
+    }
 }
