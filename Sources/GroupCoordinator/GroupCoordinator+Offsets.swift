@@ -110,8 +110,9 @@ extension GroupCoordinator {
         case .refused(let errorCode):
             return (errorCode, durability)
         case .absent:
-            // No group: only a simple consumer may commit (Kafka answers ILLEGAL_GENERATION to anyone else).
-            let isSimpleConsumer = request.generationId < 0 && request.memberId.isEmpty
+            // No group: only a commit without a generation (a simple consumer, an admin tool) is accepted;
+            // Kafka answers ILLEGAL_GENERATION to anyone else.
+            let isSimpleConsumer = request.generationId < 0
             let errorCode = isSimpleConsumer ? write() : .illegalGeneration
             return (errorCode, durability)
         case .found(let slot):

@@ -63,6 +63,12 @@ extension GroupStateMachine {
         }
         self.isInitialRebalance = false
         self.initialRebalanceLimitMs = nil
+        if !self.members.isEmpty && !self.members.values.contains(where: \.isAwaitingJoin) {
+            // Only static members that did not rejoin are left: a generation without anyone to lead it would
+            // go nowhere. Wait another rebalance timeout; their sessions expire meanwhile if they are gone.
+            self.rebalanceDeadlineMs = nowMs + self.rebalanceTimeoutMsMax()
+            return actions
+        }
         self.rebalanceDeadlineMs = nil
         self.generationId += 1
         if self.members.isEmpty {
@@ -75,7 +81,7 @@ extension GroupStateMachine {
         if let leaderId = self.leaderId, self.members[leaderId]!.isAwaitingJoin {
             // The leader stays the leader: its client holds the assignor state (cooperative rebalancing).
         } else {
-            self.leaderId = self.memberOrder.first { self.members[$0]!.isAwaitingJoin } ?? self.memberOrder.first
+            self.leaderId = self.memberOrder.first { self.members[$0]!.isAwaitingJoin }
         }
         self.protocolName = self.selectProtocol()
         self.state = .completingRebalance

@@ -98,17 +98,18 @@ extension GroupStateMachine {
         }
     }
 
-    /// Whether an OffsetCommit may be written, as Kafka decides it: a commit without member and generation
-    /// (a simple consumer using `assign()`) only when the group has no members; otherwise a current member
-    /// of the current generation, and not while the generation's assignment is being handed out. Commits
-    /// during PreparingRebalance are accepted: eager consumers commit before they rejoin.
+    /// Whether an OffsetCommit may be written, as Kafka decides it: a commit with generation -1 (a simple
+    /// consumer using `assign()`, or an admin tool) only when the group has no members; otherwise a current
+    /// member of the current generation, and not while the generation's assignment is being handed out.
+    /// Commits during PreparingRebalance are accepted: eager consumers commit before they rejoin.
     public mutating func validateOffsetCommit(
         memberId: String, generationId: Int32, groupInstanceId: String?, nowMs: Int64
     ) -> GroupErrorCode {
         if self.state == .dead { return .coordinatorNotAvailable }
-        if generationId < 0 && memberId.isEmpty && groupInstanceId == nil {
-            return self.members.isEmpty ? .none : .unknownMemberId
+        if let groupInstanceId, let currentMemberId = self.staticMemberIds[groupInstanceId], currentMemberId != memberId {
+            return .fencedInstanceId
         }
+        if generationId < 0 && self.state == .empty { return .none }
         if let errorCode = self.memberError(memberId: memberId, groupInstanceId: groupInstanceId) {
             return errorCode
         }

@@ -119,4 +119,20 @@ final class StaticMembershipTests: XCTestCase {
         XCTAssertEqual(machine.memberIds, [leader])
         XCTAssertEqual(machine.state, .preparingRebalance)
     }
+
+    func testRebalanceThatNoOneRejoinsWaitsForTheStaticMembersSessions() {
+        var (machine, leader, follower) = self.makeStableStaticGroup()
+        let (newcomer, _) = machine.joinNewMember(nowMs: 1)
+        _ = machine.leave([LeavingMember(memberId: newcomer)], nowMs: 2)
+        for time in stride(from: Int64(5000), through: 30_000, by: 5000) {
+            _ = machine.heartbeat(HeartbeatRequest(memberId: leader, generationId: 2, groupInstanceId: "i1"), nowMs: time)
+            _ = machine.heartbeat(HeartbeatRequest(memberId: follower, generationId: 2, groupInstanceId: "i2"), nowMs: time)
+        }
+        _ = machine.tick(nowMs: 30_001)
+        XCTAssertEqual(machine.state, .preparingRebalance, "no generation without a member that joined it")
+        XCTAssertEqual(machine.generationId, 2)
+        _ = machine.tick(nowMs: 40_000)
+        XCTAssertEqual(machine.state, .empty)
+        XCTAssertEqual(machine.memberIds, [])
+    }
 }
