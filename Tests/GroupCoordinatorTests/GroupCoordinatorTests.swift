@@ -250,4 +250,35 @@ final class GroupCoordinatorTests: XCTestCase {
         XCTAssertEqual(coordinator.fetchOffsets(groupId: "simple", partitions: [partition]).offsets[partition]?.offset, 33)
         XCTAssertEqual(coordinator.listGroups().map(\.groupId), ["simple"])
     }
+
+    func testConcurrentJoinsAcrossGroupsFormOneGenerationEach() throws {
+        let coordinator = try self.makeCoordinator { $0.initialRebalanceDelayMs = 100 }
+        let groupIds = (0..<20).map { "group-\($0)" }
+        let requests = groupIds.flatMap { groupId in (0..<3).map { _ in groupId } }
+        let handedOut = Collected<(String, String)>()
+        DispatchQueue.concurrentPerform(iterations: requests.count) { index in
+            coordinator.joinGroup(groupId: requests[index], request: joinRequest()) { result in
+                handedOut.append((requests[index], result.memberId))
+            }
+        }
+        let joined = Collected<(String, JoinGroupResult)>()
+        let ids = handedOut.all
+        XCTAssertEqual(ids.count, 60)
+        DispatchQueue.concurrentPerform(iterations: ids.count) { index in
+            let (groupId, memberId) = ids[index]
+            coordinator.joinGroup(groupId: groupId, request: joinRequest(memberId: memberId)) { joined.append((groupId, $0)) }
+        }
+        XCTAssertEqual(joined.all.count, 0, "the initial delay holds every join")
+        self.clock.advance(byMs: 100)
+        coordinator.tick()
+        let results = joined.all
+        XCTAssertEqual(results.count, 60)
+        for groupId in groupIds {
+            let answers = results.filter { $0.0 == groupId }.map(\.1)
+            XCTAssertEqual(answers.count, 3)
+            XCTAssertEqual(Set(answers.map(\.generationId)), [1])
+            XCTAssertEqual(Set(answers.map(\.leaderId)).count, 1)
+            XCTAssertEqual(answers.filter { !$0.members.isEmpty }.count, 1, "one leader gets the member list")
+        }
+    }
 }
