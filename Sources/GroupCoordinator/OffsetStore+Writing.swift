@@ -17,6 +17,12 @@ extension OffsetStore {
         groupId: String, offsets: [TopicPartition: CommittedOffset]
     ) throws(GroupCoordinatorError) -> OffsetDurability {
         guard !offsets.isEmpty else { return .immediate }
+        // The record format stores 16-bit lengths; the coordinator's bounds are tighter still.
+        if groupId.utf8.count > Limits.wireStringLengthMax
+            || offsets.keys.contains(where: { $0.topic.utf8.count > Limits.topicNameLengthMax })
+        {
+            throw GroupCoordinatorError(code: .tooLarge, message: "group id or topic name too long")
+        }
         if let tooLong = offsets.values.first(where: { $0.metadata.utf8.count > self.configuration.metadataLengthBytesMax }) {
             throw GroupCoordinatorError(code: .tooLarge, message: "metadata of \(tooLong.metadata.utf8.count) bytes")
         }
