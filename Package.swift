@@ -35,6 +35,9 @@ let package = Package(
         ),
         .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"], exclude: ["README.md"]),
         .target(
+            name: "GroupCoordinator", dependencies: ["SluiceModel", "RecordFormat", "LogStore"], exclude: ["README.md"]
+        ),
+        .target(
             name: "SluiceClient",
             dependencies: [
                 "SluiceModel", "RecordFormat", "KafkaWire",
@@ -73,6 +76,9 @@ let package = Package(
             exclude: ["CrossCheck"]
         ),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"]),
+        .testTarget(
+            name: "GroupCoordinatorTests", dependencies: ["GroupCoordinator", "LogStore", "RecordFormat", "SluiceModel"]
+        ),
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
