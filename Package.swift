@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing down only (see Docs/architecture.md and Tests/ArchitectureTests):
-// SluiceModel -> RecordFormat -> KafkaWire -> LogStore -> SluiceClient / BrokerServer -> sluice
+// SluiceModel -> RecordFormat -> KafkaWire -> LogStore -> GroupCoordinator -> SluiceClient / BrokerServer -> sluice
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v15)],
@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "BrokerServer",
             dependencies: [
-                "SluiceModel", "RecordFormat", "KafkaWire", "LogStore",
+                "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,10 @@ public struct BrokerConfig: Equatable, Sendable {
     public var fetchWaitMsMax: Int64 = 30_000
     /// 0 means one event loop per core.
     public var eventLoopThreads: Int64 = 0
+    /// How long a new (empty) group waits for more members before its first rebalance completes.
+    public var groupInitialRebalanceDelayMs: Int64 = 1000
+    /// Offsets of a group with no members and no commits for this long are deleted.
+    public var groupOffsetsRetentionMs: Int64 = 7 * 24 * 3_600_000
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import GroupCoordinator
 import KafkaWire
 import Logging
 import LogStore
@@ -32,8 +33,13 @@ public final class BrokerService: Service, Sendable {
         let logs = try self.openLogs()
         let threadCount = self.config.eventLoopThreads > 0 ? Int(self.config.eventLoopThreads) : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
-        let router = KafkaRequestRouter(logs: logs, config: self.config, clock: self.clock, logger: self.logger)
         do {
+            let groups = try self.openGroupCoordinator(logs: logs)
+            let router = KafkaRequestRouter(
+                logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
+            )
+            let groupTimer = self.startGroupTimers(groups, on: group.next())
+            defer { groupTimer.cancel() }
             let channel = try await self.bind(group: group, router: router)
             let boundPort = channel.localAddress?.port ?? self.config.listen.port
             let bound = HostPort(host: self.config.listen.host, port: boundPort)
@@ -62,6 +68,38 @@ public final class BrokerService: Service, Sendable {
             clock: self.clock,
             onEvent: { message in logger.notice("\(message)") }
         )
+    }
+
+    private func openGroupCoordinator(logs: LogManager) throws -> GroupCoordinator {
+        var groupConfiguration = GroupConfiguration()
+        groupConfiguration.initialRebalanceDelayMs = self.config.groupInitialRebalanceDelayMs
+        var offsetConfiguration = OffsetStoreConfiguration()
+        offsetConfiguration.abandonedGroupRetentionMs = self.config.groupOffsetsRetentionMs
+        let logger = self.logger
+        let offsetStore = try OffsetStore(
+            logManager: logs, configuration: offsetConfiguration, clock: self.clock,
+            onEvent: { message in logger.notice("\(message)") }
+        )
+        return try GroupCoordinator(configuration: groupConfiguration, offsetStore: offsetStore, clock: self.clock)
+    }
+
+    /// Drives the coordinator's timers (session and rebalance timeouts) every 100 ms, and the expiry of
+    /// abandoned groups' offsets every 10 minutes, on one event loop.
+    private func startGroupTimers(_ groups: GroupCoordinator, on eventLoop: EventLoop) -> RepeatedTask {
+        let logger = self.logger
+        let ticksPerExpiry = 6000
+        let tickCount = NIOLoopBoundBox.makeBoxSendingValue(0, as: Int.self, eventLoop: eventLoop)
+        return eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            groups.tick()
+            tickCount.value += 1
+            guard tickCount.value % ticksPerExpiry == 0 else { return }
+            do {
+                let expired = try groups.expireAbandonedGroups()
+                if !expired.isEmpty { logger.info("expired offsets of abandoned groups: \(expired)") }
+            } catch {
+                logger.error("expiring abandoned groups failed: \(error)")
+            }
+        }
     }
 
     private func bind(group: EventLoopGroup, router: KafkaRequestRouter) async throws -> Channel {

@@ -38,6 +38,8 @@ public struct BrokerSettings: Sendable {
         .integer("limits.batch_size_bytes_max", \.batchSizeBytesMax, 1024...Int64(Int32.max)),
         .integer("limits.fetch_wait_ms_max", \.fetchWaitMsMax, 0...600_000),
         .integer("server.event_loop_threads", \.eventLoopThreads, 0...256),
+        .integer("groups.initial_rebalance_delay_ms", \.groupInitialRebalanceDelayMs, 0...300_000),
+        .integer("groups.offsets_retention_ms", \.groupOffsetsRetentionMs, 60_000...Int64.max),
     ]
 
     init(

@@ -21,6 +21,8 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// A read the channel asked for while too many requests were in flight; issued once some finish.
     private var readDeferred = false
+    /// Kept from when the connection opened: after a reset the channel no longer knows its peer.
+    private var remoteAddress = "unknown"
 
     init(router: KafkaRequestRouter, logger: Logger, inFlightRequestsMax: Int = 128) {
         self.router = router
@@ -43,7 +45,8 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         let requestContext = RequestContext(
             eventLoop: eventLoop,
             allocator: context.channel.allocator,
-            remoteAddress: context.remoteAddress?.description ?? "unknown"
+            remoteAddress: context.remoteAddress?.description ?? "unknown",
+            remoteHost: "/" + (context.remoteAddress?.ipAddress ?? "unknown")
         )
         let loopBoundSelf = NIOLoopBound(self, eventLoop: eventLoop)
         self.router.handle(frame: frame, context: requestContext) { outcome in
@@ -63,10 +66,17 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        self.remoteAddress = context.remoteAddress?.description ?? "unknown"
+        context.fireChannelActive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // One bad connection (garbage, an oversized frame, a reset) is closed; nothing else is touched.
-        self.logger.info("closing connection", metadata: [
-            "remote": "\(context.remoteAddress?.description ?? "unknown")", "reason": "\(error)",
+        // A client that hangs up abruptly is ordinary, so resets are logged quietly.
+        let isReset = (error as? IOError).map { $0.errnoCode == ECONNRESET || $0.errnoCode == EPIPE } ?? false
+        self.logger.log(level: isReset ? .debug : .info, "closing connection", metadata: [
+            "remote": "\(self.remoteAddress)", "reason": "\(error)",
         ])
         context.close(promise: nil)
     }
@@ -75,9 +85,7 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         guard let context = self.context else { return }  // the connection is already gone
         switch outcome {
         case .closeConnection(let reason):
-            self.logger.info("closing connection", metadata: [
-                "remote": "\(context.remoteAddress?.description ?? "unknown")", "reason": "\(reason)",
-            ])
+            self.logger.info("closing connection", metadata: ["remote": "\(self.remoteAddress)", "reason": "\(reason)"])
             context.close(promise: nil)
             return
         case .respond(let response):
@@ -142,6 +150,8 @@ struct RequestContext: Sendable {
     let eventLoop: EventLoop
     let allocator: ByteBufferAllocator
     let remoteAddress: String
+    /// The client's IP address as Kafka shows it in group descriptions ("/127.0.0.1").
+    let remoteHost: String
 }
 
 enum BrokerError: Error, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import GroupCoordinator
 import KafkaWire
 import Logging
 import LogStore
@@ -14,11 +15,13 @@ final class KafkaRequestRouter: Sendable {
     let clock: SluiceClock
     let logger: Logger
     let topics: TopicAdministration
+    let groups: GroupCoordinator
     /// True under `fsync = always`: produces with acks=1/-1 are answered after their fsync.
     let acknowledgesAfterFsync: Bool
 
-    init(logs: LogManager, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
+    init(logs: LogManager, groups: GroupCoordinator, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
         self.logs = logs
+        self.groups = groups
         self.config = config
         self.clock = clock
         self.logger = logger
@@ -60,6 +63,8 @@ final class KafkaRequestRouter: Sendable {
     /// The APIs this broker answers; the codec may know more (the client side uses them).
     static let handledApiKeys: Set<ApiKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .createTopics, .deleteTopics, .describeConfigs,
+        .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
+        .describeGroups, .listGroups, .deleteGroups,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -81,6 +86,16 @@ final class KafkaRequestRouter: Sendable {
         case .createTopics: try self.handleCreateTopics(request)
         case .deleteTopics: try self.handleDeleteTopics(request)
         case .describeConfigs: try self.handleDescribeConfigs(request)
+        case .findCoordinator: try self.handleFindCoordinator(request)
+        case .joinGroup: try self.handleJoinGroup(request)
+        case .syncGroup: try self.handleSyncGroup(request)
+        case .heartbeat: try self.handleHeartbeat(request)
+        case .leaveGroup: try self.handleLeaveGroup(request)
+        case .offsetCommit: try self.handleOffsetCommit(request)
+        case .offsetFetch: try self.handleOffsetFetch(request)
+        case .describeGroups: try self.handleDescribeGroups(request)
+        case .listGroups: try self.handleListGroups(request)
+        case .deleteGroups: try self.handleDeleteGroups(request)
         default:
             request.respond(.closeConnection(reason: "API \(request.apiKey) is not implemented"))
         }

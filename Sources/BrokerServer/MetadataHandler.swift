@@ -24,7 +24,7 @@ extension KafkaRequestRouter {
                 for name in names { self.topics.ensureTopicExists(name) }
             }
         } else {
-            names = self.logs.topicNames().sorted()
+            names = self.logs.topicNames().filter { !TopicAdministration.isInternal($0) }.sorted()
         }
         let advertised = self.config.advertisedAddress
         let response = MetadataResponse(
@@ -49,6 +49,6 @@ extension KafkaRequestRouter {
                 replicaNodes: [Self.nodeId], isrNodes: [Self.nodeId]
             )
         }
-        return MetadataResponse.Topic(name: name, partitions: partitions)
+        return MetadataResponse.Topic(name: name, isInternal: TopicAdministration.isInternal(name), partitions: partitions)
     }
 }

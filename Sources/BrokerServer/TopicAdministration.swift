@@ -10,8 +10,14 @@ struct TopicAdministration: Sendable {
     let config: BrokerConfig
     let logger: Logger
 
-    /// The partition's log, creating the topic first when automatic creation is on.
+    /// Topics the broker keeps for itself (the offsets log): hidden from listings, never written by clients.
+    static func isInternal(_ name: String) -> Bool {
+        name.hasPrefix("__")
+    }
+
+    /// The partition's log, creating the topic first when automatic creation is on; nil for internal topics.
     func partitionCreatingTopicIfAllowed(_ topicPartition: TopicPartition) -> PartitionLog? {
+        guard !Self.isInternal(topicPartition.topic) else { return nil }
         if let log = self.logs.partition(topicPartition) { return log }
         guard self.ensureTopicExists(topicPartition.topic) else { return nil }
         return self.logs.partition(topicPartition)
@@ -21,7 +27,7 @@ struct TopicAdministration: Sendable {
     @discardableResult
     func ensureTopicExists(_ name: String) -> Bool {
         if self.logs.topic(name) != nil { return true }
-        guard self.config.autoCreateTopics else { return false }
+        guard self.config.autoCreateTopics, !Self.isInternal(name) else { return false }
         do {
             try self.logs.createTopic(name, partitionCount: Int(self.config.defaultPartitions))
             self.logger.info("created topic automatically", metadata: [
@@ -50,6 +56,9 @@ struct TopicAdministration: Sendable {
         if let problem = TopicNames.problem(with: name) {
             return (.invalidTopicException, problem)
         }
+        if Self.isInternal(name) {
+            return (.invalidTopicException, "names starting with '__' are kept for the broker's internal topics")
+        }
         if validateOnly {
             return self.logs.topic(name) == nil ? (.none, nil) : (.topicAlreadyExists, "topic \(name) exists")
         }
@@ -63,6 +72,7 @@ struct TopicAdministration: Sendable {
     }
 
     func delete(name: String) -> ErrorCode {
+        guard !Self.isInternal(name) else { return .invalidTopicException }
         do {
             try self.logs.deleteTopic(name)
             self.logger.info("deleted topic", metadata: ["topic": "\(name)"])

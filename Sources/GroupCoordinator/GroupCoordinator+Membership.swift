@@ -2,7 +2,7 @@
 extension GroupCoordinator {
     /// Answers through `completion`, at once (errors, MEMBER_ID_REQUIRED, a static member's rejoin) or when
     /// the rebalance completes.
-    public func joinGroup(groupId: String, request: JoinGroupRequest, completion: @escaping JoinGroupCompletion) {
+    public func joinGroup(groupId: String, request: GroupJoinRequest, completion: @escaping JoinGroupCompletion) {
         // Only a member without an id can create a group; an id for a group that is not there is stale.
         switch self.slot(for: groupId, creating: request.memberId.isEmpty) {
         case .refused(let errorCode):
@@ -15,7 +15,7 @@ extension GroupCoordinator {
     }
 
     /// Answers through `completion`: a follower's sync waits for the leader's.
-    public func syncGroup(groupId: String, request: SyncGroupRequest, completion: @escaping SyncGroupCompletion) {
+    public func syncGroup(groupId: String, request: GroupSyncRequest, completion: @escaping SyncGroupCompletion) {
         switch self.slot(for: groupId, creating: false) {
         case .refused(let errorCode):
             completion(.failure(errorCode))
@@ -26,7 +26,7 @@ extension GroupCoordinator {
         }
     }
 
-    public func heartbeat(groupId: String, request: HeartbeatRequest) -> GroupErrorCode {
+    public func heartbeat(groupId: String, request: GroupHeartbeatRequest) -> GroupErrorCode {
         switch self.slot(for: groupId, creating: false) {
         case .refused(let errorCode):
             return errorCode

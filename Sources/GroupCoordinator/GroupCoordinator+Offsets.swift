@@ -17,7 +17,7 @@ public struct PartitionOffsetCommit: Sendable, Equatable {
 }
 
 /// An OffsetCommit request. Simple consumers (`assign()`) send generation -1 and an empty member id.
-public struct OffsetCommitRequest: Sendable, Equatable {
+public struct GroupOffsetCommitRequest: Sendable, Equatable {
     public var groupId: String
     public var memberId: String
     public var generationId: Int32
@@ -53,7 +53,7 @@ extension GroupCoordinator {
     /// Validates the member and generation (see `GroupStateMachine.validateOffsetCommit`), writes the commit
     /// and answers once it is durable under the offsets log's fsync policy. One error per partition.
     public func commitOffsets(
-        _ request: OffsetCommitRequest, completion: @escaping @Sendable ([PartitionCommitResult]) -> Void
+        _ request: GroupOffsetCommitRequest, completion: @escaping @Sendable ([PartitionCommitResult]) -> Void
     ) {
         let (results, accepted) = self.checkPartitions(request)
         let (membershipError, durability) = self.writeCommit(request, accepted: accepted)
@@ -75,7 +75,7 @@ extension GroupCoordinator {
 
     /// Per-partition errors, and the commits of the partitions without one.
     private func checkPartitions(
-        _ request: OffsetCommitRequest
+        _ request: GroupOffsetCommitRequest
     ) -> ([PartitionCommitResult], [TopicPartition: CommittedOffset]) {
         var results: [PartitionCommitResult] = []
         var accepted: [TopicPartition: CommittedOffset] = [:]
@@ -95,7 +95,7 @@ extension GroupCoordinator {
     /// Checks membership and writes. The write happens under the group's lock, so no rebalance slips
     /// between the check and the commit.
     private func writeCommit(
-        _ request: OffsetCommitRequest, accepted: [TopicPartition: CommittedOffset]
+        _ request: GroupOffsetCommitRequest, accepted: [TopicPartition: CommittedOffset]
     ) -> (GroupErrorCode, OffsetDurability) {
         var durability = OffsetDurability.immediate
         let write = { () -> GroupErrorCode in

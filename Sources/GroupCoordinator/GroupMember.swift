@@ -18,7 +18,7 @@ struct GroupMember: Sendable, Equatable {
     var isAwaitingSync = false
     var supportsSkipAssignment: Bool
 
-    init(memberId: String, request: JoinGroupRequest, nowMs: Int64) {
+    init(memberId: String, request: GroupJoinRequest, nowMs: Int64) {
         self.memberId = memberId
         self.groupInstanceId = request.groupInstanceId
         self.clientId = request.clientId
@@ -32,7 +32,7 @@ struct GroupMember: Sendable, Equatable {
     }
 
     /// Takes what a rejoin may change: timeouts, offered protocols, where the client runs.
-    mutating func update(from request: JoinGroupRequest, nowMs: Int64) {
+    mutating func update(from request: GroupJoinRequest, nowMs: Int64) {
         self.clientId = request.clientId
         self.clientHost = request.clientHost
         self.sessionTimeoutMs = request.sessionTimeoutMs

@@ -1,7 +1,7 @@
 /// JoinGroup: new members (with KIP-394's MEMBER_ID_REQUIRED round trip), known members rejoining, and
 /// KIP-345 static members whose new incarnation takes over the old one's place and assignment.
 extension GroupStateMachine {
-    public mutating func join(_ unboundedRequest: JoinGroupRequest, nowMs: Int64) -> [GroupAction] {
+    public mutating func join(_ unboundedRequest: GroupJoinRequest, nowMs: Int64) -> [GroupAction] {
         let request = self.truncatingDescriptiveFields(unboundedRequest)
         if let errorCode = self.joinError(request) {
             return [.replyJoin(.failure(errorCode, memberId: request.memberId))]
@@ -21,7 +21,7 @@ extension GroupStateMachine {
     }
 
     /// Checks that do not depend on who the member is.
-    private func joinError(_ request: JoinGroupRequest) -> GroupErrorCode? {
+    private func joinError(_ request: GroupJoinRequest) -> GroupErrorCode? {
         if self.state == .dead { return .coordinatorNotAvailable }
         let sessionTimeoutRange = self.configuration.sessionTimeoutMsMin...self.configuration.sessionTimeoutMsMax
         if !sessionTimeoutRange.contains(request.sessionTimeoutMs) { return .invalidSessionTimeout }
@@ -34,7 +34,7 @@ extension GroupStateMachine {
 
     /// Client id and host only describe the member (DescribeGroups): a long one is cut rather than refused,
     /// since clients build client ids from group names and refusing would keep such a consumer out.
-    private func truncatingDescriptiveFields(_ request: JoinGroupRequest) -> JoinGroupRequest {
+    private func truncatingDescriptiveFields(_ request: GroupJoinRequest) -> GroupJoinRequest {
         let lengthMax = self.configuration.identifierLengthBytesMax
         var request = request
         request.clientId = String(decoding: request.clientId.utf8.prefix(lengthMax), as: UTF8.self)
@@ -42,7 +42,7 @@ extension GroupStateMachine {
         return request
     }
 
-    private func isWithinBounds(_ request: JoinGroupRequest) -> Bool {
+    private func isWithinBounds(_ request: GroupJoinRequest) -> Bool {
         let lengthMax = self.configuration.identifierLengthBytesMax
         let identifiers = [request.protocolType] + request.protocols.map(\.name)
             + [request.groupInstanceId].compactMap { $0 }
@@ -55,7 +55,7 @@ extension GroupStateMachine {
     }
 
     /// A member must speak the group's protocol type and share at least one protocol with every other member.
-    private func isCompatible(_ request: JoinGroupRequest) -> Bool {
+    private func isCompatible(_ request: GroupJoinRequest) -> Bool {
         let others = self.members.values.filter { $0.memberId != request.memberId }
         if others.isEmpty { return true }
         if request.protocolType != self.protocolType { return false }
@@ -70,7 +70,7 @@ extension GroupStateMachine {
         self.members.count + self.pendingMemberDeadlinesMs.count < self.configuration.membersPerGroupMax
     }
 
-    private mutating func joinNewDynamicMember(_ request: JoinGroupRequest, nowMs: Int64) -> [GroupAction] {
+    private mutating func joinNewDynamicMember(_ request: GroupJoinRequest, nowMs: Int64) -> [GroupAction] {
         guard self.hasRoomForMember else { return [.replyJoin(.failure(.groupMaxSizeReached))] }
         let memberId = self.memberIdGenerator.memberId(clientId: request.clientId)
         if request.requireKnownMemberId {
@@ -83,7 +83,7 @@ extension GroupStateMachine {
     }
 
     private mutating func joinStaticMember(
-        _ request: JoinGroupRequest, groupInstanceId: String, nowMs: Int64
+        _ request: GroupJoinRequest, groupInstanceId: String, nowMs: Int64
     ) -> [GroupAction] {
         let newMemberId = self.memberIdGenerator.memberId(clientId: request.clientId)
         guard let oldMemberId = self.staticMemberIds[groupInstanceId] else {
@@ -97,7 +97,7 @@ extension GroupStateMachine {
     /// In a stable group nothing else changes (KIP-345's point: a rolling restart does not rebalance),
     /// unless its protocols changed or it is the leader and cannot be told to skip the assignment.
     private mutating func replaceStaticMember(
-        _ oldMemberId: String, with newMemberId: String, request: JoinGroupRequest, nowMs: Int64
+        _ oldMemberId: String, with newMemberId: String, request: GroupJoinRequest, nowMs: Int64
     ) -> [GroupAction] {
         let position = self.memberOrder.firstIndex(of: oldMemberId)!
         let old = self.members[oldMemberId]!
@@ -126,7 +126,7 @@ extension GroupStateMachine {
         }
     }
 
-    private mutating func joinKnownMember(_ request: JoinGroupRequest, nowMs: Int64) -> [GroupAction] {
+    private mutating func joinKnownMember(_ request: GroupJoinRequest, nowMs: Int64) -> [GroupAction] {
         if request.groupInstanceId == nil, self.pendingMemberDeadlinesMs.removeValue(forKey: request.memberId) != nil {
             return self.addMemberAndRebalance(memberId: request.memberId, request: request, nowMs: nowMs)
         }
@@ -158,7 +158,7 @@ extension GroupStateMachine {
 
     /// Updates a known member from its JoinGroup and parks the request. A join already parked for it (the
     /// client gave up on it and sent another) is answered so the kept request is always the newest.
-    private mutating func parkJoin(memberId: String, request: JoinGroupRequest, nowMs: Int64) -> [GroupAction] {
+    private mutating func parkJoin(memberId: String, request: GroupJoinRequest, nowMs: Int64) -> [GroupAction] {
         var actions: [GroupAction] = []
         if self.members[memberId]!.isAwaitingJoin {
             actions.append(.completeJoin(memberId: memberId, .failure(.rebalanceInProgress, memberId: memberId)))
@@ -170,7 +170,7 @@ extension GroupStateMachine {
     }
 
     private mutating func addMemberAndRebalance(
-        memberId: String, request: JoinGroupRequest, nowMs: Int64
+        memberId: String, request: GroupJoinRequest, nowMs: Int64
     ) -> [GroupAction] {
         var member = GroupMember(memberId: memberId, request: request, nowMs: nowMs)
         member.isAwaitingJoin = true

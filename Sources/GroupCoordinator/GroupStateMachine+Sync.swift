@@ -1,6 +1,6 @@
 /// SyncGroup, Heartbeat, and the membership check of an OffsetCommit.
 extension GroupStateMachine {
-    public mutating func sync(_ request: SyncGroupRequest, nowMs: Int64) -> [GroupAction] {
+    public mutating func sync(_ request: GroupSyncRequest, nowMs: Int64) -> [GroupAction] {
         if let errorCode = self.syncError(request) {
             return [.replySync(.failure(errorCode))]
         }
@@ -20,7 +20,7 @@ extension GroupStateMachine {
         }
     }
 
-    private func syncError(_ request: SyncGroupRequest) -> GroupErrorCode? {
+    private func syncError(_ request: GroupSyncRequest) -> GroupErrorCode? {
         if self.state == .dead { return .coordinatorNotAvailable }
         if let errorCode = self.memberError(memberId: request.memberId, groupInstanceId: request.groupInstanceId) {
             return errorCode
@@ -55,7 +55,7 @@ extension GroupStateMachine {
 
     /// The leader's SyncGroup carries every member's assignment: store them, become stable, answer everyone
     /// waiting. Assignments for ids that are not members are dropped; members the leader left out get none.
-    private mutating func completeSyncIfLeader(_ request: SyncGroupRequest) -> [GroupAction] {
+    private mutating func completeSyncIfLeader(_ request: GroupSyncRequest) -> [GroupAction] {
         guard request.memberId == self.leaderId else { return [] }
         var assignments: [String: [UInt8]] = [:]
         for entry in request.assignments where self.members[entry.memberId] != nil {
@@ -84,7 +84,7 @@ extension GroupStateMachine {
 
     /// Checks the member and its generation, and pushes its session deadline out. REBALANCE_IN_PROGRESS
     /// during the join phase tells the client to rejoin.
-    public mutating func heartbeat(_ request: HeartbeatRequest, nowMs: Int64) -> GroupErrorCode {
+    public mutating func heartbeat(_ request: GroupHeartbeatRequest, nowMs: Int64) -> GroupErrorCode {
         if self.state == .dead { return .coordinatorNotAvailable }
         if let errorCode = self.memberError(memberId: request.memberId, groupInstanceId: request.groupInstanceId) {
             return errorCode

@@ -25,7 +25,7 @@ public struct GroupProtocol: Sendable, Equatable {
 }
 
 /// A JoinGroup request, as the server decoded it (any version).
-public struct JoinGroupRequest: Sendable, Equatable {
+public struct GroupJoinRequest: Sendable, Equatable {
     /// Empty for a member joining for the first time.
     public var memberId: String
     /// KIP-345 static membership: the same for every incarnation of one consumer.
@@ -122,7 +122,7 @@ public struct MemberAssignment: Sendable, Equatable {
 }
 
 /// A SyncGroup request.
-public struct SyncGroupRequest: Sendable, Equatable {
+public struct GroupSyncRequest: Sendable, Equatable {
     public var memberId: String
     public var generationId: Int32
     public var groupInstanceId: String?
@@ -165,7 +165,7 @@ public struct SyncGroupResult: Sendable, Equatable {
 }
 
 /// A Heartbeat request.
-public struct HeartbeatRequest: Sendable, Equatable {
+public struct GroupHeartbeatRequest: Sendable, Equatable {
     public var memberId: String
     public var generationId: Int32
     public var groupInstanceId: String?

@@ -12,16 +12,18 @@ final class LayerImportTests: XCTestCase {
         "RecordFormat": ["SluiceModel", "CSluiceNative", "Glibc", "Darwin", "Foundation"],
         "KafkaWire": ["SluiceModel", "RecordFormat", "NIOCore"],
         "LogStore": ["SluiceModel", "RecordFormat", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization"],
+        "GroupCoordinator": ["SluiceModel", "RecordFormat", "LogStore", "Synchronization", "Glibc", "Darwin"],
         "SluiceClient": [
             "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "Glibc", "Darwin", "Foundation",
             "Synchronization", "Logging",
         ],
         "BrokerServer": [
-            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "NIOCore", "NIOPosix", "Logging",
-            "ServiceLifecycle", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization",
+            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "NIOCore", "NIOPosix",
+            "Logging", "ServiceLifecycle", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization",
         ],
         "sluice": [
-            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "SluiceClient", "BrokerServer", "NIOCore",
+            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "SluiceClient", "BrokerServer",
+            "NIOCore",
             "NIOPosix", "Logging", "ServiceLifecycle", "ArgumentParser", "Glibc", "Darwin", "Foundation",
             "Dispatch", "Synchronization",
         ],

@@ -32,7 +32,7 @@ final class GroupCoordinatorTests: XCTestCase {
     }
 
     private func join(
-        _ coordinator: GroupCoordinator, group: String, _ request: JoinGroupRequest
+        _ coordinator: GroupCoordinator, group: String, _ request: GroupJoinRequest
     ) -> Collected<JoinGroupResult> {
         let results = Collected<JoinGroupResult>()
         coordinator.joinGroup(groupId: group, request: request) { results.append($0) }
@@ -40,7 +40,7 @@ final class GroupCoordinatorTests: XCTestCase {
     }
 
     private func sync(
-        _ coordinator: GroupCoordinator, group: String, _ request: SyncGroupRequest
+        _ coordinator: GroupCoordinator, group: String, _ request: GroupSyncRequest
     ) -> Collected<SyncGroupResult> {
         let results = Collected<SyncGroupResult>()
         coordinator.syncGroup(groupId: group, request: request) { results.append($0) }
@@ -63,7 +63,7 @@ final class GroupCoordinatorTests: XCTestCase {
         let generation = joined.all[0].generationId
         let assignment = [MemberAssignment(memberId: memberId, assignment: [7])]
         let synced = self.sync(
-            coordinator, group: group, SyncGroupRequest(memberId: memberId, generationId: generation, assignments: assignment)
+            coordinator, group: group, GroupSyncRequest(memberId: memberId, generationId: generation, assignments: assignment)
         )
         XCTAssertEqual(synced.all.first?.assignment, [7])
         return (memberId, generation)
@@ -75,7 +75,7 @@ final class GroupCoordinatorTests: XCTestCase {
         let (follower, followerJoin) = self.joinNewMember(coordinator, group: "g")
         XCTAssertEqual(followerJoin.all, [], "waits for the leader to rejoin")
         XCTAssertEqual(
-            coordinator.heartbeat(groupId: "g", request: HeartbeatRequest(memberId: leader, generationId: generation)),
+            coordinator.heartbeat(groupId: "g", request: GroupHeartbeatRequest(memberId: leader, generationId: generation)),
             .rebalanceInProgress
         )
         let leaderJoin = self.join(coordinator, group: "g", joinRequest(memberId: leader))
@@ -83,13 +83,13 @@ final class GroupCoordinatorTests: XCTestCase {
         XCTAssertEqual(followerJoin.all.first?.leaderId, leader)
         let newGeneration = leaderJoin.all[0].generationId
 
-        let followerSync = self.sync(coordinator, group: "g", SyncGroupRequest(memberId: follower, generationId: newGeneration))
+        let followerSync = self.sync(coordinator, group: "g", GroupSyncRequest(memberId: follower, generationId: newGeneration))
         XCTAssertEqual(followerSync.all, [])
         let assignments = [
             MemberAssignment(memberId: leader, assignment: [1]), MemberAssignment(memberId: follower, assignment: [2]),
         ]
         let leaderSync = self.sync(
-            coordinator, group: "g", SyncGroupRequest(memberId: leader, generationId: newGeneration, assignments: assignments)
+            coordinator, group: "g", GroupSyncRequest(memberId: leader, generationId: newGeneration, assignments: assignments)
         )
         XCTAssertEqual(leaderSync.all.map(\.assignment), [[1]])
         XCTAssertEqual(followerSync.all.map(\.assignment), [[2]])
@@ -107,14 +107,14 @@ final class GroupCoordinatorTests: XCTestCase {
         XCTAssertEqual(newcomerJoin.all.first?.leaderId, newcomer)
         XCTAssertEqual(newcomerJoin.all.first?.members.map(\.memberId), [newcomer])
         XCTAssertEqual(
-            coordinator.heartbeat(groupId: "g", request: HeartbeatRequest(memberId: silent, generationId: 1)), .unknownMemberId
+            coordinator.heartbeat(groupId: "g", request: GroupHeartbeatRequest(memberId: silent, generationId: 1)), .unknownMemberId
         )
     }
 
     func testListDescribeAndDeleteGroups() async throws {
         let coordinator = try self.makeCoordinator()
         let (member, _) = self.stableSingleMemberGroup(coordinator, group: "consumers")
-        let simple = OffsetCommitRequest(
+        let simple = GroupOffsetCommitRequest(
             groupId: "simple", partitions: [PartitionOffsetCommit(topicPartition: TopicPartition(topic: "t", partition: PartitionID(0)), offset: 5)]
         )
         let committed = await coordinator.commitOffsets(simple)
@@ -149,7 +149,7 @@ final class GroupCoordinatorTests: XCTestCase {
             PartitionOffsetCommit(topicPartition: orders1, offset: 5, metadata: String(repeating: "x", count: 5000)),
         ]
         let accepted = await coordinator.commitOffsets(
-            OffsetCommitRequest(groupId: "g", memberId: member, generationId: generation, partitions: partitions)
+            GroupOffsetCommitRequest(groupId: "g", memberId: member, generationId: generation, partitions: partitions)
         )
         XCTAssertEqual(accepted.map(\.errorCode), [.none, .offsetMetadataTooLarge])
         let fetched = coordinator.fetchOffsets(groupId: "g", partitions: [orders0, orders1])
@@ -159,13 +159,13 @@ final class GroupCoordinatorTests: XCTestCase {
         XCTAssertEqual(fetched.offsets[orders1]?.offset, -1)
 
         let wrongGeneration = await coordinator.commitOffsets(
-            OffsetCommitRequest(groupId: "g", memberId: member, generationId: generation + 1, partitions: partitions)
+            GroupOffsetCommitRequest(groupId: "g", memberId: member, generationId: generation + 1, partitions: partitions)
         )
         XCTAssertEqual(wrongGeneration.map(\.errorCode), [.illegalGeneration, .illegalGeneration])
-        let simpleIntoActiveGroup = await coordinator.commitOffsets(OffsetCommitRequest(groupId: "g", partitions: partitions))
+        let simpleIntoActiveGroup = await coordinator.commitOffsets(GroupOffsetCommitRequest(groupId: "g", partitions: partitions))
         XCTAssertEqual(simpleIntoActiveGroup.first?.errorCode, .unknownMemberId)
         let memberOfMissingGroup = await coordinator.commitOffsets(
-            OffsetCommitRequest(groupId: "missing", memberId: "x", generationId: 3, partitions: partitions)
+            GroupOffsetCommitRequest(groupId: "missing", memberId: "x", generationId: 3, partitions: partitions)
         )
         XCTAssertEqual(memberOfMissingGroup.first?.errorCode, .illegalGeneration)
         XCTAssertEqual(coordinator.fetchOffsets(groupId: "g", partitions: [orders0]).offsets[orders0]?.offset, 100)
@@ -176,7 +176,7 @@ final class GroupCoordinatorTests: XCTestCase {
         let (member, generation) = self.stableSingleMemberGroup(coordinator, group: "g")
         let partition = TopicPartition(topic: "t", partition: PartitionID(0))
         let done = self.expectation(description: "committed")
-        coordinator.commitOffsets(OffsetCommitRequest(
+        coordinator.commitOffsets(GroupOffsetCommitRequest(
             groupId: "g", memberId: member, generationId: generation,
             partitions: [PartitionOffsetCommit(topicPartition: partition, offset: 1)]
         )) { _ in done.fulfill() }
@@ -185,7 +185,7 @@ final class GroupCoordinatorTests: XCTestCase {
         for _ in 0..<8 {
             self.clock.advance(byMs: weekMs / 8 + 1)
             XCTAssertEqual(
-                coordinator.heartbeat(groupId: "g", request: HeartbeatRequest(memberId: member, generationId: generation)), .none
+                coordinator.heartbeat(groupId: "g", request: GroupHeartbeatRequest(memberId: member, generationId: generation)), .none
             )
             coordinator.tick()
         }
@@ -208,7 +208,7 @@ final class GroupCoordinatorTests: XCTestCase {
         XCTAssertEqual(calmJoin.all.first?.errorCode, JoinGroupResult.failure(.none).errorCode)
         // The handed-out ids expire with their session timeout, and the flooded group goes away.
         self.clock.advance(byMs: 5_000)
-        let heartbeat = HeartbeatRequest(memberId: calmMember, generationId: 1)
+        let heartbeat = GroupHeartbeatRequest(memberId: calmMember, generationId: 1)
         XCTAssertEqual(coordinator.heartbeat(groupId: "calm", request: heartbeat), .none)
         self.clock.advance(byMs: 5_000)
         coordinator.tick()
@@ -226,9 +226,9 @@ final class GroupCoordinatorTests: XCTestCase {
     func testUnknownGroupsAnswerUnknownMember() async throws {
         let coordinator = try self.makeCoordinator()
         XCTAssertEqual(
-            coordinator.heartbeat(groupId: "none", request: HeartbeatRequest(memberId: "m", generationId: 1)), .unknownMemberId
+            coordinator.heartbeat(groupId: "none", request: GroupHeartbeatRequest(memberId: "m", generationId: 1)), .unknownMemberId
         )
-        let synced = await coordinator.syncGroup(groupId: "none", request: SyncGroupRequest(memberId: "m", generationId: 1))
+        let synced = await coordinator.syncGroup(groupId: "none", request: GroupSyncRequest(memberId: "m", generationId: 1))
         XCTAssertEqual(synced.errorCode, .unknownMemberId)
         let joined = await coordinator.joinGroup(groupId: "none", request: joinRequest(memberId: "stale"))
         XCTAssertEqual(joined.errorCode, .unknownMemberId)
@@ -240,7 +240,7 @@ final class GroupCoordinatorTests: XCTestCase {
     func testOffsetsSurviveACoordinatorRestart() async throws {
         var coordinator = try self.makeCoordinator()
         let partition = TopicPartition(topic: "t", partition: PartitionID(3))
-        let committed = await coordinator.commitOffsets(OffsetCommitRequest(
+        let committed = await coordinator.commitOffsets(GroupOffsetCommitRequest(
             groupId: "simple", partitions: [PartitionOffsetCommit(topicPartition: partition, offset: 33)]
         ))
         XCTAssertEqual(committed.first?.errorCode, GroupErrorCode.none)

@@ -37,7 +37,7 @@ final class GroupStateMachineJoinTests: XCTestCase {
         XCTAssertEqual(followerJoin.completedJoins, [:], "the join waits for the leader to rejoin")
         XCTAssertEqual(machine.state, .preparingRebalance)
         XCTAssertEqual(
-            machine.heartbeat(HeartbeatRequest(memberId: leader, generationId: 1), nowMs: 20), .rebalanceInProgress
+            machine.heartbeat(GroupHeartbeatRequest(memberId: leader, generationId: 1), nowMs: 20), .rebalanceInProgress
         )
 
         let leaderJoin = machine.join(
@@ -71,7 +71,7 @@ final class GroupStateMachineJoinTests: XCTestCase {
         _ = machine.join(joinRequest(memberId: members[0]), nowMs: 1000)
         // members[1] keeps heartbeating (so its session holds) but never rejoins.
         for time in stride(from: Int64(2000), through: 30_000, by: 2000) {
-            _ = machine.heartbeat(HeartbeatRequest(memberId: members[1], generationId: generation), nowMs: time)
+            _ = machine.heartbeat(GroupHeartbeatRequest(memberId: members[1], generationId: generation), nowMs: time)
             XCTAssertEqual(machine.tick(nowMs: time).completedJoins, [:])
         }
         let completed = machine.tick(nowMs: 31_000).completedJoins

@@ -9,7 +9,7 @@ final class GroupStateMachineSyncTests: XCTestCase {
         _ = machine.join(joinRequest(memberId: leader), nowMs: 0)
         let generation = machine.generationId
 
-        let followerSync = machine.sync(SyncGroupRequest(memberId: follower, generationId: generation), nowMs: 5)
+        let followerSync = machine.sync(GroupSyncRequest(memberId: follower, generationId: generation), nowMs: 5)
         XCTAssertEqual(followerSync.awaitedSyncs, [follower])
         XCTAssertEqual(followerSync.completedSyncs, [:])
 
@@ -19,14 +19,14 @@ final class GroupStateMachineSyncTests: XCTestCase {
             MemberAssignment(memberId: "not-a-member", assignment: [0xC]),
         ]
         let leaderSync = machine.sync(
-            SyncGroupRequest(memberId: leader, generationId: generation, assignments: assignments), nowMs: 6
+            GroupSyncRequest(memberId: leader, generationId: generation, assignments: assignments), nowMs: 6
         )
         XCTAssertEqual(leaderSync.completedSyncs[follower]?.assignment, [0xB])
         XCTAssertEqual(leaderSync.completedSyncs[leader]?.assignment, [0xA])
         XCTAssertEqual(leaderSync.completedSyncs[leader]?.protocolName, "range")
         XCTAssertEqual(machine.state, .stable)
 
-        let lateSync = machine.sync(SyncGroupRequest(memberId: follower, generationId: generation), nowMs: 7)
+        let lateSync = machine.sync(GroupSyncRequest(memberId: follower, generationId: generation), nowMs: 7)
         XCTAssertEqual(lateSync.syncReply?.assignment, [0xB], "a sync in a stable group answers at once")
     }
 
@@ -35,22 +35,22 @@ final class GroupStateMachineSyncTests: XCTestCase {
         let members = machine.formStableGroup(count: 2, nowMs: 0)
         let generation = machine.generationId
         XCTAssertEqual(
-            machine.sync(SyncGroupRequest(memberId: members[0], generationId: generation + 1), nowMs: 1).syncReply?.errorCode,
+            machine.sync(GroupSyncRequest(memberId: members[0], generationId: generation + 1), nowMs: 1).syncReply?.errorCode,
             .illegalGeneration
         )
         XCTAssertEqual(
-            machine.sync(SyncGroupRequest(memberId: "nobody", generationId: generation), nowMs: 1).syncReply?.errorCode,
+            machine.sync(GroupSyncRequest(memberId: "nobody", generationId: generation), nowMs: 1).syncReply?.errorCode,
             .unknownMemberId
         )
         XCTAssertEqual(
             machine.sync(
-                SyncGroupRequest(memberId: members[0], generationId: generation, protocolName: "roundrobin"), nowMs: 1
+                GroupSyncRequest(memberId: members[0], generationId: generation, protocolName: "roundrobin"), nowMs: 1
             ).syncReply?.errorCode,
             .inconsistentGroupProtocol
         )
         _ = machine.joinNewMember(nowMs: 2)
         XCTAssertEqual(
-            machine.sync(SyncGroupRequest(memberId: members[1], generationId: generation), nowMs: 3).syncReply?.errorCode,
+            machine.sync(GroupSyncRequest(memberId: members[1], generationId: generation), nowMs: 3).syncReply?.errorCode,
             .rebalanceInProgress
         )
     }
@@ -60,7 +60,7 @@ final class GroupStateMachineSyncTests: XCTestCase {
         let (leader, _) = machine.joinNewMember(nowMs: 0)
         let (follower, _) = machine.joinNewMember(nowMs: 0)
         _ = machine.join(joinRequest(memberId: leader), nowMs: 0)
-        _ = machine.sync(SyncGroupRequest(memberId: follower, generationId: machine.generationId), nowMs: 1)
+        _ = machine.sync(GroupSyncRequest(memberId: follower, generationId: machine.generationId), nowMs: 1)
         let (_, actions) = machine.leave([LeavingMember(memberId: leader)], nowMs: 2)
         XCTAssertEqual(actions.completedSyncs[follower]?.errorCode, .rebalanceInProgress)
         XCTAssertEqual(machine.state, .preparingRebalance)
@@ -71,23 +71,23 @@ final class GroupStateMachineSyncTests: XCTestCase {
         let members = machine.formStableGroup(count: 1, nowMs: 0)
         let generation = machine.generationId
         for time in stride(from: Int64(5000), through: 60_000, by: 5000) {
-            XCTAssertEqual(machine.heartbeat(HeartbeatRequest(memberId: members[0], generationId: generation), nowMs: time), .none)
+            XCTAssertEqual(machine.heartbeat(GroupHeartbeatRequest(memberId: members[0], generationId: generation), nowMs: time), .none)
             _ = machine.tick(nowMs: time)
         }
         XCTAssertEqual(machine.memberIds, members, "a member that heartbeats stays")
-        XCTAssertEqual(machine.heartbeat(HeartbeatRequest(memberId: members[0], generationId: 99), nowMs: 60_000), .illegalGeneration)
-        XCTAssertEqual(machine.heartbeat(HeartbeatRequest(memberId: "nobody", generationId: generation), nowMs: 60_000), .unknownMemberId)
+        XCTAssertEqual(machine.heartbeat(GroupHeartbeatRequest(memberId: members[0], generationId: 99), nowMs: 60_000), .illegalGeneration)
+        XCTAssertEqual(machine.heartbeat(GroupHeartbeatRequest(memberId: "nobody", generationId: generation), nowMs: 60_000), .unknownMemberId)
     }
 
     func testSilentMemberIsRemovedAfterSessionTimeoutAndTheRestRebalance() {
         var machine = makeMachine()
         let members = machine.formStableGroup(count: 2, nowMs: 0)
-        _ = machine.heartbeat(HeartbeatRequest(memberId: members[0], generationId: 2), nowMs: 9000)
+        _ = machine.heartbeat(GroupHeartbeatRequest(memberId: members[0], generationId: 2), nowMs: 9000)
         XCTAssertEqual(machine.tick(nowMs: 9999), [])
         _ = machine.tick(nowMs: 10_000)
         XCTAssertEqual(machine.memberIds, [members[0]])
         XCTAssertEqual(machine.state, .preparingRebalance)
-        XCTAssertEqual(machine.heartbeat(HeartbeatRequest(memberId: members[0], generationId: 2), nowMs: 10_001), .rebalanceInProgress)
+        XCTAssertEqual(machine.heartbeat(GroupHeartbeatRequest(memberId: members[0], generationId: 2), nowMs: 10_001), .rebalanceInProgress)
         let completed = machine.join(joinRequest(memberId: members[0]), nowMs: 10_002).completedJoins
         XCTAssertEqual(completed[members[0]]?.generationId, 3)
         XCTAssertEqual(completed[members[0]]?.members.count, 1)
@@ -98,7 +98,7 @@ final class GroupStateMachineSyncTests: XCTestCase {
         let (leader, _) = machine.joinNewMember(nowMs: 0)
         let (follower, _) = machine.joinNewMember(nowMs: 0)
         _ = machine.join(joinRequest(memberId: leader), nowMs: 0)
-        let followerSync = machine.sync(SyncGroupRequest(memberId: follower, generationId: machine.generationId), nowMs: 1)
+        let followerSync = machine.sync(GroupSyncRequest(memberId: follower, generationId: machine.generationId), nowMs: 1)
         XCTAssertEqual(followerSync.awaitedSyncs, [follower])
         let actions = machine.tick(nowMs: 30_000)
         XCTAssertEqual(actions.completedSyncs[follower]?.errorCode, .rebalanceInProgress)
@@ -130,7 +130,7 @@ final class GroupStateMachineSyncTests: XCTestCase {
             machine.validateOffsetCommit(memberId: leader, generationId: 1, groupInstanceId: nil, nowMs: 0),
             .rebalanceInProgress, "the assignment is being handed out"
         )
-        _ = machine.sync(SyncGroupRequest(memberId: leader, generationId: 1), nowMs: 0)
+        _ = machine.sync(GroupSyncRequest(memberId: leader, generationId: 1), nowMs: 0)
         XCTAssertEqual(machine.validateOffsetCommit(memberId: leader, generationId: 1, groupInstanceId: nil, nowMs: 0), .none)
         XCTAssertEqual(
             machine.validateOffsetCommit(memberId: leader, generationId: 0, groupInstanceId: nil, nowMs: 0), .illegalGeneration

@@ -34,7 +34,7 @@ final class OffsetStoreFaultTests: XCTestCase {
     private let partition = TopicPartition(topic: "t", partition: PartitionID(0))
 
     private func commit(_ coordinator: GroupCoordinator, offset: Int64) async -> GroupErrorCode? {
-        await coordinator.commitOffsets(OffsetCommitRequest(
+        await coordinator.commitOffsets(GroupOffsetCommitRequest(
             groupId: "g", partitions: [PartitionOffsetCommit(topicPartition: self.partition, offset: offset)]
         )).first?.errorCode
     }

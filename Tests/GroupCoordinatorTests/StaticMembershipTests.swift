@@ -15,7 +15,7 @@ final class StaticMembershipTests: XCTestCase {
             MemberAssignment(memberId: leader, assignment: [1]), MemberAssignment(memberId: follower, assignment: [2]),
         ]
         _ = machine.sync(
-            SyncGroupRequest(memberId: leader, generationId: 2, groupInstanceId: "i1", assignments: assignments),
+            GroupSyncRequest(memberId: leader, generationId: 2, groupInstanceId: "i1", assignments: assignments),
             nowMs: 0
         )
         XCTAssertEqual(machine.state, .stable)
@@ -34,11 +34,11 @@ final class StaticMembershipTests: XCTestCase {
         XCTAssertEqual(machine.state, .stable)
 
         let sync = machine.sync(
-            SyncGroupRequest(memberId: result.memberId, generationId: 2, groupInstanceId: "i2"), nowMs: 5001
+            GroupSyncRequest(memberId: result.memberId, generationId: 2, groupInstanceId: "i2"), nowMs: 5001
         )
         XCTAssertEqual(sync.syncReply?.assignment, [2])
         XCTAssertEqual(
-            machine.heartbeat(HeartbeatRequest(memberId: leader, generationId: 2, groupInstanceId: "i1"), nowMs: 5002), .none,
+            machine.heartbeat(GroupHeartbeatRequest(memberId: leader, generationId: 2, groupInstanceId: "i1"), nowMs: 5002), .none,
             "the leader never notices"
         )
     }
@@ -46,13 +46,13 @@ final class StaticMembershipTests: XCTestCase {
     func testOldIncarnationIsFenced() {
         var (machine, _, oldFollower) = self.makeStableStaticGroup()
         _ = machine.join(joinRequest(instance: "i2"), nowMs: 1)
-        let heartbeat = HeartbeatRequest(memberId: oldFollower, generationId: 2, groupInstanceId: "i2")
+        let heartbeat = GroupHeartbeatRequest(memberId: oldFollower, generationId: 2, groupInstanceId: "i2")
         XCTAssertEqual(machine.heartbeat(heartbeat, nowMs: 2), .fencedInstanceId)
         XCTAssertEqual(
             machine.join(joinRequest(memberId: oldFollower, instance: "i2"), nowMs: 2).joinReply?.errorCode, .fencedInstanceId
         )
         XCTAssertEqual(
-            machine.sync(SyncGroupRequest(memberId: oldFollower, generationId: 2, groupInstanceId: "i2"), nowMs: 2)
+            machine.sync(GroupSyncRequest(memberId: oldFollower, generationId: 2, groupInstanceId: "i2"), nowMs: 2)
                 .syncReply?.errorCode,
             .fencedInstanceId
         )
@@ -100,7 +100,7 @@ final class StaticMembershipTests: XCTestCase {
         let (newcomer, _) = machine.joinNewMember(nowMs: 1)
         _ = machine.join(joinRequest(memberId: leader, instance: "i1"), nowMs: 1)
         for time in stride(from: Int64(5000), through: 30_000, by: 5000) {
-            let heartbeat = HeartbeatRequest(memberId: follower, generationId: 2, groupInstanceId: "i2")
+            let heartbeat = GroupHeartbeatRequest(memberId: follower, generationId: 2, groupInstanceId: "i2")
             XCTAssertEqual(machine.heartbeat(heartbeat, nowMs: time), .rebalanceInProgress)
         }
         _ = machine.tick(nowMs: 1 + 30_000)
@@ -125,8 +125,8 @@ final class StaticMembershipTests: XCTestCase {
         let (newcomer, _) = machine.joinNewMember(nowMs: 1)
         _ = machine.leave([LeavingMember(memberId: newcomer)], nowMs: 2)
         for time in stride(from: Int64(5000), through: 30_000, by: 5000) {
-            _ = machine.heartbeat(HeartbeatRequest(memberId: leader, generationId: 2, groupInstanceId: "i1"), nowMs: time)
-            _ = machine.heartbeat(HeartbeatRequest(memberId: follower, generationId: 2, groupInstanceId: "i2"), nowMs: time)
+            _ = machine.heartbeat(GroupHeartbeatRequest(memberId: leader, generationId: 2, groupInstanceId: "i1"), nowMs: time)
+            _ = machine.heartbeat(GroupHeartbeatRequest(memberId: follower, generationId: 2, groupInstanceId: "i2"), nowMs: time)
         }
         _ = machine.tick(nowMs: 30_001)
         XCTAssertEqual(machine.state, .preparingRebalance, "no generation without a member that joined it")

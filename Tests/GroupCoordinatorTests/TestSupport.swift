@@ -35,8 +35,8 @@ func joinRequest(
     rebalanceTimeoutMs: Int32 = 30_000, protocolType: String = "consumer",
     protocols: [GroupProtocol] = defaultProtocols, requireKnownMemberId: Bool = true,
     supportsSkipAssignment: Bool = true
-) -> JoinGroupRequest {
-    JoinGroupRequest(
+) -> GroupJoinRequest {
+    GroupJoinRequest(
         memberId: memberId, groupInstanceId: instance, clientId: client, clientHost: "/127.0.0.1",
         sessionTimeoutMs: sessionTimeoutMs, rebalanceTimeoutMs: rebalanceTimeoutMs, protocolType: protocolType,
         protocols: protocols, requireKnownMemberId: requireKnownMemberId, supportsSkipAssignment: supportsSkipAssignment
@@ -104,10 +104,10 @@ extension GroupStateMachine {
         precondition(self.state == .completingRebalance)
         let assignments = memberIds.enumerated().map { MemberAssignment(memberId: $1, assignment: [UInt8($0)]) }
         for follower in memberIds.dropFirst() {
-            _ = self.sync(SyncGroupRequest(memberId: follower, generationId: self.generationId), nowMs: nowMs)
+            _ = self.sync(GroupSyncRequest(memberId: follower, generationId: self.generationId), nowMs: nowMs)
         }
         _ = self.sync(
-            SyncGroupRequest(memberId: memberIds[0], generationId: self.generationId, assignments: assignments),
+            GroupSyncRequest(memberId: memberIds[0], generationId: self.generationId, assignments: assignments),
             nowMs: nowMs
         )
         precondition(self.state == .stable)

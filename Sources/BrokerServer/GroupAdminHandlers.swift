@@ -1,0 +1,113 @@
+import GroupCoordinator
+import KafkaWire
+import NIOCore
+import SluiceModel
+
+/// OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and DeleteGroups. A commit is answered once the
+/// offsets log has it on disk (the coordinator's offsets log always fsyncs), so an acknowledged commit
+/// survives `kill -9`.
+extension KafkaRequestRouter {
+    func handleOffsetCommit(_ request: IncomingRequest) throws {
+        let commit = try request.decode(OffsetCommitRequest.self)
+        let partitions = commit.topics.flatMap { topic in
+            topic.partitions.map {
+                PartitionOffsetCommit(
+                    topicPartition: TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex)),
+                    offset: $0.committedOffset, leaderEpoch: $0.committedLeaderEpoch, metadata: $0.committedMetadata
+                )
+            }
+        }
+        let groupCommit = GroupOffsetCommitRequest(
+            groupId: commit.groupId, memberId: commit.memberId, generationId: commit.generationIdOrMemberEpoch,
+            groupInstanceId: commit.groupInstanceId, partitions: partitions
+        )
+        self.groups.commitOffsets(groupCommit) { results in
+            var errors: [TopicPartition: ErrorCode] = [:]
+            for result in results { errors[result.topicPartition] = ErrorCode(result.errorCode) }
+            request.reply(OffsetCommitResponse(topics: commit.topics.map { topic in
+                OffsetCommitResponse.Topic(name: topic.name, partitions: topic.partitions.map {
+                    let topicPartition = TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex))
+                    return OffsetCommitResponse.Partition(
+                        partitionIndex: $0.partitionIndex, errorCode: errors[topicPartition] ?? .unknownServerError
+                    )
+                })
+            }))
+        }
+    }
+
+    func handleOffsetFetch(_ request: IncomingRequest) throws {
+        let fetch = try request.decode(OffsetFetchRequest.self)
+        if request.version >= 8 {
+            let groups = fetch.groups.map { group -> OffsetFetchResponse.Group in
+                let (errorCode, topics) = self.committedOffsets(groupId: group.groupId, topics: group.topics)
+                return OffsetFetchResponse.Group(groupId: group.groupId, topics: topics, errorCode: errorCode)
+            }
+            request.reply(OffsetFetchResponse(groups: groups))
+        } else {
+            let (errorCode, topics) = self.committedOffsets(groupId: fetch.groupId, topics: fetch.topics)
+            request.reply(OffsetFetchResponse(topics: topics, errorCode: errorCode))
+        }
+    }
+
+    /// The group's committed offsets of the asked partitions (all of them when `topics` is nil), -1 where none.
+    private func committedOffsets(groupId: String, topics: [OffsetFetchRequest.Topic]?)
+        -> (ErrorCode, [OffsetFetchResponse.Topic])
+    {
+        let asked = topics.map { topics in
+            topics.flatMap { topic in
+                topic.partitionIndexes.map { TopicPartition(topic: topic.name, partition: PartitionID($0)) }
+            }
+        }
+        let result = self.groups.fetchOffsets(groupId: groupId, partitions: asked)
+        let byTopic = Dictionary(grouping: result.offsets.keys, by: \.topic)
+        let answer = byTopic.keys.sorted().map { topic in
+            OffsetFetchResponse.Topic(name: topic, partitions: byTopic[topic, default: []].sorted {
+                $0.partition < $1.partition
+            }.map { topicPartition in
+                let committed = result.offsets[topicPartition]
+                return OffsetFetchResponse.Partition(
+                    partitionIndex: topicPartition.partition.rawValue, committedOffset: committed?.offset ?? -1,
+                    committedLeaderEpoch: committed?.leaderEpoch ?? -1, metadata: committed?.metadata ?? ""
+                )
+            })
+        }
+        return (ErrorCode(result.errorCode), answer)
+    }
+
+    func handleDescribeGroups(_ request: IncomingRequest) throws {
+        let describe = try request.decode(DescribeGroupsRequest.self)
+        let groups = self.groups.describeGroups(describe.groups).map { group in
+            DescribeGroupsResponse.Group(
+                errorCode: ErrorCode(group.errorCode), groupId: group.groupId, groupState: group.state.rawValue,
+                protocolType: group.protocolType, protocolData: group.protocolName,
+                members: group.members.map {
+                    DescribeGroupsResponse.Member(
+                        memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
+                        clientHost: $0.clientHost, memberMetadata: ByteBuffer(bytes: $0.metadata),
+                        memberAssignment: ByteBuffer(bytes: $0.assignment)
+                    )
+                }
+            )
+        }
+        request.reply(DescribeGroupsResponse(groups: groups))
+    }
+
+    func handleListGroups(_ request: IncomingRequest) throws {
+        let list = try request.decode(ListGroupsRequest.self)
+        let states = list.statesFilter.isEmpty
+            ? nil : Set(list.statesFilter.compactMap { name in GroupState.allCases.first { $0.rawValue.lowercased() == name.lowercased() } })
+        let groups = self.groups.listGroups(states: states).map {
+            ListGroupsResponse.Group(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state.rawValue)
+        }
+        request.reply(ListGroupsResponse(groups: groups))
+    }
+
+    func handleDeleteGroups(_ request: IncomingRequest) throws {
+        let delete = try request.decode(DeleteGroupsRequest.self)
+        self.groups.deleteGroups(delete.groupsNames) { results in
+            request.reply(DeleteGroupsResponse(results: results.map {
+                DeleteGroupsResponse.Result(groupId: $0.groupId, errorCode: ErrorCode($0.errorCode))
+            }))
+        }
+    }
+}
