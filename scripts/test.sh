@@ -16,7 +16,7 @@ root="$(pwd)"
 
 status=0
 
-if [ -z "${SLUICE_BIN:-}" ]; then
+if [ -z "${SLUICE_BIN:-}" ] && [ "${SLUICE_TEST_PEER:-sluice}" = sluice ]; then
     echo "== swift build -c release --product sluice"
     swift build -c release --product sluice
     export SLUICE_BIN="$root/.build/release/sluice"
@@ -30,7 +30,7 @@ if [ "${SLUICE_SKIP_UNIT:-0}" != 1 ]; then
     fi
 fi
 
-echo "== pytest Tests/Integration (SLUICE_BIN=$SLUICE_BIN)"
+echo "== pytest Tests/Integration (broker: ${SLUICE_TEST_PEER:-sluice} ${SLUICE_BIN:-})"
 set +e
 python3 -m pytest Tests/Integration -ra "$@"
 pytest_status=$?
