@@ -54,26 +54,35 @@ def test_garbage_connections_do_not_disturb_a_normal_client(broker):
     confluent_client.create_topic(broker.bootstrap, topic)
     records = records_for("garbage", total=30_000, base_timestamp_ms=int(time.time() * 1000) - 600_000)
 
-    closures, attack_errors = {}, []
+    closures, attack_errors, rounds = {}, [], []
+    done = threading.Event()
 
     def attack():
+        # Garbage goes on while the normal client produces and then reads everything back (at least 2 rounds).
         try:
-            for round_number in range(3):
+            for round_number in range(20):
+                if done.is_set() and round_number >= 2:
+                    break
                 garbage_attacks(broker.port, seed=round_number, closures=closures)
+                rounds.append(round_number)
         except Exception as error:  # reported below; the normal client keeps going meanwhile
             attack_errors.append(error)
 
     attacker = threading.Thread(target=attack, daemon=True)
     attacker.start()
-    for codec in ("none", "lz4", "zstd"):
-        confluent_client.produce_records(broker.bootstrap, topic, [r for r in records if r.codec == codec], codec)
-    attacker.join(timeout=120)
+    try:
+        for codec in ("none", "lz4", "zstd"):
+            confluent_client.produce_records(broker.bootstrap, topic, [r for r in records if r.codec == codec],
+                                             codec)
+        assert broker.alive(), f"broker died from garbage input; stderr tail:\n{broker.stderr_tail()}"
+        check_round_trip(confluent_client.reader(broker.bootstrap), topic, records,
+                         "confluent-kafka next to garbage", broker.quirks)
+    finally:
+        done.set()
+        attacker.join(timeout=120)
     assert not attacker.is_alive(), "garbage connections still running after 120 s"
     assert not attack_errors, f"raw garbage connections failed unexpectedly: {attack_errors}"
-
-    assert broker.alive(), f"broker died from garbage input; stderr tail:\n{broker.stderr_tail()}"
-    check_round_trip(confluent_client.reader(broker.bootstrap), topic, records, "confluent-kafka next to garbage",
-                     broker.quirks)
+    print(f"garbage: {len(rounds)} rounds of garbage connections")
 
     # A fresh connection still gets a well-formed answer.
     with raw_kafka.connect(broker.port) as sock:
