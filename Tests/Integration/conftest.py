@@ -67,6 +67,8 @@ class Broker:
         self.stderr_path = work_dir / "broker-stderr.log"
         self.port = free_port()
         self.admin_port = free_port()
+        while self.admin_port == self.port:
+            self.admin_port = free_port()
         self.process: subprocess.Popen | None = None
         self.starts = 0
 

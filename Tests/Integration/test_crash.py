@@ -53,6 +53,7 @@ def test_kill9_keeps_every_acknowledged_record(make_broker):
     # Whatever the producer still holds is not acknowledged: drop it before the broker comes back.
     producer.purge()
     producer.flush(15)
+    del producer
     acked_count = len(acked)
     print(f"crash: {seq} records sent, {acked_count} acknowledged, {len(failed)} failed at the kill")
     assert acked_count >= ACKED_BEFORE_KILL
