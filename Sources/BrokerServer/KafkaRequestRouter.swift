@@ -16,6 +16,8 @@ final class KafkaRequestRouter: Sendable {
     let topics: TopicAdministration
     /// True under `fsync = always`: produces with acks=1/-1 are answered after their fsync.
     let acknowledgesAfterFsync: Bool
+    /// Producer ids for InitProducerId; one per broker (two would hand out the same ids).
+    let producerIds: ProducerIdAllocator
 
     init(logs: LogManager, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
         self.logs = logs
@@ -24,6 +26,7 @@ final class KafkaRequestRouter: Sendable {
         self.logger = logger
         self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
         self.acknowledgesAfterFsync = LogSettings.fsyncPolicy(parsing: config.fsync) == .always
+        self.producerIds = logs.makeProducerIdAllocator()
     }
 
     func handle(frame: ByteBuffer, context: RequestContext, respond: @escaping @Sendable (RequestOutcome) -> Void) {
@@ -60,6 +63,7 @@ final class KafkaRequestRouter: Sendable {
     /// The APIs this broker answers; the codec may know more (the client side uses them).
     static let handledApiKeys: Set<ApiKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .createTopics, .deleteTopics, .describeConfigs,
+        .initProducerId,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -81,6 +85,7 @@ final class KafkaRequestRouter: Sendable {
         case .createTopics: try self.handleCreateTopics(request)
         case .deleteTopics: try self.handleDeleteTopics(request)
         case .describeConfigs: try self.handleDescribeConfigs(request)
+        case .initProducerId: try self.handleInitProducerId(request)
         default:
             request.respond(.closeConnection(reason: "API \(request.apiKey) is not implemented"))
         }
