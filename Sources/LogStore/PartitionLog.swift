@@ -17,6 +17,9 @@ import Synchronization
 ///   descriptor that survives the segment's deletion.
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
 ///   from then on (after fsync fails, what the page cache holds is unknown), reads still work.
+/// - Idempotent producers' batches (producerId >= 0) are checked against the partition's producer state under
+///   the same lock hold as their write: a retry of one of the producer's last 5 batches is answered with the
+///   original offsets and not written (`PartitionLog+ProducerState.swift`, `Docs/idempotence.md`).
 public final class PartitionLog: @unchecked Sendable {
     // @unchecked: mutable state lives in `state` (a Mutex) or in atomics; the rest is immutable.
 

@@ -111,6 +111,20 @@ final class ProducerStateRecoveryTests: ProducerStateTestCase {
         XCTAssertTrue(try self.append(log, sequence: 2, recordCount: 2).isDuplicate)
     }
 
+    func testFailedSnapshotWriteDoesNotFailTheRoll() throws {
+        let (manager, log) = try self.openLog(config: self.smallSegments)
+        defer { try? manager.close() }
+        // A directory where the snapshot's temporary file should go makes its write fail at the first roll.
+        let blocker = self.partitionDirectory("events") + "/00000000000000000003.producers.tmp"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        for sequence in 0..<4 {
+            try self.append(log, sequence: Int32(sequence))
+        }
+        XCTAssertTrue(self.events.contains("rolled to a new segment at offset 3"), "\(self.events.events)")
+        XCTAssertTrue(self.events.contains("could not write producer snapshot 3"), "\(self.events.events)")
+        XCTAssertTrue(try self.append(log, sequence: 3).isDuplicate, "the state in memory is unaffected")
+    }
+
     func testSnapshotFileRoundTripsAndRejectsDamage() throws {
         var table = ProducerStateTable()
         for sequence in 0..<7 {
