@@ -7,7 +7,20 @@ enum ErrorMapping {
     static func errorCode(for error: Error) -> ErrorCode {
         if let storage = error as? StorageError { return self.errorCode(for: storage) }
         if let format = error as? RecordFormatError { return self.errorCode(for: format) }
+        if let producerState = error as? ProducerStateError { return self.errorCode(for: producerState) }
         return .unknownServerError
+    }
+
+    /// Both sequence and epoch errors are what Kafka answers, so clients react as they do with Kafka: librdkafka
+    /// treats INVALID_PRODUCER_EPOCH as fatal (the producer was fenced) and OUT_OF_ORDER_SEQUENCE_NUMBER as a
+    /// sign of lost messages.
+    static func errorCode(for error: ProducerStateError) -> ErrorCode {
+        switch error.code {
+        case .outOfOrderSequence: return .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: return .invalidProducerEpoch
+        case .invalidIdempotentBatch: return .invalidRecord
+        default: return .unknownServerError
+        }
     }
 
     static func errorCode(for error: StorageError) -> ErrorCode {
@@ -36,6 +49,7 @@ enum ErrorMapping {
     /// The message a client sees next to the code (Produce v8+, CreateTopics v1+).
     static func message(for error: Error) -> String {
         if let storage = error as? StorageError { return storage.message }
+        if let producerState = error as? ProducerStateError { return producerState.message }
         return "\(error)"
     }
 }

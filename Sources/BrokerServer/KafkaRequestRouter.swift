@@ -18,6 +18,8 @@ final class KafkaRequestRouter: Sendable {
     let groups: GroupCoordinator
     /// True under `fsync = always`: produces with acks=1/-1 are answered after their fsync.
     let acknowledgesAfterFsync: Bool
+    /// Producer ids for InitProducerId; one per broker (two would hand out the same ids).
+    let producerIds: ProducerIdAllocator
 
     init(logs: LogManager, groups: GroupCoordinator, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
         self.logs = logs
@@ -27,6 +29,7 @@ final class KafkaRequestRouter: Sendable {
         self.logger = logger
         self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
         self.acknowledgesAfterFsync = LogSettings.fsyncPolicy(parsing: config.fsync) == .always
+        self.producerIds = logs.makeProducerIdAllocator()
     }
 
     func handle(frame: ByteBuffer, context: RequestContext, respond: @escaping @Sendable (RequestOutcome) -> Void) {
@@ -64,7 +67,7 @@ final class KafkaRequestRouter: Sendable {
     static let handledApiKeys: Set<ApiKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .createTopics, .deleteTopics, .describeConfigs,
         .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
-        .describeGroups, .listGroups, .deleteGroups,
+        .describeGroups, .listGroups, .deleteGroups, .initProducerId,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -96,6 +99,7 @@ final class KafkaRequestRouter: Sendable {
         case .describeGroups: try self.handleDescribeGroups(request)
         case .listGroups: try self.handleListGroups(request)
         case .deleteGroups: try self.handleDeleteGroups(request)
+        case .initProducerId: try self.handleInitProducerId(request)
         default:
             request.respond(.closeConnection(reason: "API \(request.apiKey) is not implemented"))
         }

@@ -8,6 +8,11 @@ import Synchronization
 /// decompressed) and answers with the base offsets. Under `fsync = always` a produce with acks=1 or
 /// -1 is answered only when the log has fsynced past its batches; the log's flusher shares one fsync
 /// among every producer waiting at that moment (group commit). acks=0 gets no answer at all.
+///
+/// Idempotent producers (KIP-98): the log checks each such batch against the producer's epoch and last 5
+/// batches. A retry of a batch already in the log is answered NONE with the original base offset (and waits,
+/// like the original, until those offsets are durable); a sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER
+/// (45) and a fenced epoch INVALID_PRODUCER_EPOCH (47) (`ErrorMapping`).
 extension KafkaRequestRouter {
     func handleProduce(_ request: IncomingRequest) throws {
         let produce = try request.decode(ProduceRequest.self)
@@ -54,6 +59,12 @@ extension KafkaRequestRouter {
         }
         do {
             let appended = try records.withUnsafeReadableBytes { try log.append($0) }
+            if appended.isDuplicate {
+                self.logger.debug(
+                    "duplicate idempotent batch answered with its original offsets",
+                    metadata: ["partition": "\(topicPartition)", "baseOffset": "\(appended.firstOffset)"]
+                )
+            }
             answer.baseOffset = appended.firstOffset.rawValue
             answer.logAppendTimeMs = appended.logAppendTimeMs
             answer.logStartOffset = appended.logStartOffset.rawValue

@@ -119,11 +119,13 @@ extension PartitionLog {
     /// Flushes, seals the active segment (trimming its indexes) and refuses further appends.
     func close() throws(StorageError) {
         try self.flush()
-        try self.state.withLock { (state) throws(StorageError) in
-            guard !state.isClosed else { return }
+        let snapshotProblem = try self.state.withLock { (state) throws(StorageError) -> String? in
+            guard !state.isClosed else { return nil }
             state.isClosed = true
             try state.activeSegment.seal()
+            return self.writeProducerSnapshot(&state, offset: state.activeSegment.nextOffset)
         }
+        if let snapshotProblem { self.onEvent(snapshotProblem) }
         self.answerWaiters(failingWith: StorageError(code: .closed, message: "log \(self.topicPartition) closed"))
     }
 

@@ -17,6 +17,9 @@ import Synchronization
 ///   descriptor that survives the segment's deletion.
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
 ///   from then on (after fsync fails, what the page cache holds is unknown), reads still work.
+/// - Idempotent producers' batches (producerId >= 0) are checked against the partition's producer state under
+///   the same lock hold as their write: a retry of one of the producer's last 5 batches is answered with the
+///   original offsets and not written (`PartitionLog+ProducerState.swift`, `Docs/idempotence.md`).
 public final class PartitionLog: @unchecked Sendable {
     // @unchecked: mutable state lives in `state` (a Mutex) or in atomics; the rest is immutable.
 
@@ -34,6 +37,8 @@ public final class PartitionLog: @unchecked Sendable {
         var lastFlushMonotonicNs: UInt64
         var failure: StorageError?
         var isClosed = false
+        /// Idempotent producers' epochs and last batches (`PartitionLog+ProducerState.swift`).
+        var producers: ProducerStateTable
         /// Where appended batches are copied to stamp their offsets (the caller's buffer is read-only).
         var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
@@ -88,7 +93,14 @@ public final class PartitionLog: @unchecked Sendable {
             recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
         )
         let endOffset = segments[segments.count - 1].nextOffset
-        let state = State(segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs())
+        let producers = try Self.loadProducerState(
+            directory: directory, segments: segments, topicPartition: topicPartition, fileIO: fileIO,
+            onEvent: onEvent
+        )
+        let state = State(
+            segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs(),
+            producers: producers
+        )
         self.state = Mutex(state)
         self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
     }
@@ -101,15 +113,24 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Validates each batch in `batches` (one or more concatenated v2 batches), stamps base offsets, writes
     /// them and indexes them. Throws `RecordFormatError` for a corrupt batch, `StorageError` with code
-    /// `recordBatchTooLarge` for an oversized one, and other `StorageError`s for storage failures. On error
-    /// nothing of the request is in the log.
+    /// `recordBatchTooLarge` for an oversized one, `ProducerStateError` for an idempotent batch out of sequence
+    /// or of a fenced epoch, and other `StorageError`s for storage failures. On error nothing of the request is
+    /// in the log. An idempotent producer's retry of one of its last 5 batches writes nothing and returns the
+    /// original offsets with `isDuplicate` set. The producer check and the write happen under one lock hold.
     public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
-        let offsetSpan = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
+        let validated = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
+        let offsetSpan = validated.offsetSpan
         let nowNs = self.clock.monotonicNs()
         var rolledToOffset: Offset?
-        let result = try self.state.withLock { (state) throws(StorageError) -> AppendResult in
+        var snapshotProblem: String?
+        let outcome = try self.state.withLock { (state) throws(StorageError) -> ProducerCheckedAppend in
             if let failure = state.failure { throw StorageError(code: .closed, message: "log failed: \(failure)") }
             if state.isClosed { throw StorageError(code: .closed, message: "log \(self.topicPartition) is closed") }
+            if let idempotentBatch = validated.idempotentBatch, let verdict = Self.checkProducer(
+                idempotentBatch, table: state.producers, logStartOffset: state.segments[0].baseOffset
+            ) {
+                return verdict
+            }
             let firstOffset = state.activeSegment.nextOffset
             let lastOffset = firstOffset + (offsetSpan - 1)
             if state.activeSegment.mustRoll(
@@ -117,6 +138,7 @@ public final class PartitionLog: @unchecked Sendable {
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
                 rolledToOffset = firstOffset
+                snapshotProblem = self.writeProducerSnapshot(&state, offset: firstOffset)
             }
             let stamped = Self.copyStampingOffsets(batches, firstOffset: firstOffset, into: &state.scratch)
             let segment = state.activeSegment
@@ -127,21 +149,34 @@ public final class PartitionLog: @unchecked Sendable {
                 throw error
             }
             precondition(segment.nextOffset == lastOffset + 1, "stamped offsets match the validated span")
+            if let idempotentBatch = validated.idempotentBatch {
+                state.producers.record(idempotentBatch, firstOffset: firstOffset, lastOffset: lastOffset)
+            }
             if state.scratch.count > Self.scratchRetainedBytesMax {
                 state.scratch.deallocate()
                 state.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             }
             self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: lastOffset + 1)
-            return AppendResult(
-                firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
-                logStartOffset: state.segments[0].baseOffset
+            return .appended(
+                AppendResult(
+                    firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
+                    logStartOffset: state.segments[0].baseOffset
+                )
             )
         }
         if let rolledToOffset {
             self.onEvent("\(self.topicPartition): rolled to a new segment at offset \(rolledToOffset)")
         }
-        self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
-        return result
+        if let snapshotProblem { self.onEvent(snapshotProblem) }
+        switch outcome {
+        case .appended(let result):
+            self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
+            return result
+        case .duplicate(let result):
+            return result
+        case .rejected(let error):
+            throw error
+        }
     }
 
     /// Registers a callback run on the appending thread after every successful append, with the new log end.

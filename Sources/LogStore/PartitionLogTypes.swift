@@ -9,12 +9,20 @@ public struct AppendResult: Sendable, Equatable {
     /// -1: Sluice keeps producers' CreateTime; it never rewrites batches to stamp LogAppendTime.
     public var logAppendTimeMs: Int64
     public var logStartOffset: Offset
+    /// True when the append was an idempotent producer's retry of a batch already in the log (same producer,
+    /// epoch and sequences as one of its last 5): nothing was written, and `firstOffset`/`lastOffset` are the
+    /// offsets the original got. The retry is answered with them, as a success.
+    public var isDuplicate: Bool
 
-    public init(firstOffset: Offset, lastOffset: Offset, logAppendTimeMs: Int64, logStartOffset: Offset) {
+    public init(
+        firstOffset: Offset, lastOffset: Offset, logAppendTimeMs: Int64, logStartOffset: Offset,
+        isDuplicate: Bool = false
+    ) {
         self.firstOffset = firstOffset
         self.lastOffset = lastOffset
         self.logAppendTimeMs = logAppendTimeMs
         self.logStartOffset = logStartOffset
+        self.isDuplicate = isDuplicate
     }
 }
 
