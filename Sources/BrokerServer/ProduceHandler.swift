@@ -49,7 +49,9 @@ extension KafkaRequestRouter {
     {
         var answer = ProduceResponse.PartitionResponse(index: topicPartition.partition.rawValue, baseOffset: -1)
         guard let log = self.topics.partitionCreatingTopicIfAllowed(topicPartition) else {
-            answer.errorCode = .unknownTopicOrPartition
+            let isInternal = TopicAdministration.isInternal(topicPartition.topic)
+            answer.errorCode = isInternal ? .invalidTopicException : .unknownTopicOrPartition
+            answer.errorMessage = isInternal ? "internal topics are written by the broker only" : nil
             return (answer, nil, nil)
         }
         guard let records, records.readableBytes > 0 else {
