@@ -124,10 +124,11 @@ struct IncomingRequest: Sendable {
 
     var version: Int16 { self.header.apiVersion }
 
-    /// Decodes the body as `Message`, insisting that nothing is left over.
+    /// Decodes the body as `Message`. Bytes left after the body are ignored, as Kafka brokers do:
+    /// librdkafka 2.16 sends three extra bytes after a Metadata v12 body, and Kafka answers it.
     func decode<Message: KafkaRequestMessage>(_ type: Message.Type) throws -> Message {
         var body = self.body
-        return try Message.decodeWhole(from: &body, version: self.version)
+        return try Message(from: &body, version: self.version)
     }
 
     /// Encodes the response header and `response` and sends it.
