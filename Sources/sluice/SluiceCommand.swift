@@ -5,6 +5,10 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A persistent, log-structured message broker that speaks the Kafka protocol.",
-        subcommands: [ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, GroupCommand.self]
+        subcommands: [
+            ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, GroupCommand.self,
+            DeployCommand.self, OpsCommand.self, PauseCommand.self, ResumeCommand.self, SwapCommand.self,
+            RollbackCommand.self, KillCommand.self, LogsCommand.self,
+        ]
     )
 }

@@ -14,17 +14,16 @@ final class LayerImportTests: XCTestCase {
         "LogStore": ["SluiceModel", "RecordFormat", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization"],
         "GroupCoordinator": ["SluiceModel", "RecordFormat", "LogStore", "Synchronization", "Glibc", "Darwin"],
         "SluiceClient": [
-            "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "Glibc", "Darwin", "Foundation",
-            "Synchronization", "Logging",
+            "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "NIOHTTP1", "Glibc", "Darwin",
+            "Foundation", "Synchronization", "Logging",
         ],
         "BrokerServer": [
-            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "NIOCore", "NIOPosix",
-            "Logging", "ServiceLifecycle", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization",
+            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime", "NIOCore",
+            "NIOPosix", "NIOHTTP1", "Logging", "ServiceLifecycle", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization",
         ],
         "sluice": [
-            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "SluiceClient", "BrokerServer",
-            "NIOCore",
-            "NIOPosix", "Logging", "ServiceLifecycle", "ArgumentParser", "Glibc", "Darwin", "Foundation",
+            "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime",
+            "SluiceClient", "BrokerServer", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "ServiceLifecycle", "ArgumentParser", "Glibc", "Darwin", "Foundation",
             "Dispatch", "Synchronization",
         ],
     ]

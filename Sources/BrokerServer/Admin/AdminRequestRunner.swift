@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+import SluiceModel
+
+/// Runs one admin route against the operator runtime and turns the result (or the error) into the
+/// answer's status and bytes. Kept apart from the channel handler so it holds no NIO state.
+enum AdminRequestRunner {
+    enum Outcome {
+        case json(status: Int, bytes: [UInt8])
+        case text([String])
+        case stream(AsyncStream<String>)
+    }
+
+    static func run(_ route: AdminRoute, body: ByteBuffer, control: OperatorControl) async -> Outcome {
+        do {
+            return try await self.answer(route, body: body, control: control)
+        } catch let error as AdminError {
+            return self.json(ErrorDocument(error: error.code, message: error.message), status: error.status)
+        } catch {
+            return self.json(ErrorDocument(error: "internal", message: "\(error)"), status: 500)
+        }
+    }
+
+    private static func answer(_ route: AdminRoute, body: ByteBuffer, control: OperatorControl) async throws -> Outcome {
+        switch route {
+        case .health:
+            return self.json(["status": "ok"])
+        case .list:
+            return self.json(await control.list())
+        case .deploy:
+            return self.json(try await control.deploy(try self.decode(body)), status: 201)
+        case .status(let name):
+            return self.json(try await control.status(name: name))
+        case .kill(let name):
+            try await control.kill(name: name)
+            return self.json(["killed": name])
+        case .swap(let name):
+            return self.json(try await control.swap(name: name, try self.decode(body)))
+        case .rollback(let name):
+            return self.json(try await control.rollback(name: name))
+        case .pause(let name):
+            return self.json(try await control.pause(name: name))
+        case .resume(let name):
+            return self.json(try await control.resume(name: name))
+        case .logs(let name, let tailLines, let follow):
+            if follow { return .stream(try await control.followLogs(name: name)) }
+            return .text(try await control.logs(name: name, tailLines: tailLines))
+        }
+    }
+
+    private static func decode(_ body: ByteBuffer) throws -> DeployDocument {
+        do {
+            return try JSONDecoder().decode(DeployDocument.self, from: Data(body.readableBytesView))
+        } catch {
+            throw AdminError.badRequest("the body is not a deploy document: \(error)")
+        }
+    }
+
+    private static func json<Document: Encodable>(_ document: Document, status: Int = 200) -> Outcome {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(document)).map(Array.init) ?? []
+        return .json(status: status, bytes: bytes)
+    }
+}

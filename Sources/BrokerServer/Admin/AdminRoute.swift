@@ -1,0 +1,84 @@
+/// The admin API's routes, parsed from a method and a path. A pure value so routing is tested alone.
+///
+/// ```
+/// GET    /v1/health
+/// GET    /v1/operators                     list
+/// POST   /v1/operators                     deploy (DeployDocument)
+/// GET    /v1/operators/{name}              status
+/// DELETE /v1/operators/{name}              kill
+/// POST   /v1/operators/{name}/swap         swap (DeployDocument)
+/// POST   /v1/operators/{name}/rollback
+/// POST   /v1/operators/{name}/pause
+/// POST   /v1/operators/{name}/resume
+/// GET    /v1/operators/{name}/logs?tail=N&follow=true
+/// ```
+enum AdminRoute: Equatable {
+    case health
+    case list
+    case deploy
+    case status(name: String)
+    case kill(name: String)
+    case swap(name: String)
+    case rollback(name: String)
+    case pause(name: String)
+    case resume(name: String)
+    case logs(name: String, tailLines: Int, follow: Bool)
+
+    static let defaultTailLines = 100
+    static let tailLinesMax = 100_000
+
+    init?(method: String, uri: String) {
+        let (path, query) = Self.split(uri)
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard segments.count >= 2, segments.count <= 4, segments[0] == "v1" else { return nil }
+        if segments == ["v1", "health"] {
+            guard method == "GET" else { return nil }
+            self = .health
+            return
+        }
+        guard segments[1] == "operators" else { return nil }
+        if segments.count == 2 {
+            switch method {
+            case "GET": self = .list
+            case "POST": self = .deploy
+            default: return nil
+            }
+            return
+        }
+        let name = segments[2]
+        let action = segments.count == 4 ? segments[3] : nil
+        switch (method, action) {
+        case ("GET", nil): self = .status(name: name)
+        case ("DELETE", nil): self = .kill(name: name)
+        case ("POST", "swap"): self = .swap(name: name)
+        case ("POST", "rollback"): self = .rollback(name: name)
+        case ("POST", "pause"): self = .pause(name: name)
+        case ("POST", "resume"): self = .resume(name: name)
+        case ("GET", "logs"):
+            let tail = query["tail"].flatMap(Int.init) ?? Self.defaultTailLines
+            self = .logs(
+                name: name, tailLines: min(max(tail, 0), Self.tailLinesMax),
+                follow: query["follow"] == "true" || query["follow"] == "1"
+            )
+        default: return nil
+        }
+    }
+
+    /// Whether the route takes a JSON body.
+    var takesBody: Bool {
+        switch self {
+        case .deploy, .swap: return true
+        default: return false
+        }
+    }
+
+    private static func split(_ uri: String) -> (path: String, query: [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            query[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return (String(uri[..<mark]), query)
+    }
+}

@@ -1,0 +1,39 @@
+import SluiceModel
+
+/// What the admin API needs from the operator runtime, in the API's own documents, so the HTTP layer
+/// neither knows nor leaks the runtime's types. `OperatorRuntime+OperatorControl.swift` adapts the runtime.
+public protocol OperatorControl: Sendable {
+    func deploy(_ document: DeployDocument) async throws -> OperatorDocument
+    func swap(name: String, _ document: DeployDocument) async throws -> SwapDocument
+    func rollback(name: String) async throws -> SwapDocument
+    func pause(name: String) async throws -> OperatorDocument
+    func resume(name: String) async throws -> OperatorDocument
+    func kill(name: String) async throws
+    func status(name: String) async throws -> OperatorDocument
+    func list() async -> [OperatorDocument]
+    func logs(name: String, tailLines: Int) async throws -> [String]
+    func followLogs(name: String) async throws -> AsyncStream<String>
+}
+
+/// An admin request that cannot be carried out, with the HTTP status and the code the API answers.
+public struct AdminError: Error, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { self.message }
+
+    static func notFound(_ message: String) -> AdminError {
+        AdminError(status: 404, code: "not_found", message: message)
+    }
+
+    static func badRequest(_ message: String) -> AdminError {
+        AdminError(status: 400, code: "bad_request", message: message)
+    }
+}

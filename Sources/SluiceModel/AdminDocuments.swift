@@ -1,0 +1,84 @@
+/// The JSON documents of the admin HTTP API (`sluice serve --admin`), shared by the server that
+/// answers them and the CLI that sends them. Field names are the API's; `Docs/admin-api.md` lists them.
+
+/// `POST /v1/operators` and `POST /v1/operators/{name}/swap`: code to run.
+public struct DeployDocument: Codable, Sendable, Equatable {
+    /// The operator's name; nil takes the name its metadata declares.
+    public var name: String?
+    /// Relative path → file contents, base64-encoded.
+    public var files: [String: String]
+    /// The command to start it ("python3 main.py", "./op"); nil detects it from a single file.
+    public var run: String?
+    public var environment: [String: String]
+
+    public init(name: String?, files: [String: String], run: String?, environment: [String: String]) {
+        self.name = name
+        self.files = files
+        self.run = run
+        self.environment = environment
+    }
+}
+
+/// One operator as `GET /v1/operators` lists it.
+public struct OperatorDocument: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: Int
+    public var state: String
+    public var inputs: [String]
+    public var outputs: [String]
+    public var lag: Int64
+    public var recordsPerSecond: Double
+    public var recordsIn: Int64
+    public var recordsOut: Int64
+    public var restarts: Int
+    public var deadLettered: Int64
+    public var lastErrors: [String]
+    public var previousVersions: [Int]
+
+    public init(
+        name: String, version: Int, state: String, inputs: [String], outputs: [String], lag: Int64,
+        recordsPerSecond: Double, recordsIn: Int64, recordsOut: Int64, restarts: Int, deadLettered: Int64,
+        lastErrors: [String], previousVersions: [Int]
+    ) {
+        self.name = name
+        self.version = version
+        self.state = state
+        self.inputs = inputs
+        self.outputs = outputs
+        self.lag = lag
+        self.recordsPerSecond = recordsPerSecond
+        self.recordsIn = recordsIn
+        self.recordsOut = recordsOut
+        self.restarts = restarts
+        self.deadLettered = deadLettered
+        self.lastErrors = lastErrors
+        self.previousVersions = previousVersions
+    }
+}
+
+/// The answer to a swap or a rollback.
+public struct SwapDocument: Codable, Sendable, Equatable {
+    public var name: String
+    public var fromVersion: Int
+    public var toVersion: Int
+    /// From the old version's last commit to the new version's first batch.
+    public var handoffGapMs: Double
+
+    public init(name: String, fromVersion: Int, toVersion: Int, handoffGapMs: Double) {
+        self.name = name
+        self.fromVersion = fromVersion
+        self.toVersion = toVersion
+        self.handoffGapMs = handoffGapMs
+    }
+}
+
+/// Every error answer: a stable code and one line for a person.
+public struct ErrorDocument: Codable, Sendable, Equatable {
+    public var error: String
+    public var message: String
+
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}

@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import SluiceClient
+import SluiceModel
+
+/// `--admin HOST:PORT` for the operator commands; defaults to `SLUICE_ADMIN`, else 127.0.0.1:9644.
+struct AdminOption: ParsableArguments {
+    @Option(help: "Admin API HOST:PORT (default: $SLUICE_ADMIN, else 127.0.0.1:9644).")
+    var admin: String?
+
+    func client() throws -> AdminClient {
+        let text = self.admin ?? currentEnvironment()["SLUICE_ADMIN"] ?? "127.0.0.1:9644"
+        guard let address = HostPort(parsing: text) else { throw ValidationError("'\(text)' is not HOST:PORT") }
+        return AdminClient(address: address)
+    }
+}
+
+/// Runs an admin call, turning its errors into one clear line.
+func withAdmin<T>(_ option: AdminOption, _ body: (AdminClient) async throws -> T) async throws -> T {
+    let client = try option.client()
+    do {
+        return try await body(client)
+    } catch let error as AdminClientError {
+        throw CommandFailure("\(error)")
+    }
+}
+
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract: "Deploy an operator: a .py file, an executable, or a directory with --run."
+    )
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's code: FILE.py, an executable, or a directory.") var path: String
+    @Option(help: "The operator's name (default: the name its metadata declares).") var name: String?
+    @Option(help: "The command that starts it, run inside the uploaded directory.") var run: String?
+    @Option(name: .customLong("env"), help: "K=V, set in the operator's environment (repeatable).") var environment: [String] = []
+
+    func run() async throws {
+        let document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        let status = try await withAdmin(self.adminOption) { admin in
+            try await admin.send(.POST, "/v1/operators", json: document, as: OperatorDocument.self)
+        }
+        print("deployed \(status.name) version \(status.version): \(status.inputs.joined(separator: ", ")) → \(status.outputs.joined(separator: ", "))")
+    }
+}
+
+struct SwapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swap",
+        abstract: "Replace a running operator's code, make-before-break, and print the handoff gap."
+    )
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's name.") var name: String
+    @Argument(help: "The new code: FILE.py, an executable, or a directory.") var path: String
+    @Option(help: "The command that starts the new version.") var run: String?
+    @Option(name: .customLong("env"), help: "K=V (repeatable).") var environment: [String] = []
+
+    func run() async throws {
+        let document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        let report = try await withAdmin(self.adminOption) { admin in
+            try await admin.send(.POST, "/v1/operators/\(self.name)/swap", json: document, as: SwapDocument.self)
+        }
+        print(SwapText.line(report))
+    }
+}
+
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Swap an operator back to its previous version.")
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's name.") var name: String
+
+    func run() async throws {
+        let report = try await withAdmin(self.adminOption) { admin in
+            try await admin.send(.POST, "/v1/operators/\(self.name)/rollback", as: SwapDocument.self)
+        }
+        print(SwapText.line(report))
+    }
+}
+
+enum SwapText {
+    static func line(_ report: SwapDocument) -> String {
+        let gap = String(format: "%.1f", report.handoffGapMs)
+        return "swapped \(report.name) from version \(report.fromVersion) to \(report.toVersion); handoff gap \(gap) ms"
+    }
+}
+
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Stop feeding an operator after its in-flight batch.")
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's name.") var name: String
+
+    func run() async throws {
+        let status = try await withAdmin(self.adminOption) { admin in
+            try await admin.send(.POST, "/v1/operators/\(self.name)/pause", as: OperatorDocument.self)
+        }
+        print("\(status.name): \(status.state)")
+    }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Feed a paused operator again from its committed offsets.")
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's name.") var name: String
+
+    func run() async throws {
+        let status = try await withAdmin(self.adminOption) { admin in
+            try await admin.send(.POST, "/v1/operators/\(self.name)/resume", as: OperatorDocument.self)
+        }
+        print("\(status.name): \(status.state)")
+    }
+}
+
+struct KillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Stop an operator and remove its deployment.")
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's name.") var name: String
+
+    func run() async throws {
+        _ = try await withAdmin(self.adminOption) { admin in
+            try await admin.send(.DELETE, "/v1/operators/\(self.name)", as: [String: String].self)
+        }
+        print("killed \(self.name)")
+    }
+}
+
+struct OpsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ops", abstract: "List operators, or show one in detail.")
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "One operator's name.") var name: String?
+
+    func run() async throws {
+        if let name {
+            let status = try await withAdmin(self.adminOption) { admin in
+                try await admin.send(.GET, "/v1/operators/\(name)", as: OperatorDocument.self)
+            }
+            print(OpsText.detail(status), terminator: "")
+        } else {
+            let all = try await withAdmin(self.adminOption) { admin in
+                try await admin.send(.GET, "/v1/operators", as: [OperatorDocument].self)
+            }
+            print(OpsText.table(all), terminator: "")
+        }
+    }
+}
+
+enum OpsText {
+    static func table(_ operators: [OperatorDocument]) -> String {
+        let rows = operators.sorted { $0.name < $1.name }.map { status in
+            [
+                status.name, String(status.version), status.state, status.inputs.joined(separator: ","),
+                status.outputs.joined(separator: ","), String(status.lag), String(format: "%.0f", status.recordsPerSecond),
+            ]
+        }
+        return TextTable(headers: ["NAME", "VERSION", "STATE", "INPUTS", "OUTPUTS", "LAG", "RECORDS/S"], rows: rows).rendered()
+    }
+
+    static func detail(_ status: OperatorDocument) -> String {
+        var text = OpsText.table([status])
+        text += "records in \(status.recordsIn), out \(status.recordsOut); restarts \(status.restarts); dead-lettered \(status.deadLettered)\n"
+        if !status.previousVersions.isEmpty {
+            text += "previous versions: \(status.previousVersions.map(String.init).joined(separator: ", "))\n"
+        }
+        if !status.lastErrors.isEmpty {
+            text += "last errors:\n" + status.lastErrors.map { "  \($0)\n" }.joined()
+        }
+        return text
+    }
+}
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show an operator's log (its standard error).")
+    @OptionGroup var adminOption: AdminOption
+    @Argument(help: "The operator's name.") var name: String
+    @Flag(name: .shortAndLong, help: "Keep printing new lines as they come.") var follow = false
+    @Option(help: "How many of the last lines to show.") var tail: Int = 100
+
+    func run() async throws {
+        let path = "/v1/operators/\(self.name)/logs?tail=\(max(self.tail, 0))\(self.follow ? "&follow=true" : "")"
+        try await withAdmin(self.adminOption) { admin in
+            try await admin.streamText(path) { text in
+                fputs(text, stdout)
+                fflush(stdout)
+            }
+        }
+    }
+}
+
+/// Reads an operator's code from disk into a deploy document, deciding how it starts.
+enum OperatorPackage {
+    static let sizeBytesMax = 128 * 1024 * 1024
+
+    static func document(path: String, name: String?, run: String?, environment: [String]) throws -> DeployDocument {
+        var variables: [String: String] = [:]
+        for entry in environment {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("--env takes K=V, not '\(entry)'")
+            }
+            variables[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CommandFailure("\(path): no such file or directory")
+        }
+        if isDirectory.boolValue {
+            guard let run else { throw CommandFailure("\(path) is a directory: say how to start it with --run \"COMMAND\"") }
+            return DeployDocument(name: name, files: try self.files(inDirectory: path), run: run, environment: variables)
+        }
+        let fileName = URL(fileURLWithPath: path).lastPathComponent
+        let command: String
+        if let run {
+            command = run
+        } else if fileName.hasSuffix(".py") {
+            command = "python3 \(fileName)"
+        } else if FileManager.default.isExecutableFile(atPath: path) {
+            command = "./\(fileName)"
+        } else {
+            throw CommandFailure("\(path) is not an operator: expected a .py file, an executable, or --run")
+        }
+        return DeployDocument(name: name, files: [fileName: try self.base64(path)], run: command, environment: variables)
+    }
+
+    private static func files(inDirectory directory: String) throws -> [String: String] {
+        var files: [String: String] = [:]
+        var total = 0
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [:] }
+        for case let relative as String in enumerator {
+            var isDirectory: ObjCBool = false
+            let full = directory + "/" + relative
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  !relative.split(separator: "/").contains(where: { $0 == "__pycache__" || $0.hasPrefix(".") })
+            else { continue }
+            let encoded = try self.base64(full)
+            total += encoded.utf8.count
+            guard total <= self.sizeBytesMax else { throw CommandFailure("\(directory) is larger than \(self.sizeBytesMax) bytes") }
+            files[relative] = encoded
+        }
+        return files
+    }
+
+    private static func base64(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)") }
+        guard data.count <= self.sizeBytesMax else { throw CommandFailure("\(path) is larger than \(self.sizeBytesMax) bytes") }
+        return data.base64EncodedString()
+    }
+}
