@@ -205,7 +205,8 @@ enum OperatorPackage {
         }
         if isDirectory.boolValue {
             guard let run else { throw CommandFailure("\(path) is a directory: say how to start it with --run \"COMMAND\"") }
-            return DeployDocument(name: name, files: try self.files(inDirectory: path), run: run, environment: variables)
+            let (files, executables) = try self.files(inDirectory: path)
+            return DeployDocument(name: name, files: files, run: run, environment: variables, executables: executables)
         }
         let fileName = URL(fileURLWithPath: path).lastPathComponent
         let command: String
@@ -218,13 +219,18 @@ enum OperatorPackage {
         } else {
             throw CommandFailure("\(path) is not an operator: expected a .py file, an executable, or --run")
         }
-        return DeployDocument(name: name, files: [fileName: try self.base64(path)], run: command, environment: variables)
+        let executables = FileManager.default.isExecutableFile(atPath: path) ? [fileName] : []
+        return DeployDocument(
+            name: name, files: [fileName: try self.base64(path)], run: command, environment: variables,
+            executables: executables
+        )
     }
 
-    private static func files(inDirectory directory: String) throws -> [String: String] {
+    private static func files(inDirectory directory: String) throws -> (files: [String: String], executables: [String]) {
         var files: [String: String] = [:]
+        var executables: [String] = []
         var total = 0
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [:] }
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return ([:], []) }
         for case let relative as String in enumerator {
             var isDirectory: ObjCBool = false
             let full = directory + "/" + relative
@@ -235,8 +241,9 @@ enum OperatorPackage {
             total += encoded.utf8.count
             guard total <= self.sizeBytesMax else { throw CommandFailure("\(directory) is larger than \(self.sizeBytesMax) bytes") }
             files[relative] = encoded
+            if FileManager.default.isExecutableFile(atPath: full) { executables.append(relative) }
         }
-        return files
+        return (files, executables)
     }
 
     private static func base64(_ path: String) throws -> String {
