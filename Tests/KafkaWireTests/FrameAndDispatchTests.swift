@@ -131,24 +131,3 @@ final class ClientSideTests: XCTestCase {
         }
     }
 }
-
-/// KafkaWire is a pure codec: the layer table allows SluiceModel, RecordFormat and NIOCore only.
-final class LayerImportTests: XCTestCase {
-    func testKafkaWireImportsOnlyItsLayers() throws {
-        let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let sources = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/KafkaWire")
-        let allowed: Set<String> = ["NIOCore", "SluiceModel", "RecordFormat"]
-        let enumerator = try XCTUnwrap(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
-        var checkedFiles = 0
-        for case let url as URL in enumerator where url.pathExtension == "swift" {
-            checkedFiles += 1
-            let text = try String(contentsOf: url, encoding: .utf8)
-            for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
-                let module = String(line.split(separator: " ").last ?? "")
-                XCTAssertTrue(allowed.contains(module), "\(url.lastPathComponent) imports \(module)")
-            }
-        }
-        XCTAssertGreaterThan(checkedFiles, 10)
-    }
-}
