@@ -9,7 +9,6 @@ library's choices.
 
 from __future__ import annotations
 
-import socket
 import struct
 import subprocess
 import time
