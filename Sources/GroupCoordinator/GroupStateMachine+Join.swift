@@ -94,8 +94,10 @@ extension GroupStateMachine {
     }
 
     /// A static member restarted: its new incarnation takes the old one's place, assignment and leadership.
-    /// In a stable group nothing else changes (KIP-345's point: a rolling restart does not rebalance),
-    /// unless its protocols changed or it is the leader and cannot be told to skip the assignment.
+    /// In a stable group nothing else changes (KIP-345's point: a rolling restart does not rebalance)
+    /// unless its protocols changed. A restarted leader that can be told to skip the assignment (JoinGroup
+    /// v9+) is; an older client is answered as a follower (members empty, the old leader id), so it asks
+    /// SyncGroup for its stored assignment instead of computing a new one, as Kafka does.
     private mutating func replaceStaticMember(
         _ oldMemberId: String, with newMemberId: String, request: GroupJoinRequest, nowMs: Int64
     ) -> [GroupAction] {
@@ -111,8 +113,13 @@ extension GroupStateMachine {
         if wasPendingSync { self.pendingSyncMemberIds.insert(newMemberId) }
         let protocolsChanged = old.protocols != request.protocols
         switch self.state {
-        case .stable where !protocolsChanged && (!wasLeader || request.supportsSkipAssignment):
-            actions.append(.replyJoin(self.joinResult(for: newMemberId, skipAssignment: wasLeader)))
+        case .stable where !protocolsChanged:
+            var result = self.joinResult(for: newMemberId, skipAssignment: wasLeader && request.supportsSkipAssignment)
+            if wasLeader && !request.supportsSkipAssignment {
+                result.leaderId = oldMemberId
+                result.members = []
+            }
+            actions.append(.replyJoin(result))
             return actions
         case .preparingRebalance:
             self.members[newMemberId]!.isAwaitingJoin = true

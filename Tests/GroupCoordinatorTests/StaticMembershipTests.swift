@@ -74,12 +74,24 @@ final class StaticMembershipTests: XCTestCase {
         XCTAssertEqual(machine.state, .stable)
     }
 
-    func testRestartedLeaderOfAnOldClientRebalances() {
-        var (machine, _, _) = self.makeStableStaticGroup()
+    func testRestartedLeaderOfAnOldClientIsAnsweredAsAFollowerWithoutRebalance() {
+        var (machine, oldLeader, follower) = self.makeStableStaticGroup()
         let actions = machine.join(joinRequest(instance: "i1", supportsSkipAssignment: false), nowMs: 1)
-        XCTAssertNil(actions.joinReply)
-        XCTAssertEqual(actions.awaitedJoins.count, 1)
-        XCTAssertEqual(machine.state, .preparingRebalance)
+        let result = actions.joinReply!
+        XCTAssertEqual(result.errorCode, .none)
+        XCTAssertEqual(result.generationId, 2, "no new generation")
+        XCTAssertEqual(result.leaderId, oldLeader, "the client must not think it leads, or it would reassign")
+        XCTAssertEqual(result.members, [])
+        XCTAssertFalse(result.skipAssignment)
+        XCTAssertEqual(machine.state, .stable)
+        let sync = machine.sync(
+            GroupSyncRequest(memberId: result.memberId, generationId: 2, groupInstanceId: "i1"), nowMs: 2
+        )
+        XCTAssertEqual(sync.syncReply?.assignment, [1], "its stored assignment comes back")
+        XCTAssertEqual(
+            machine.heartbeat(GroupHeartbeatRequest(memberId: follower, generationId: 2, groupInstanceId: "i2"), nowMs: 3),
+            .none, "the follower never notices"
+        )
     }
 
     func testRestartDuringRebalanceAnswersTheOldIncarnationsParkedJoin() {
