@@ -1,0 +1,23 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import driver  # noqa: E402
+
+
+@pytest.fixture
+def spawn():
+    """spawn(path, env=None) → a started driver.Operator, killed after the test."""
+    started = []
+
+    def _spawn(path, env=None):
+        operator = driver.Operator(path, env)
+        started.append(operator)
+        return operator
+
+    yield _spawn
+    for operator in started:
+        operator.kill()
