@@ -37,7 +37,7 @@ def _log(message):
 
 
 class _Channel:
-    """The protocol's two pipes, taken from descriptors 0 and 1."""
+    """The protocol's two pipes, taken from descriptors 0 and 1. Made once per process (see claim_channel)."""
 
     def __init__(self):
         input_fd = os.dup(0)
@@ -56,6 +56,22 @@ class _Channel:
         while view:
             written = os.write(self.output_fd, view)
             view = view[written:]
+
+
+_channel = None
+
+
+def claim_channel():
+    """Moves the protocol's pipes to private descriptors and points stdout at stderr; idempotent.
+
+    `import sluice` calls this when the runtime's SLUICE_OPERATOR_PROTOCOL variable is set, so that even
+    a print at import time (after `import sluice`) cannot corrupt a frame; serve_computation calls it
+    otherwise.
+    """
+    global _channel
+    if _channel is None:
+        _channel = _Channel()
+    return _channel
 
 
 def _timer_dispatch(computation):
@@ -254,7 +270,7 @@ def serve_computation(computation):
     `process_record`, `process_timer` and `destroy` it needs. Never returns.
     """
     try:
-        channel = _Channel()
+        channel = claim_channel()
         server = _Server(computation, channel)
         code = server.start()
         if code is None:

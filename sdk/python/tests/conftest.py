@@ -10,11 +10,11 @@ import driver  # noqa: E402
 
 @pytest.fixture
 def spawn():
-    """spawn(path, env=None) → a started driver.Operator, killed after the test."""
+    """spawn(path, env=None, protocol_env=True) → a started driver.Operator, killed after the test."""
     started = []
 
-    def _spawn(path, env=None):
-        operator = driver.Operator(path, env)
+    def _spawn(path, env=None, protocol_env=True):
+        operator = driver.Operator(path, env, protocol_env)
         started.append(operator)
         return operator
 

@@ -125,9 +125,13 @@ def decode(message_type, body):
 class Operator:
     """An operator subprocess; `path` is a file in examples/python or tests/operators."""
 
-    def __init__(self, path, env=None):
+    def __init__(self, path, env=None, protocol_env=True):
         full_env = dict(os.environ)
         full_env["PYTHONPATH"] = SDK + os.pathsep + full_env.get("PYTHONPATH", "")
+        if protocol_env:
+            full_env["SLUICE_OPERATOR_PROTOCOL"] = "1"  # as the runtime sets it
+        else:
+            full_env.pop("SLUICE_OPERATOR_PROTOCOL", None)
         full_env.update(env or {})
         self.process = subprocess.Popen([sys.executable, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, env=full_env)
