@@ -3,7 +3,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)                      # the test driver
+sys.path.insert(0, os.path.dirname(HERE))     # the sluice package, for in-process tests
 
 import driver  # noqa: E402
 

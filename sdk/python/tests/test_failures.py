@@ -171,3 +171,21 @@ def test_batch_before_hello_exits(spawn):
     op = spawn(os.path.join(EXAMPLES, "identity.py"))
     op.send(driver.records(1, []))
     assert_protocol_exit(op, "expected Hello")
+
+
+def test_outputs_past_the_frame_limit_fail_the_record_that_crossed_it(spawn):
+    op = spawn(os.path.join(TEST_OPERATORS, "amplifier.py"))
+    op.start()
+    op.send(driver.records(1, [(0, 0, 0, 0, None, b"small"), (0, 0, 1, 0, None, b"big"), (0, 0, 2, 0, None, b"x")]))
+    failed = op.expect("Failed")
+    assert failed["batch_id"] == 1 and failed["index"] == 1 and "OutputLimitError" in failed["error"]
+    op.send(driver.records(2, [(0, 0, 0, 0, None, b"small")]))
+    assert op.expect("BatchResult")["outputs"] == [(0, None, b"small", [])]
+
+
+def test_outputs_past_the_limit_fail_the_batch_even_when_the_error_is_caught(spawn):
+    op = spawn(os.path.join(TEST_OPERATORS, "amplifier.py"), {"SLUICE_TEST_SWALLOW": "1"})
+    op.start()
+    op.send(driver.records(1, [(0, 0, 0, 0, None, b"big"), (0, 0, 1, 0, None, b"x")]))
+    failed = op.expect("Failed")
+    assert failed["batch_id"] == 1 and failed["index"] == 0xFFFFFFFF and "frame limit" in failed["error"]
