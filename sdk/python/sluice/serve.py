@@ -13,6 +13,7 @@ breaks the protocol is reported on stderr and exits 2: after one, the stream can
 import inspect
 import io
 import os
+import struct
 import sys
 import traceback
 
@@ -92,11 +93,16 @@ def _timer_dispatch(computation):
 
 
 def _decode_records(frame, input_streams):
-    """Returns (batch id, [Record]). The whole frame is checked before any user code runs."""
+    """Returns (batch id, [Record]). The whole frame is checked before any user code runs.
+
+    The hot loop of the SDK: one unpack for the fixed fields, one slice each for key and value, and
+    Records filled in without an __init__ call (a third of the decoding time at 100-byte records).
+    """
     batch_id, count = _wire.decode_batch_head(frame, _wire.RECORD_SIZE_MIN, "Records")
     input_count = len(input_streams)
     records = []
     append = records.append
+    new = object.__new__
     position = 13
     try:
         for _ in range(count):
@@ -114,7 +120,7 @@ def _decode_records(frame, input_streams):
             else:
                 value = frame[position:position + value_length]
                 position += value_length
-            if frame[position:position + 2] == b"\x00\x00":
+            if frame[position] == 0 and frame[position + 1] == 0:
                 headers = ()
                 position += 2
             else:
@@ -122,10 +128,18 @@ def _decode_records(frame, input_streams):
             if input_index >= input_count:
                 raise _wire.ProtocolError("record has input index %d but the operator declares %d inputs"
                                           % (input_index, input_count))
-            append(Record(input_streams[input_index], key, value, time, offset, partition, headers))
-    except _wire.struct.error:
+            record = new(Record)
+            record.stream = input_streams[input_index]
+            record.key = key
+            record.data = value
+            record.time = time
+            record.offset = offset
+            record.partition = partition
+            record.headers = headers
+            append(record)
+    except (struct.error, IndexError):
         # A slice past the end comes back short rather than raising; the next field read then fails here.
-        raise _wire.ProtocolError("Records frame ends inside a record") from None
+        raise _wire.ProtocolError("Records frame ends inside a record (a field runs past the end of the frame)") from None
     _wire.expect_end(frame, position, "Records")
     return batch_id, records
 

@@ -18,6 +18,8 @@ EXAMPLES = os.path.join(REPO, "examples", "python")
 TEST_OPERATORS = os.path.join(HERE, "operators")
 NULL = 0xFFFFFFFF
 DEADLINE_S = 10.0
+# The interpreter operators run under: SLUICE_TEST_PYTHON=python3.9 checks the SDK on the oldest Python it supports.
+PYTHON = os.environ.get("SLUICE_TEST_PYTHON", sys.executable)
 
 
 def u16(v): return struct.pack(">H", v)
@@ -133,7 +135,7 @@ class Operator:
         else:
             full_env.pop("SLUICE_OPERATOR_PROTOCOL", None)
         full_env.update(env or {})
-        self.process = subprocess.Popen([sys.executable, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen([PYTHON, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, env=full_env)
         self.pending = b""
 
