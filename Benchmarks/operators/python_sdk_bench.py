@@ -6,7 +6,7 @@ Records batches of BATCH, one batch in flight at a time as the protocol requires
 BatchResult whose output count is checked. Batch frames are encoded before the clock starts, so the
 figure is the operator's cost plus the pipes, not this script's encoding.
 
-    python3 Benchmarks/operators/python_sdk_bench.py [--records 1000000] [--batch 2000] [--size 100]
+    python3 Benchmarks/operators/python_sdk_bench.py [--records 1000000] [--batch 2000] [--size 100] [--python X]
 """
 
 import argparse
@@ -68,10 +68,11 @@ def main():
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--size", type=int, default=100, help="value bytes per record")
     parser.add_argument("--operator", default=IDENTITY)
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the operator")
     args = parser.parse_args()
 
-    env = dict(os.environ, PYTHONPATH=SDK + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen([sys.executable, args.operator], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    env = dict(os.environ, PYTHONPATH=SDK + os.pathsep + os.environ.get("PYTHONPATH", ""), SLUICE_OPERATOR_PROTOCOL="1")
+    process = subprocess.Popen([args.python, args.operator], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     out = process.stdin
     pipe = Pipe(process.stdout)
     out.write(frame(0x01, struct.pack(">H", 1) + string("identity") + string("identity-0") + struct.pack(">II", 0, 1)))
@@ -114,8 +115,10 @@ def main():
     code = process.wait(10)
     assert outputs == args.records and code == 0, (outputs, code)
     mb = args.records * args.size / elapsed / 1e6
-    print("python sdk identity: %d records of %d B in batches of %d: %.2f s, %.0f records/s, %.1f MB/s of values"
-          % (args.records, args.size, args.batch, elapsed, args.records / elapsed, mb))
+    version = subprocess.run([args.python, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True).stdout.strip()
+    print("python sdk identity (Python %s): %d records of %d B in batches of %d: %.2f s, %.0f records/s, %.1f MB/s of values"
+          % (version, args.records, args.size, args.batch, elapsed, args.records / elapsed, mb))
 
 
 if __name__ == "__main__":

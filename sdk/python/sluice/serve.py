@@ -72,6 +72,8 @@ def claim_channel():
     global _channel
     if _channel is None:
         _channel = _Channel()
+        # Not for child processes: their descriptors 0 and 1 are no longer the runtime's pipes.
+        os.environ.pop("SLUICE_OPERATOR_PROTOCOL", None)
     return _channel
 
 
