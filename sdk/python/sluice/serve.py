@@ -18,7 +18,7 @@ import sys
 import traceback
 
 from . import _wire
-from .computation import Record, Timer
+from .computation import Computation, Record, Timer
 from .context import Context, OutputLimitError
 
 EXIT_OPERATOR_FAILED = 1   # metadata or init raised, or the runtime speaks another version
@@ -46,8 +46,9 @@ class _Channel:
         null_fd = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null_fd, 0)
         os.close(null_fd)
-        sys.stdout.flush()
         os.dup2(2, 1)
+        if sys.stdout is not None:
+            sys.stdout.flush()      # after the dup2: whatever was printed but still buffered goes to the log
         sys.stdout = sys.stderr
         sys.stdin = io.TextIOWrapper(io.BytesIO(b""))
         self.reader = _wire.FrameReader(io.open(input_fd, "rb", buffering=READ_BUFFER_SIZE))
@@ -92,6 +93,15 @@ def _timer_dispatch(computation):
     if len(positional) == 2 and not variadic:
         return lambda ctx, key, time: method(ctx, Timer(key, time))
     return method
+
+
+def _init_method(computation):
+    """`init`, or the `initialize` alias when `init` is missing or only Computation's empty one."""
+    init = getattr(computation, "init", None)
+    inherited = getattr(type(computation), "init", None) is Computation.init
+    if init is None or inherited:
+        return getattr(computation, "initialize", None) or init
+    return init
 
 
 def _decode_records(frame, input_streams):
@@ -181,7 +191,7 @@ class _Server:
         self.channel.write(metadata_frame)
         self.input_streams = tuple(stream for stream, _ in inputs)
         self.ctx = Context(outputs, name, instance_id, index, count)
-        init = getattr(self.computation, "init", None) or getattr(self.computation, "initialize", None)
+        init = _init_method(self.computation)
         if init is not None:
             try:
                 init(self.ctx)
@@ -298,4 +308,5 @@ def serve_computation(computation):
         _log("the runtime closed the operator's output; exiting")
         code = EXIT_PROTOCOL_ERROR
     sys.stderr.flush()
-    os._exit(code)
+    # sys.exit rather than os._exit: atexit handlers run and the user's open files are flushed.
+    sys.exit(code)

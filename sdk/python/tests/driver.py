@@ -134,7 +134,11 @@ class Operator:
             full_env["SLUICE_OPERATOR_PROTOCOL"] = "1"  # as the runtime sets it
         else:
             full_env.pop("SLUICE_OPERATOR_PROTOCOL", None)
-        full_env.update(env or {})
+        for name, value in (env or {}).items():   # None removes a variable
+            if value is None:
+                full_env.pop(name, None)
+            else:
+                full_env[name] = value
         self.process = subprocess.Popen([PYTHON, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, env=full_env)
         self.pending = b""

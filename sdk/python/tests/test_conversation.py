@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 import driver
 from driver import EXAMPLES, TEST_OPERATORS
 
@@ -81,8 +83,9 @@ def test_timers_set_in_process_record_and_three_argument_process_timer(spawn):
     assert result["outputs"] == [(0, b"k1", b"1010", []), (0, None, b"1020", [])]
 
 
-def test_initialize_alias_timer_in_ready_and_two_argument_process_timer(spawn):
-    op = spawn(os.path.join(TEST_OPERATORS, "initialize_alias.py"))
+@pytest.mark.parametrize("subclass", ["", "1"])
+def test_initialize_alias_timer_in_ready_and_two_argument_process_timer(spawn, subclass):
+    op = spawn(os.path.join(TEST_OPERATORS, "initialize_alias.py"), {"SLUICE_TEST_SUBCLASS": subclass})
     metadata, ready = op.start(name="alias", instance_id="alias-3", index=3, count=4)
     assert metadata["inputs"] == [] and metadata["outputs"] == ["out"]
     assert ready["timers"] == [(b"first", 1234)]
@@ -169,3 +172,13 @@ def test_prints_raw_writes_and_child_processes_go_to_stderr_without_the_runtime_
     assert code == 0
     for line in ("init printing", "record hello", "raw write to descriptor 1", "child process output"):
         assert line in stderr
+
+
+def test_a_buffered_print_before_serve_computation_goes_to_stderr_without_the_runtime_variable(spawn):
+    # Best effort only: it works because a pipe's stdout is block-buffered, so unset PYTHONUNBUFFERED.
+    op = spawn(os.path.join(TEST_OPERATORS, "duck.py"), {"PYTHONUNBUFFERED": None}, protocol_env=False)
+    op.start()
+    op.send(driver.stop())
+    op.expect("Stopped")
+    code, stderr = op.wait()
+    assert code == 0 and "printed at import time" in stderr

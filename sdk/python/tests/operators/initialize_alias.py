@@ -1,9 +1,12 @@
-"""`initialize` instead of `init`, a timer set there, and the two-argument process_timer(ctx, timer)."""
+"""`initialize` instead of `init`, a timer set there, and the two-argument process_timer(ctx, timer).
+Duck-typed, or a sluice.Computation subclass (which inherits an empty `init`) with SLUICE_TEST_SUBCLASS set."""
+
+import os
 
 import sluice
 
 
-class Alias:
+class Alias(sluice.Computation if os.environ.get("SLUICE_TEST_SUBCLASS") else object):
     def initialize(self, ctx):
         self.instance = (ctx.operator_name, ctx.instance_id, ctx.instance_index, ctx.instance_count)
         ctx.set_timer("first", 1234)
