@@ -30,6 +30,12 @@ if [ "${SLUICE_SKIP_UNIT:-0}" != 1 ]; then
     fi
 fi
 
+echo "== pytest sdk/python/tests (the Python operator SDK over real pipes)"
+if ! python3 -m pytest sdk/python/tests -q; then
+    echo "test.sh: Python SDK tests failed" >&2
+    status=1
+fi
+
 echo "== pytest Tests/Integration (broker: ${SLUICE_TEST_PEER:-sluice} ${SLUICE_BIN:-})"
 set +e
 python3 -m pytest Tests/Integration -ra "$@"
