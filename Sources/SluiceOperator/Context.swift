@@ -1,0 +1,134 @@
+/// What an operator's code may do while it handles a record or a timer: produce records to its declared outputs
+/// and set timers. It also tells which instance this process is.
+///
+/// Everything produced goes straight into the BatchResult frame being built (one reusable buffer), and reaches
+/// the runtime only if the whole batch succeeds.
+public struct Context {
+    /// The operator's name as the runtime knows it (from Hello).
+    public let operatorName: String
+    /// This instance's id, stable across restarts (from Hello).
+    public let instanceId: String
+    /// This instance's position among `instanceCount` instances (from Hello).
+    public let instanceIndex: Int
+    public let instanceCount: Int
+
+    /// The declared outputs, in order: a stream's position is its output index.
+    let outputStreams: [String]
+
+    /// The BatchResult frame being built: header, then the outputs produced so far.
+    var result = ByteWriter(capacity: 1024 * 1024)
+    var outputCount: UInt32 = 0
+    /// The timers set so far, encoded; appended after the outputs when the batch ends.
+    var timers = ByteWriter(capacity: 1024)
+    var timerCount: UInt32 = 0
+
+    /// Outputs and timers from `initialize`, carried until a BatchResult takes them to the runtime.
+    private var carried: (outputs: [UInt8], outputCount: UInt32, timers: [UInt8], timerCount: UInt32)?
+
+    /// Where the output count of the frame being built is (after length, type and batch id).
+    private static let outputCountPosition = 4 + 1 + 8
+    private static let headerSize = Self.outputCountPosition + 4
+
+    init(hello: Hello, outputs: [String]) {
+        self.operatorName = hello.operatorName
+        self.instanceId = hello.instanceId
+        self.instanceIndex = Int(hello.instanceIndex)
+        self.instanceCount = Int(hello.instanceCount)
+        self.outputStreams = outputs
+        self.beginBatch(id: 0)
+    }
+
+    /// Appends a record to `stream`, which must be one of the declared outputs. The record's timestamp will be
+    /// the broker's clock when it is appended; a keyed record goes to the partition of its key's murmur2 hash.
+    ///
+    /// Throws `.undeclaredStream` for a stream not declared in `metadata()`, and `.tooLarge` when the record
+    /// would take the BatchResult past the 64 MiB frame limit (the runtime then retries it in a batch of its own).
+    public mutating func produce(stream: String, key: [UInt8]? = nil, value: [UInt8]?, headers: [Header] = []) throws {
+        guard let index = self.outputStreams.firstIndex(of: stream) else {
+            throw OperatorError(
+                .undeclaredStream, "produce to \"\(stream)\", which is not a declared output (\(self.outputStreams))"
+            )
+        }
+        var size = 2 + 4 + (key?.count ?? 0) + 4 + (value?.count ?? 0) + 2
+        if !headers.isEmpty {
+            guard headers.count <= OperatorLimits.listCountMax else {
+                throw OperatorError(.tooLarge, "\(headers.count) headers, more than 65,535")
+            }
+            for header in headers {
+                let keySize = header.key.utf8.count
+                guard keySize <= OperatorLimits.stringLengthMax else {
+                    throw OperatorError(.tooLarge, "a header key of \(keySize) bytes, over 65,535")
+                }
+                size += 2 + keySize + 4 + (header.value?.count ?? 0)
+            }
+        }
+        try self.checkRoom(for: size, what: "a record of \(size) bytes")
+        self.result.append(UInt16(truncatingIfNeeded: index))
+        self.result.appendBytes(key)
+        self.result.appendBytes(value)
+        self.result.appendHeaders(headers)
+        self.outputCount += 1
+    }
+
+    /// Asks the runtime for a call to `processTimer(key:timeMs:)` at or after `timeMs` (ms since the epoch).
+    /// Throws `.tooLarge` only if the key would take the BatchResult past the 64 MiB frame limit.
+    public mutating func setTimer(key: [UInt8]?, timeMs: Int64) throws {
+        try self.checkRoom(for: 4 + (key?.count ?? 0) + 8, what: "a timer")
+        self.timers.appendBytes(key)
+        self.timers.append(timeMs)
+        self.timerCount += 1
+    }
+
+    /// Asks for a timer without key: `processTimer` gets `key: nil`.
+    public mutating func setTimer(timeMs: Int64) throws {
+        try self.setTimer(key: nil, timeMs: timeMs)
+    }
+
+    private func checkRoom(for size: Int, what: String) throws {
+        // The frame's length field counts everything after itself; the timer count is still to come.
+        let length = self.result.count + self.timers.count + size + 4 - OperatorLimits.frameLengthFieldSize
+        guard length <= OperatorLimits.frameLengthMax else {
+            throw OperatorError(.tooLarge, "\(what) would take the BatchResult past the 64 MiB frame limit")
+        }
+    }
+
+    // MARK: - Batches (driven by OperatorSession)
+
+    /// Starts the BatchResult of batch `id`, dropping whatever an earlier batch left. Outputs and timers carried
+    /// from `initialize` are put in first.
+    mutating func beginBatch(id: UInt64) {
+        self.result.removeAll()
+        _ = self.result.beginFrame(type: MessageType.batchResult)
+        self.result.append(id)
+        self.result.append(UInt32(0))
+        self.outputCount = 0
+        self.timers.removeAll()
+        self.timerCount = 0
+        if let carried = self.carried {
+            self.result.bytes.append(contentsOf: carried.outputs)
+            self.outputCount = carried.outputCount
+            self.timers.bytes.append(contentsOf: carried.timers)
+            self.timerCount = carried.timerCount
+        }
+    }
+
+    /// Keeps what `initialize` produced, to be sent with the first batch that succeeds.
+    mutating func carryInitialEffects() {
+        guard self.outputCount > 0 || self.timerCount > 0 else { return }
+        self.carried = (
+            outputs: Array(self.result.bytes[Self.headerSize...]), outputCount: self.outputCount,
+            timers: self.timers.bytes, timerCount: self.timerCount
+        )
+    }
+
+    /// Completes the BatchResult frame and returns it; valid until the next `beginBatch`. Whatever was carried
+    /// from `initialize` is in it, so it is dropped once the frame is sent.
+    mutating func finishBatch() -> [UInt8] {
+        self.result.patch(self.outputCount, at: Self.outputCountPosition)
+        self.result.append(self.timerCount)
+        self.result.bytes.append(contentsOf: self.timers.bytes)
+        self.result.endFrame(startingAt: 0)
+        self.carried = nil
+        return self.result.bytes
+    }
+}
