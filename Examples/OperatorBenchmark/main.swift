@@ -140,7 +140,7 @@ writeAll(child.toOperator, RuntimeMessage.hello(
 _ = input.next()
 guard case .metadata(let metadata) = try OperatorMessage.decode(frame: input.frame) else { fail("expected Metadata") }
 _ = input.next()
-guard try OperatorMessage.decode(frame: input.frame) == .ready else { fail("expected Ready, got \(input.frame)") }
+guard case .ready = try OperatorMessage.decode(frame: input.frame) else { fail("expected Ready, got \(input.frame)") }
 guard metadata.inputs.count >= 1 else { fail("the operator declares no input") }
 
 let value = [UInt8]((0..<options.valueSize).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })

@@ -31,12 +31,6 @@ struct ByteWriter {
         self.bytes.append(contentsOf: value)
     }
 
-    /// A `bytes` field whose content is UTF-8 text (Failed's error text).
-    mutating func appendBytes(utf8 text: String) {
-        self.append(UInt32(text.utf8.count))
-        self.bytes.append(contentsOf: text.utf8)
-    }
-
     /// A `string` field. The caller has checked that it fits a `u16` length.
     mutating func appendString(_ value: String) {
         precondition(value.utf8.count <= OperatorLimits.stringLengthMax, "string longer than its u16 length")

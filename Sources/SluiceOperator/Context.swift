@@ -22,12 +22,11 @@ public struct Context {
     var timers = ByteWriter(capacity: 1024)
     var timerCount: UInt32 = 0
 
-    /// Outputs and timers from `initialize`, carried until a BatchResult takes them to the runtime.
-    private var carried: (outputs: [UInt8], outputCount: UInt32, timers: [UInt8], timerCount: UInt32)?
+    /// False during `initialize`, where `produce` is refused.
+    private var inBatch = false
 
     /// Where the output count of the frame being built is (after length, type and batch id).
     private static let outputCountPosition = 4 + 1 + 8
-    private static let headerSize = Self.outputCountPosition + 4
 
     init(hello: Hello, outputs: [String]) {
         self.operatorName = hello.operatorName
@@ -35,18 +34,23 @@ public struct Context {
         self.instanceIndex = Int(hello.instanceIndex)
         self.instanceCount = Int(hello.instanceCount)
         self.outputStreams = outputs
-        self.beginBatch(id: 0)
     }
 
     /// Appends a record to `stream`, which must be one of the declared outputs. The record's timestamp will be
     /// the broker's clock when it is appended; a keyed record goes to the partition of its key's murmur2 hash.
     ///
-    /// Throws `.undeclaredStream` for a stream not declared in `metadata()`, and `.tooLarge` when the record
-    /// would take the BatchResult past the 64 MiB frame limit (the runtime then retries it in a batch of its own).
+    /// Throws `.undeclaredStream` for a stream not declared in `metadata()`, `.notInBatch` in `initialize`
+    /// (outputs must belong to a batch), and `.tooLarge` when the record would take the BatchResult past the
+    /// 64 MiB frame limit (the runtime then retries it in a batch of its own).
     public mutating func produce(stream: String, key: [UInt8]? = nil, value: [UInt8]?, headers: [Header] = []) throws {
         guard let index = self.outputStreams.firstIndex(of: stream) else {
             throw OperatorError(
                 .undeclaredStream, "produce to \"\(stream)\", which is not a declared output (\(self.outputStreams))"
+            )
+        }
+        guard self.inBatch else {
+            throw OperatorError(
+                .notInBatch, "produce is allowed in processRecord and processTimer only, not in initialize"
             )
         }
         var size = 2 + 4 + (key?.count ?? 0) + 4 + (value?.count ?? 0) + 2
@@ -70,8 +74,10 @@ public struct Context {
         self.outputCount += 1
     }
 
-    /// Asks the runtime for a call to `processTimer(key:timeMs:)` at or after `timeMs` (ms since the epoch).
-    /// Throws `.tooLarge` only if the key would take the BatchResult past the 64 MiB frame limit.
+    /// Asks the runtime for a call to `processTimer(key:timeMs:)` at or after `timeMs` (ms since the epoch). A key
+    /// has at most one pending timer (nil is one key): setting it again replaces it, the last one set winning.
+    /// Allowed in `initialize` too, where a source sets its first timer.
+    /// Throws `.tooLarge` only if the key would take the frame past the 64 MiB limit.
     public mutating func setTimer(key: [UInt8]?, timeMs: Int64) throws {
         try self.checkRoom(for: 4 + (key?.count ?? 0) + 8, what: "a timer")
         self.timers.appendBytes(key)
@@ -94,8 +100,7 @@ public struct Context {
 
     // MARK: - Batches (driven by OperatorSession)
 
-    /// Starts the BatchResult of batch `id`, dropping whatever an earlier batch left. Outputs and timers carried
-    /// from `initialize` are put in first.
+    /// Starts the BatchResult of batch `id`, dropping whatever an earlier (failed) batch left.
     mutating func beginBatch(id: UInt64) {
         self.result.removeAll()
         _ = self.result.beginFrame(type: MessageType.batchResult)
@@ -104,31 +109,31 @@ public struct Context {
         self.outputCount = 0
         self.timers.removeAll()
         self.timerCount = 0
-        if let carried = self.carried {
-            self.result.bytes.append(contentsOf: carried.outputs)
-            self.outputCount = carried.outputCount
-            self.timers.bytes.append(contentsOf: carried.timers)
-            self.timerCount = carried.timerCount
-        }
+        self.inBatch = true
     }
 
-    /// Keeps what `initialize` produced, to be sent with the first batch that succeeds.
-    mutating func carryInitialEffects() {
-        guard self.outputCount > 0 || self.timerCount > 0 else { return }
-        self.carried = (
-            outputs: Array(self.result.bytes[Self.headerSize...]), outputCount: self.outputCount,
-            timers: self.timers.bytes, timerCount: self.timerCount
-        )
-    }
-
-    /// Completes the BatchResult frame and returns it; valid until the next `beginBatch`. Whatever was carried
-    /// from `initialize` is in it, so it is dropped once the frame is sent.
+    /// Completes the BatchResult frame and returns it; valid until the next `beginBatch`.
     mutating func finishBatch() -> [UInt8] {
+        precondition(self.inBatch, "finishBatch without beginBatch")
         self.result.patch(self.outputCount, at: Self.outputCountPosition)
         self.result.append(self.timerCount)
         self.result.bytes.append(contentsOf: self.timers.bytes)
         self.result.endFrame(startingAt: 0)
-        self.carried = nil
+        self.inBatch = false
+        return self.result.bytes
+    }
+
+    /// The Ready frame: the timers set during `initialize` (no batch is open then).
+    mutating func finishInitialize() -> [UInt8] {
+        precondition(!self.inBatch, "finishInitialize inside a batch")
+        precondition(self.outputCount == 0, "initialize cannot produce")
+        self.result.removeAll()
+        let start = self.result.beginFrame(type: MessageType.ready)
+        self.result.append(self.timerCount)
+        self.result.bytes.append(contentsOf: self.timers.bytes)
+        self.result.endFrame(startingAt: start)
+        self.timers.removeAll()
+        self.timerCount = 0
         return self.result.bytes
     }
 }

@@ -57,7 +57,7 @@ extension RuntimeMessage {
             message = .hello(try Self.readHello(&reader))
         case MessageType.records:
             var parser = RecordsBatchParser()
-            let batchId = try parser.parse(frame.body)
+            let batchId = try parser.parse(frame.body, inputCount: Int(UInt16.max) + 1)
             return .records(
                 batchId: batchId, records: parser.slots.map { RecordsBatchParser.wireRecord(frame.body, of: $0) }
             )
@@ -101,8 +101,9 @@ extension OperatorMessage {
                 writer.appendString(output)
             }
             writer.endFrame(startingAt: start)
-        case .ready:
+        case .ready(let timers):
             let start = writer.beginFrame(type: MessageType.ready)
+            writer.appendTimers(timers)
             writer.endFrame(startingAt: start)
         case .batchResult(let batchId, let outputs, let timers):
             let start = writer.beginFrame(type: MessageType.batchResult)
@@ -120,7 +121,9 @@ extension OperatorMessage {
             let start = writer.beginFrame(type: MessageType.failed)
             writer.append(batchId)
             writer.append(recordIndex)
-            writer.appendBytes(utf8: error)
+            // Cut the text so that the frame stays within the limit whatever the error said.
+            let room = OperatorLimits.frameLengthMax - 1 - 8 - 4 - 4
+            writer.appendBytes(error.utf8.count <= room ? Array(error.utf8) : Array(error.utf8.prefix(room)))
             writer.endFrame(startingAt: start)
         case .stopped:
             let start = writer.beginFrame(type: MessageType.stopped)
@@ -163,7 +166,7 @@ extension OperatorMessage {
             }
             message = .metadata(Metadata(name: name, inputs: inputs, outputs: outputs))
         case MessageType.ready:
-            message = .ready
+            message = .ready(timers: try reader.readTimers())
         case MessageType.batchResult:
             let batchId = try reader.read(UInt64.self)
             let outputCount = try reader.readCount32(elementSizeMin: OperatorLimits.outputSizeMin, of: "outputs")
@@ -219,10 +222,13 @@ extension ByteReader {
 }
 
 extension Metadata {
-    /// Refuses metadata the protocol cannot carry: names over 65,535 bytes of UTF-8, more than 65,535 streams,
-    /// an output declared twice (its index would be ambiguous).
+    /// Refuses metadata the protocol cannot carry or the runtime refuses: empty names, names over 65,535 bytes
+    /// of UTF-8, more than 65,535 streams, a stream named twice among the inputs or among the outputs.
     func validate() throws {
         func check(_ name: String, _ what: String) throws {
+            guard !name.isEmpty else {
+                throw OperatorError(.invalidMetadata, "\(what) is empty")
+            }
             guard name.utf8.count <= OperatorLimits.stringLengthMax else {
                 throw OperatorError(.invalidMetadata, "\(what) is \(name.utf8.count) bytes, over 65,535")
             }
@@ -236,6 +242,10 @@ extension Metadata {
         }
         for output in self.outputs {
             try check(output, "output stream name")
+        }
+        let inputStreams = self.inputs.map(\.stream)
+        guard Set(inputStreams).count == inputStreams.count else {
+            throw OperatorError(.invalidMetadata, "an input stream is declared twice: \(inputStreams)")
         }
         guard Set(self.outputs).count == self.outputs.count else {
             throw OperatorError(.invalidMetadata, "an output stream is declared twice: \(self.outputs)")

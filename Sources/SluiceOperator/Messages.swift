@@ -96,7 +96,8 @@ public enum RuntimeMessage: Equatable, Sendable {
 /// A message from the operator to the runtime.
 public enum OperatorMessage: Equatable, Sendable {
     case metadata(Metadata)
-    case ready
+    /// Carries the timers set during `initialize` (a source's first timer).
+    case ready(timers: [WireTimer])
     case batchResult(batchId: UInt64, outputs: [WireOutput], timers: [WireTimer])
     /// `recordIndex` is `OperatorLimits.noRecordIndex` when no single record is to blame.
     case failed(batchId: UInt64, recordIndex: UInt32, error: String)

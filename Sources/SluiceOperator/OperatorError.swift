@@ -16,13 +16,16 @@ public struct OperatorError: Error, CustomStringConvertible, Equatable {
         public static let unsupportedVersion = Code("unsupported protocol version")
         /// `produce` named a stream that the operator's metadata does not declare as an output.
         public static let undeclaredStream = Code("undeclared output stream")
+        /// `produce` was called outside `processRecord` / `processTimer` (in `initialize`): outputs must belong
+        /// to a batch to be atomic, and `initialize` runs again at every start.
+        public static let notInBatch = Code("produce outside a batch")
         /// A value, key, header or name too large for its field or for the 64 MiB BatchResult frame.
         public static let tooLarge = Code("too large")
         /// Metadata the protocol cannot carry (a name over 65,535 bytes, too many streams).
         public static let invalidMetadata = Code("invalid metadata")
         /// The operator's `initialize` threw; the runtime was told with Failed (batch 0).
         public static let initializeFailed = Code("initialize failed")
-        /// The runtime closed the operator's input without sending Stop.
+        /// The runtime closed the operator's input between frames without sending Stop: it is gone.
         public static let inputClosed = Code("input closed")
         /// `read(2)` or `write(2)` failed.
         public static let systemCallFailed = Code("system call failed")

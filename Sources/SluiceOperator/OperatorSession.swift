@@ -1,22 +1,29 @@
 /// The operator's side of the conversation (Docs/operator-protocol.md, "The conversation"), over two file
-/// descriptors: Hello → Metadata → initialize → Ready, then batches until Stop → destroy → Stopped.
+/// descriptors: Hello → Metadata → initialize → Ready (with init's timers), then batches until Stop → destroy →
+/// Stopped.
 ///
-/// `run()` returns after Stopped is sent. It throws, after telling the runtime with Failed where it still can,
-/// when `initialize` throws, when Hello carries another version, when the runtime breaks the protocol and when
-/// the input ends without Stop. Errors from `processRecord` / `processTimer` do not end it: they become Failed
-/// for their batch and the session goes on.
+/// `run()` returns after Stopped is sent. Otherwise it throws what ended the conversation:
+/// - `.unsupportedVersion`, `.invalidMetadata`, `.initializeFailed`: after answering Failed (batch 0);
+/// - `.malformedFrame`, `.unexpectedMessage`: without answering, since after a framing error neither side can
+///   trust the stream;
+/// - `.inputClosed`: the input ended between frames (the runtime is gone), after calling `destroy`;
+/// - `.systemCallFailed`: a read or write failed.
+/// Errors from `processRecord` / `processTimer` do not end it: they become Failed for their batch, naming the
+/// record or timer, and the session goes on.
 struct OperatorSession<Operator: Computation> {
     private var computation: Operator
     private let reader: FrameReader
     private let output: Int32
+    private let log: (String) -> Void
     private var parser = RecordsBatchParser()
-    /// For the small frames (Metadata, Ready, Failed, Stopped); BatchResult is built by `Context`.
+    /// For the small frames (Metadata, Failed, Stopped); Ready and BatchResult are built by `Context`.
     private var scratch = ByteWriter(capacity: 4096)
 
-    init(_ computation: Operator, input: Int32, output: Int32) {
+    init(_ computation: Operator, input: Int32, output: Int32, log: @escaping (String) -> Void) {
         self.computation = computation
         self.reader = FrameReader(descriptor: input)
         self.output = output
+        self.log = log
     }
 
     mutating func run() throws {
@@ -25,8 +32,7 @@ struct OperatorSession<Operator: Computation> {
         do {
             try metadata.validate()
         } catch {
-            try self.send(.failed(batchId: 0, recordIndex: OperatorLimits.noRecordIndex, error: "\(error)"))
-            throw error
+            try self.failToStart("metadata() is invalid: \(error)", error)
         }
         try self.send(.metadata(metadata))
         let inputStreams = metadata.inputs.map(\.stream)
@@ -35,14 +41,13 @@ struct OperatorSession<Operator: Computation> {
             try self.computation.initialize(&context)
         } catch {
             let text = "initialize failed: \(error)"
-            try self.send(.failed(batchId: 0, recordIndex: OperatorLimits.noRecordIndex, error: text))
-            throw OperatorError(.initializeFailed, text)
+            try self.failToStart(text, OperatorError(.initializeFailed, text))
         }
-        context.carryInitialEffects()
-        try self.send(.ready)
+        try FileDescriptorIO.writeAll(self.output, context.finishInitialize())
 
         while true {
-            guard let frame = try self.nextFrame() else {
+            guard let frame = try self.reader.next() else {
+                self.log("input ended without Stop; the runtime is gone")
                 self.computation.destroy()
                 throw OperatorError(.inputClosed, "the runtime closed the operator's input without Stop")
             }
@@ -53,65 +58,55 @@ struct OperatorSession<Operator: Computation> {
                 try self.handleTimers(frame.body, context: &context)
             case MessageType.stop:
                 guard frame.body.isEmpty else {
-                    try self.failProtocol(OperatorError.malformed("Stop with a \(frame.body.count)-byte body"))
+                    throw OperatorError.malformed("Stop with a \(frame.body.count)-byte body")
                 }
                 self.computation.destroy()
                 try self.send(.stopped)
                 return
+            case MessageType.hello:
+                throw OperatorError(.unexpectedMessage, "a second Hello after the conversation started")
             default:
-                try self.failProtocol(
-                    OperatorError(.unexpectedMessage, "message type 0x\(String(frame.type, radix: 16)) after Ready")
-                )
+                throw OperatorError(.unexpectedMessage, "unknown message type 0x\(String(frame.type, radix: 16))")
             }
         }
     }
 
-    /// Reads Hello; answers Failed and throws for anything else or another protocol version.
+    /// Reads Hello. Another version is answered with Failed (batch 0) before anything after the version is read,
+    /// since the rest of a Hello may be laid out differently in that version.
     private mutating func receiveHello() throws -> Hello {
-        guard let frame = try self.nextFrame() else {
+        guard let frame = try self.reader.next() else {
             throw OperatorError(.inputClosed, "the runtime closed the operator's input before Hello")
         }
         guard frame.type == MessageType.hello else {
-            try self.failProtocol(
-                OperatorError(.unexpectedMessage, "message type 0x\(String(frame.type, radix: 16)) before Hello")
+            throw OperatorError(
+                .unexpectedMessage, "expected Hello (0x01) first, got message type 0x\(String(frame.type, radix: 16))"
             )
         }
         var reader = ByteReader(frame.body)
-        let hello: Hello
-        do {
-            hello = try RuntimeMessage.readHello(&reader)
-            try reader.expectEnd()
-        } catch {
-            try self.failProtocol(error)
+        let version = try reader.read(UInt16.self)
+        guard version == OperatorLimits.protocolVersion else {
+            let text = "protocol version \(version) is not supported; this SDK speaks version "
+                + "\(OperatorLimits.protocolVersion)"
+            try self.failToStart(text, OperatorError(.unsupportedVersion, text))
         }
-        guard hello.protocolVersion == OperatorLimits.protocolVersion else {
-            let error = OperatorError(
-                .unsupportedVersion,
-                "protocol version \(hello.protocolVersion) is not supported; this SDK speaks version "
-                    + "\(OperatorLimits.protocolVersion)"
-            )
-            try self.failProtocol(error)
-        }
+        let hello = Hello(
+            protocolVersion: version,
+            operatorName: try reader.readString(),
+            instanceId: try reader.readString(),
+            instanceIndex: try reader.read(UInt32.self),
+            instanceCount: try reader.read(UInt32.self)
+        )
+        try reader.expectEnd()
         return hello
     }
 
     private mutating func handleRecords(
         _ body: UnsafeRawBufferPointer, inputStreams: [String], context: inout Context
     ) throws {
-        let batchId: UInt64
-        do {
-            batchId = try self.parser.parse(body)
-        } catch {
-            try self.failProtocol(error, batchId: body.count >= 8 ? Self.batchId(of: body) : 0)
-        }
+        let batchId = try self.parser.parse(body, inputCount: inputStreams.count)
         context.beginBatch(id: batchId)
         for index in self.parser.slots.indices {
             let slot = self.parser.slots[index]
-            guard Int(slot.inputIndex) < inputStreams.count else {
-                let text = "input index \(slot.inputIndex) but \(inputStreams.count) inputs are declared"
-                try self.send(.failed(batchId: batchId, recordIndex: UInt32(index), error: text))
-                return
-            }
             let record = Record(
                 stream: inputStreams[Int(slot.inputIndex)], partition: slot.partition, offset: slot.offset,
                 timestampMs: slot.timestampMs,
@@ -122,53 +117,38 @@ struct OperatorSession<Operator: Computation> {
             do {
                 try self.computation.processRecord(&context, record)
             } catch {
-                try self.send(.failed(batchId: batchId, recordIndex: UInt32(index), error: "\(error)"))
-                return
+                return try self.failBatch(batchId, index: index, "processRecord", error)
             }
         }
         try FileDescriptorIO.writeAll(self.output, context.finishBatch())
     }
 
-    /// A throw from `processTimer` is reported with the timer's position in the batch as the record index.
     private mutating func handleTimers(_ body: UnsafeRawBufferPointer, context: inout Context) throws {
         var reader = ByteReader(body)
-        let batchId: UInt64
-        let timers: [WireTimer]
-        do {
-            batchId = try reader.read(UInt64.self)
-            timers = try reader.readTimers()
-            try reader.expectEnd()
-        } catch {
-            try self.failProtocol(error, batchId: body.count >= 8 ? Self.batchId(of: body) : 0)
-        }
+        let batchId = try reader.read(UInt64.self)
+        let timers = try reader.readTimers()
+        try reader.expectEnd()
         context.beginBatch(id: batchId)
         for (index, timer) in timers.enumerated() {
             do {
                 try self.computation.processTimer(&context, key: timer.key, timeMs: timer.timeMs)
             } catch {
-                try self.send(.failed(batchId: batchId, recordIndex: UInt32(index), error: "\(error)"))
-                return
+                return try self.failBatch(batchId, index: index, "processTimer", error)
             }
         }
         try FileDescriptorIO.writeAll(self.output, context.finishBatch())
     }
 
-    private static func batchId(of body: UnsafeRawBufferPointer) -> UInt64 {
-        UInt64(bigEndian: body.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+    /// Answers Failed for a batch, naming the record (or timer) whose handler threw; the batch's outputs and
+    /// timers are dropped with it (the next `beginBatch` clears them).
+    private mutating func failBatch(_ batchId: UInt64, index: Int, _ handler: String, _ error: Error) throws {
+        self.log("batch \(batchId): \(handler) threw at item \(index); answering Failed: \(error)")
+        try self.send(.failed(batchId: batchId, recordIndex: UInt32(index), error: "\(error)"))
     }
 
-    /// The next frame; a bad frame length is answered with Failed before it is thrown.
-    private mutating func nextFrame() throws -> Frame? {
-        do {
-            return try self.reader.next()
-        } catch let error as OperatorError where error.code == .malformedFrame {
-            try self.failProtocol(error)
-        }
-    }
-
-    /// Tells the runtime the conversation cannot go on (Failed, no single record to blame) and throws `error`.
-    private mutating func failProtocol(_ error: Error, batchId: UInt64 = 0) throws -> Never {
-        try self.send(.failed(batchId: batchId, recordIndex: OperatorLimits.noRecordIndex, error: "\(error)"))
+    /// Answers Failed (batch 0, no record) when the operator cannot start, and throws `error`.
+    private mutating func failToStart(_ text: String, _ error: Error) throws -> Never {
+        try self.send(.failed(batchId: 0, recordIndex: OperatorLimits.noRecordIndex, error: text))
         throw error
     }
 

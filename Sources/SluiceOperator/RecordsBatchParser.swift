@@ -19,8 +19,9 @@ struct RecordsBatchParser {
 
     private(set) var slots: [Slot] = []
 
-    /// Parses `body` (of a Records frame) and returns its batch id; `slots` then describe its records.
-    mutating func parse(_ body: UnsafeRawBufferPointer) throws -> UInt64 {
+    /// Parses `body` (of a Records frame) and returns its batch id; `slots` then describe its records. A record
+    /// whose input index is not below `inputCount` makes the frame malformed.
+    mutating func parse(_ body: UnsafeRawBufferPointer, inputCount: Int) throws -> UInt64 {
         var reader = ByteReader(body)
         let batchId = try reader.read(UInt64.self)
         let count = try reader.readCount32(elementSizeMin: OperatorLimits.recordSizeMin, of: "records")
@@ -28,6 +29,9 @@ struct RecordsBatchParser {
         self.slots.reserveCapacity(count)
         for _ in 0..<count {
             let inputIndex = try reader.read(UInt16.self)
+            guard Int(inputIndex) < inputCount else {
+                throw OperatorError.malformed("a record has input index \(inputIndex) but \(inputCount) inputs are declared")
+            }
             let partition = try reader.read(Int32.self)
             let offset = try reader.read(Int64.self)
             let timestampMs = try reader.read(Int64.self)

@@ -3,9 +3,43 @@ import XCTest
 @testable import SluiceOperator
 
 final class ContextTests: XCTestCase {
+    func testExitStatusesMatchThePythonSDK() {
+        XCTAssertEqual(exitStatus(for: OperatorError(.inputClosed, "")), 0)
+        XCTAssertEqual(exitStatus(for: OperatorError(.initializeFailed, "")), 1)
+        XCTAssertEqual(exitStatus(for: OperatorError(.unsupportedVersion, "")), 1)
+        XCTAssertEqual(exitStatus(for: OperatorError(.invalidMetadata, "")), 1)
+        XCTAssertEqual(exitStatus(for: OperatorError(.malformedFrame, "")), 2)
+        XCTAssertEqual(exitStatus(for: OperatorError(.unexpectedMessage, "")), 2)
+        XCTAssertEqual(exitStatus(for: OperatorError(.systemCallFailed, "")), 2)
+    }
+
+    /// A context inside batch 0.
     private func context() -> Context {
-        Context(hello: Hello(operatorName: "op", instanceId: "op-0", instanceIndex: 0, instanceCount: 1),
-                outputs: ["out", "other"])
+        var context = Context(
+            hello: Hello(operatorName: "op", instanceId: "op-0", instanceIndex: 0, instanceCount: 1),
+            outputs: ["out", "other"]
+        )
+        context.beginBatch(id: 0)
+        return context
+    }
+
+    func testInitializeMaySetTimersButNotProduce() throws {
+        var context = Context(
+            hello: Hello(operatorName: "op", instanceId: "op-0", instanceIndex: 0, instanceCount: 1), outputs: ["out"]
+        )
+        XCTAssertThrowsError(try context.produce(stream: "out", value: [1])) { error in
+            XCTAssertEqual((error as? OperatorError)?.code, .notInBatch)
+        }
+        try context.setTimer(timeMs: 5)
+        try context.setTimer(key: [1], timeMs: 6)
+        XCTAssertEqual(
+            try OperatorMessage.decode(frame: context.finishInitialize()),
+            .ready(timers: [WireTimer(key: nil, timeMs: 5), WireTimer(key: [1], timeMs: 6)])
+        )
+        // Init's timers are not sent again with the first batch.
+        context.beginBatch(id: 1)
+        XCTAssertEqual(try OperatorMessage.decode(frame: context.finishBatch()),
+                       .batchResult(batchId: 1, outputs: [], timers: []))
     }
 
     func testProduceToAnUndeclaredStreamThrows() {
@@ -43,6 +77,11 @@ final class ContextTests: XCTestCase {
     func testMetadataThatCannotBeEncodedIsRefused() {
         XCTAssertThrowsError(try Metadata(name: String(repeating: "n", count: 70_000), inputs: [], outputs: []).validate())
         XCTAssertThrowsError(try Metadata(name: "n", inputs: [], outputs: ["a", "a"]).validate())
+        XCTAssertThrowsError(try Metadata(name: "n", inputs: ["a", Input("a", grouping: .groupByKey)], outputs: [])
+            .validate())
+        XCTAssertThrowsError(try Metadata(name: "", inputs: [], outputs: []).validate())
+        XCTAssertThrowsError(try Metadata(name: "n", inputs: [""], outputs: []).validate())
+        XCTAssertThrowsError(try Metadata(name: "n", inputs: [], outputs: [""]).validate())
         XCTAssertNoThrow(try Metadata(name: "n", inputs: ["a"], outputs: ["a"]).validate())
     }
 }

@@ -64,6 +64,13 @@ struct TestOperator: Computation {
     }
 }
 
+/// Breaks the rule that outputs belong to a batch.
+struct ProducesInInitialize: Computation {
+    func metadata() -> Metadata { Metadata(name: "eager", inputs: [], outputs: ["out"]) }
+    mutating func initialize(_ context: inout Context) throws { try context.produce(stream: "out", value: [1]) }
+    mutating func processRecord(_ context: inout Context, _ record: Record) throws {}
+}
+
 final class ConversationTests: XCTestCase {
     private let hello = RuntimeMessage.hello(
         Hello(operatorName: "test", instanceId: "test-1", instanceIndex: 1, instanceCount: 2)
@@ -84,15 +91,14 @@ final class ConversationTests: XCTestCase {
             try runtime.receive(),
             .metadata(Metadata(name: "test", inputs: ["a", Input("b", grouping: .groupByKey)], outputs: ["x", "y"]))
         )
-        XCTAssertEqual(try runtime.receive(), .ready)
+        // Ready carries the timer set in initialize.
+        XCTAssertEqual(try runtime.receive(), .ready(timers: [WireTimer(key: nil, timeMs: 1_000)]))
         XCTAssertEqual(probe.events, ["initialize test 1/2"])
 
-        // The empty Timers batch right after Ready collects the timer set in initialize.
+        // An empty Timers batch is answered like any other.
         try runtime.send(.timers(batchId: 1, timers: []))
         XCTAssertEqual(
-            try runtime.receiveFrame(),
-            OperatorMessage.batchResult(batchId: 1, outputs: [], timers: [WireTimer(key: nil, timeMs: 1_000)])
-                .encodedFrame()
+            try runtime.receiveFrame(), OperatorMessage.batchResult(batchId: 1, outputs: [], timers: []).encodedFrame()
         )
 
         // Records: everything produced and every timer set, byte for byte.
@@ -154,27 +160,17 @@ final class ConversationTests: XCTestCase {
         XCTAssertEqual(probe.events, ["initialize test 1/2", "destroy"])
     }
 
-    func testInitialTimersRideOnTheFirstBatchEvenWithoutAnEmptyTimersBatch() throws {
+    func testProduceInInitializeFailsTheStart() throws {
         let runtime = try RuntimeSide { input, output in
-            serve(TestOperator(probe: Probe()), input: input, output: output)
+            try runOperator(ProducesInInitialize(), input: input, output: output)
         }
         try runtime.send(self.hello)
-        _ = try runtime.receive()
-        _ = try runtime.receive()
-        // A failed first batch does not lose them either.
-        try runtime.send(.records(batchId: 1, records: [self.record(0, 0, "boom")]))
-        XCTAssertEqual(try runtime.receive(), .failed(batchId: 1, recordIndex: 0, error: "boom at offset 0"))
-        try runtime.send(.records(batchId: 2, records: [self.record(0, 0, "a")]))
-        XCTAssertEqual(
-            try runtime.receive(),
-            .batchResult(batchId: 2, outputs: [WireOutput(outputIndex: 0, key: nil, value: Array("a".utf8))],
-                         timers: [WireTimer(key: nil, timeMs: 1_000)])
-        )
-        try runtime.send(.records(batchId: 3, records: []))
-        XCTAssertEqual(try runtime.receive(), .batchResult(batchId: 3, outputs: [], timers: []))
-        try runtime.send(.stop)
-        XCTAssertEqual(try runtime.receive(), .stopped)
-        XCTAssertNil(runtime.waitForEnd())
+        guard case .metadata = try runtime.receive() else { return XCTFail("expected Metadata") }
+        guard case .failed(0, OperatorLimits.noRecordIndex, let text) = try runtime.receive() else {
+            return XCTFail("expected Failed")
+        }
+        XCTAssertTrue(text.contains("initialize"), text)
+        XCTAssertEqual((runtime.waitForEnd() as? OperatorError)?.code, .initializeFailed)
     }
 
     func testInitializeThatThrowsIsReportedAndEndsTheLoop() throws {
@@ -204,7 +200,19 @@ final class ConversationTests: XCTestCase {
         XCTAssertEqual((runtime.waitForEnd() as? OperatorError)?.code, .unsupportedVersion)
     }
 
-    func testMalformedBatchIsReportedAndEndsTheLoopWithoutRunningUserCode() throws {
+    func testAnotherVersionIsRefusedWithoutReadingTheRestOfItsHello() throws {
+        let runtime = try RuntimeSide { input, output in
+            try runOperator(TestOperator(probe: Probe()), input: input, output: output)
+        }
+        try runtime.send(raw: [0, 0, 0, 4, 0x01, 0, 3, 0xEE])  // version 3, then a layout version 1 cannot read
+        guard case .failed(0, OperatorLimits.noRecordIndex, let text) = try runtime.receive() else {
+            return XCTFail("expected Failed")
+        }
+        XCTAssertTrue(text.contains("version 3"), text)
+        XCTAssertEqual((runtime.waitForEnd() as? OperatorError)?.code, .unsupportedVersion)
+    }
+
+    func testMalformedBatchEndsTheLoopUnansweredWithoutRunningUserCode() throws {
         let probe = Probe()
         let runtime = try RuntimeSide { input, output in
             try runOperator(TestOperator(probe: probe), input: input, output: output)
@@ -215,10 +223,22 @@ final class ConversationTests: XCTestCase {
         // A valid record followed by a byte the body does not account for.
         try runtime.send(raw: RuntimeMessage.records(batchId: 9, records: [self.record(0, 0, "boom")]).encodedFrame()
             .withLength(+1) + [0])
-        guard case .failed(9, OperatorLimits.noRecordIndex, _) = try runtime.receive() else {
-            return XCTFail("expected Failed for batch 9")
-        }
         XCTAssertEqual((runtime.waitForEnd() as? OperatorError)?.code, .malformedFrame)
+        runtime.assertNothingMoreSent()
+        XCTAssertEqual(probe.events, ["initialize test 1/2"])
+    }
+
+    func testRecordOfAnUndeclaredInputIsAProtocolError() throws {
+        let probe = Probe()
+        let runtime = try RuntimeSide { input, output in
+            try runOperator(TestOperator(probe: probe), input: input, output: output)
+        }
+        try runtime.send(self.hello)
+        _ = try runtime.receive()
+        _ = try runtime.receive()
+        try runtime.send(.records(batchId: 1, records: [self.record(0, 0, "fine"), self.record(2, 1, "nowhere")]))
+        XCTAssertEqual((runtime.waitForEnd() as? OperatorError)?.code, .malformedFrame)
+        runtime.assertNothingMoreSent()
         XCTAssertEqual(probe.events, ["initialize test 1/2"])
     }
 
@@ -235,14 +255,12 @@ final class ConversationTests: XCTestCase {
         XCTAssertEqual(probe.events, ["initialize test 1/2", "destroy"])
     }
 
-    func testRecordsBeforeHelloAreRefused() throws {
+    func testRecordsBeforeHelloEndTheLoopUnanswered() throws {
         let runtime = try RuntimeSide { input, output in
             try runOperator(TestOperator(probe: Probe()), input: input, output: output)
         }
         try runtime.send(.records(batchId: 1, records: []))
-        guard case .failed(0, OperatorLimits.noRecordIndex, _) = try runtime.receive() else {
-            return XCTFail("expected Failed")
-        }
         XCTAssertEqual((runtime.waitForEnd() as? OperatorError)?.code, .unexpectedMessage)
+        runtime.assertNothingMoreSent()
     }
 }

@@ -52,7 +52,7 @@ final class FrameBoundsTests: XCTestCase {
                                                         instanceCount: 1)).encodedFrame().withLength(+1) + [7])
         self.assertMalformed(self.frame(0x04, self.be(UInt64(1)) + self.be(UInt32(0)) + [0]))  // Timers
         self.assertMalformed(self.frame(0x03, self.be(UInt64(1)) + self.be(UInt32(0)) + [0]))  // Records
-        self.assertMalformed(self.frame(0x82, [0]), operatorSide: true)  // Ready
+        self.assertMalformed(self.frame(0x82, [0, 0, 0, 0, 0]), operatorSide: true)  // Ready
         self.assertMalformed(
             OperatorMessage.batchResult(batchId: 1, outputs: [], timers: []).encodedFrame().withLength(+2) + [0, 0],
             operatorSide: true

@@ -35,7 +35,8 @@ final class MessageCodecTests: XCTestCase {
             .metadata(
                 Metadata(name: "join", inputs: ["a", Input("b", grouping: .groupByKey)], outputs: ["x", "y", "ünï"])
             ),
-            .ready,
+            .ready(timers: []),
+            .ready(timers: [WireTimer(key: nil, timeMs: 1_000), WireTimer(key: Array("tick".utf8), timeMs: -5)]),
             .batchResult(batchId: 1, outputs: [], timers: []),
             .batchResult(
                 batchId: 2,
@@ -88,9 +89,9 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertEqual(failed, [0, 0, 0, 18, 0x84, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1, 0x78])
     }
 
-    func testEmptyMessagesAreOneByteFrames() {
+    func testEmptyMessagesAreShortFrames() {
         XCTAssertEqual(RuntimeMessage.stop.encodedFrame(), [0, 0, 0, 1, 0x05])
-        XCTAssertEqual(OperatorMessage.ready.encodedFrame(), [0, 0, 0, 1, 0x82])
+        XCTAssertEqual(OperatorMessage.ready(timers: []).encodedFrame(), [0, 0, 0, 5, 0x82, 0, 0, 0, 0])
         XCTAssertEqual(OperatorMessage.stopped.encodedFrame(), [0, 0, 0, 1, 0x85])
     }
 }

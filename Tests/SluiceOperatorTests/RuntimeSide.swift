@@ -15,6 +15,9 @@ final class RuntimeSide {
     init(_ body: @escaping (Int32, Int32) throws -> Void) throws {
         self.toOperator = try Pipe.make()
         self.fromOperator = try Pipe.make()
+        self.openDescriptors = [
+            self.toOperator.read, self.toOperator.write, self.fromOperator.read, self.fromOperator.write,
+        ]
         let input = self.toOperator.read
         let output = self.fromOperator.write
         let thread = Thread { [self] in
@@ -30,11 +33,19 @@ final class RuntimeSide {
         thread.start()
     }
 
+    /// The descriptors not closed yet: each is closed once, so a number reused by a later test is never hit.
+    private var openDescriptors: Set<Int32>
+
     deinit {
-        self.toOperator.closeWrite()
-        self.toOperator.closeRead()
-        self.fromOperator.closeWrite()
-        self.fromOperator.closeRead()
+        for descriptor in self.openDescriptors {
+            close(descriptor)
+        }
+    }
+
+    private func close(_ descriptor: Int32) {
+        if self.openDescriptors.remove(descriptor) != nil {
+            Glibc.close(descriptor)
+        }
     }
 
     func send(_ message: RuntimeMessage) throws {
@@ -47,7 +58,14 @@ final class RuntimeSide {
 
     /// Closes the operator's input, as a runtime that died would.
     func closeInput() {
-        self.toOperator.closeWrite()
+        self.close(self.toOperator.write)
+    }
+
+    /// Checks that the operator wrote nothing more: closes our copy of its output's write end (the loop must have
+    /// ended) and expects end of input.
+    func assertNothingMoreSent(file: StaticString = #filePath, line: UInt = #line) {
+        self.close(self.fromOperator.write)
+        XCTAssertThrowsError(try self.receiveFrame(), "the operator sent another frame", file: file, line: line)
     }
 
     /// The next whole frame from the operator, length included.
