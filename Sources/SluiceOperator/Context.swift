@@ -91,8 +91,10 @@ public struct Context {
     }
 
     private func checkRoom(for size: Int, what: String) throws {
-        // The frame's length field counts everything after itself; the timer count is still to come.
-        let length = self.result.count + self.timers.count + size + 4 - OperatorLimits.frameLengthFieldSize
+        // The frame's length field counts everything after itself; the timer count is still to come. Outside a
+        // batch (in initialize) the frame is Ready, whose header is the length and the type byte.
+        let headerSize = self.inBatch ? self.result.count : OperatorLimits.frameLengthFieldSize + 1
+        let length = headerSize + self.timers.count + size + 4 - OperatorLimits.frameLengthFieldSize
         guard length <= OperatorLimits.frameLengthMax else {
             throw OperatorError(.tooLarge, "\(what) would take the BatchResult past the 64 MiB frame limit")
         }

@@ -37,7 +37,7 @@ extension RuntimeMessage {
         }
     }
 
-    /// The message as one frame (`u32` length included).
+    /// The message as one frame (`u32` length included). Traps if it would exceed the 64 MiB frame limit.
     public func encodedFrame() -> [UInt8] {
         var writer = ByteWriter()
         self.encode(into: &writer)
@@ -131,7 +131,7 @@ extension OperatorMessage {
         }
     }
 
-    /// The message as one frame (`u32` length included).
+    /// The message as one frame (`u32` length included). Traps if it would exceed the 64 MiB frame limit.
     public func encodedFrame() -> [UInt8] {
         var writer = ByteWriter()
         self.encode(into: &writer)

@@ -85,3 +85,16 @@ final class ContextTests: XCTestCase {
         XCTAssertNoThrow(try Metadata(name: "n", inputs: ["a"], outputs: ["a"]).validate())
     }
 }
+
+extension ContextTests {
+    func testReadyOverTheFrameLimitIsRefused() throws {
+        var context = Context(
+            hello: Hello(operatorName: "op", instanceId: "op-0", instanceIndex: 0, instanceCount: 1), outputs: []
+        )
+        // Ready = type + count + (4 + key + 8): a key one byte too long for the limit is refused, one that fits is not.
+        let fitting = OperatorLimits.frameLengthMax - 1 - 4 - 4 - 8
+        XCTAssertThrowsError(try context.setTimer(key: [UInt8](repeating: 0, count: fitting + 1), timeMs: 1))
+        try context.setTimer(key: [UInt8](repeating: 0, count: fitting), timeMs: 1)
+        XCTAssertEqual(context.finishInitialize().count, OperatorLimits.frameLengthMax + 4)
+    }
+}
