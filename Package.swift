@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SluiceOperator", targets: ["SluiceOperator"]),
         .executable(name: "identity-operator", targets: ["IdentityOperator"]),
         .executable(name: "uppercase-operator", targets: ["UppercaseOperator"]),
+        .executable(name: "operator-benchmark", targets: ["OperatorBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

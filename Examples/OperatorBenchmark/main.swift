@@ -55,6 +55,10 @@ func nowNs() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
+func seconds(_ time: timeval) -> String {
+    String(format: "%.2f", Double(time.tv_sec) + Double(time.tv_usec) / 1e6)
+}
+
 func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
     bytes.withUnsafeBytes { raw in
         var done = 0
@@ -170,6 +174,10 @@ guard try OperatorMessage.decode(frame: input.frame) == .stopped else { fail("ex
 var status: Int32 = 0
 waitpid(child.pid, &status, 0)
 
+var usage = rusage()
+getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+let operatorCpuNs = (Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e9
+    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e3)
 let records = batches * options.batch
 let seconds = Double(elapsedNs) / 1e9
 let recordsPerSecond = Double(records) / seconds
@@ -178,4 +186,5 @@ let inMBps = String(format: "%.1f", Double(frame.count) * Double(batches) / seco
 let outMBps = String(format: "%.1f", Double(resultBytes) / seconds / 1e6)
 print("operator \(options.operatorPath): \(records) records of \(options.valueSize) B in \(batches) batches of "
       + "\(options.batch): \(secondsText) s, \(Int(recordsPerSecond)) records/s, \(inMBps) MB/s in, "
-      + "\(outMBps) MB/s out; exit status \(status)")
+      + "\(outMBps) MB/s out; operator CPU \(Int(operatorCpuNs / Double(records))) ns/record "
+      + "(user \(seconds(usage.ru_utime)) s, sys \(seconds(usage.ru_stime)) s); exit status \(status)")

@@ -90,13 +90,14 @@ public struct Context {
         try self.setTimer(key: nil, timeMs: timeMs)
     }
 
-    private func checkRoom(for size: Int, what: String) throws {
+    /// `what` is an autoclosure: the text is built only on the rare throw, never on the per-record path.
+    private func checkRoom(for size: Int, what: @autoclosure () -> String) throws {
         // The frame's length field counts everything after itself; the timer count is still to come. Outside a
         // batch (in initialize) the frame is Ready, whose header is the length and the type byte.
         let headerSize = self.inBatch ? self.result.count : OperatorLimits.frameLengthFieldSize + 1
         let length = headerSize + self.timers.count + size + 4 - OperatorLimits.frameLengthFieldSize
         guard length <= OperatorLimits.frameLengthMax else {
-            throw OperatorError(.tooLarge, "\(what) would take the BatchResult past the 64 MiB frame limit")
+            throw OperatorError(.tooLarge, "\(what()) would take the BatchResult past the 64 MiB frame limit")
         }
     }
 
@@ -114,28 +115,29 @@ public struct Context {
         self.inBatch = true
     }
 
-    /// Completes the BatchResult frame and returns it; valid until the next `beginBatch`.
-    mutating func finishBatch() -> [UInt8] {
+    /// Completes the BatchResult frame; `frame` holds it until the next `beginBatch`.
+    mutating func finishBatch() {
         precondition(self.inBatch, "finishBatch without beginBatch")
         self.result.patch(self.outputCount, at: Self.outputCountPosition)
         self.result.append(self.timerCount)
-        self.result.bytes.append(contentsOf: self.timers.bytes)
+        self.result.append(contentsOf: self.timers)
         self.result.endFrame(startingAt: 0)
         self.inBatch = false
-        return self.result.bytes
     }
 
-    /// The Ready frame: the timers set during `initialize` (no batch is open then).
-    mutating func finishInitialize() -> [UInt8] {
+    /// Builds the Ready frame in `frame`: the timers set during `initialize` (no batch is open then).
+    mutating func finishInitialize() {
         precondition(!self.inBatch, "finishInitialize inside a batch")
         precondition(self.outputCount == 0, "initialize cannot produce")
         self.result.removeAll()
         let start = self.result.beginFrame(type: MessageType.ready)
         self.result.append(self.timerCount)
-        self.result.bytes.append(contentsOf: self.timers.bytes)
+        self.result.append(contentsOf: self.timers)
         self.result.endFrame(startingAt: start)
         self.timers.removeAll()
         self.timerCount = 0
-        return self.result.bytes
     }
+
+    /// The frame built by `finishBatch` or `finishInitialize`.
+    var frame: ByteWriter { self.result }
 }

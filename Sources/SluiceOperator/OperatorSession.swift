@@ -43,7 +43,8 @@ struct OperatorSession<Operator: Computation> {
             let text = "initialize failed: \(error)"
             try self.failToStart(text, OperatorError(.initializeFailed, text))
         }
-        try FileDescriptorIO.writeAll(self.output, context.finishInitialize())
+        context.finishInitialize()
+        try context.frame.withUnsafeBytes { try FileDescriptorIO.writeAll(self.output, $0) }
 
         while true {
             guard let frame = try self.reader.next() else {
@@ -120,7 +121,8 @@ struct OperatorSession<Operator: Computation> {
                 return try self.failBatch(batchId, index: index, "processRecord", error)
             }
         }
-        try FileDescriptorIO.writeAll(self.output, context.finishBatch())
+        context.finishBatch()
+        try context.frame.withUnsafeBytes { try FileDescriptorIO.writeAll(self.output, $0) }
     }
 
     private mutating func handleTimers(_ body: UnsafeRawBufferPointer, context: inout Context) throws {
@@ -136,7 +138,8 @@ struct OperatorSession<Operator: Computation> {
                 return try self.failBatch(batchId, index: index, "processTimer", error)
             }
         }
-        try FileDescriptorIO.writeAll(self.output, context.finishBatch())
+        context.finishBatch()
+        try context.frame.withUnsafeBytes { try FileDescriptorIO.writeAll(self.output, $0) }
     }
 
     /// Answers Failed for a batch, naming the record (or timer) whose handler threw; the batch's outputs and
@@ -155,6 +158,6 @@ struct OperatorSession<Operator: Computation> {
     private mutating func send(_ message: OperatorMessage) throws {
         self.scratch.removeAll()
         message.encode(into: &self.scratch)
-        try FileDescriptorIO.writeAll(self.output, self.scratch.bytes)
+        try self.scratch.withUnsafeBytes { try FileDescriptorIO.writeAll(self.output, $0) }
     }
 }

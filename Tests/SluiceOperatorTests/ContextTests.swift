@@ -33,12 +33,12 @@ final class ContextTests: XCTestCase {
         try context.setTimer(timeMs: 5)
         try context.setTimer(key: [1], timeMs: 6)
         XCTAssertEqual(
-            try OperatorMessage.decode(frame: context.finishInitialize()),
+            try OperatorMessage.decode(frame: context.readyFrame()),
             .ready(timers: [WireTimer(key: nil, timeMs: 5), WireTimer(key: [1], timeMs: 6)])
         )
         // Init's timers are not sent again with the first batch.
         context.beginBatch(id: 1)
-        XCTAssertEqual(try OperatorMessage.decode(frame: context.finishBatch()),
+        XCTAssertEqual(try OperatorMessage.decode(frame: context.batchResultFrame()),
                        .batchResult(batchId: 1, outputs: [], timers: []))
     }
 
@@ -60,7 +60,7 @@ final class ContextTests: XCTestCase {
         XCTAssertThrowsError(try context.setTimer(key: half, timeMs: 1)) { error in
             XCTAssertEqual((error as? OperatorError)?.code, .tooLarge)
         }
-        let frame = context.finishBatch()
+        let frame = context.batchResultFrame()
         guard case .batchResult(0, let outputs, let timers) = try OperatorMessage.decode(frame: frame) else {
             return XCTFail("expected a BatchResult")
         }
@@ -95,6 +95,18 @@ extension ContextTests {
         let fitting = OperatorLimits.frameLengthMax - 1 - 4 - 4 - 8
         XCTAssertThrowsError(try context.setTimer(key: [UInt8](repeating: 0, count: fitting + 1), timeMs: 1))
         try context.setTimer(key: [UInt8](repeating: 0, count: fitting), timeMs: 1)
-        XCTAssertEqual(context.finishInitialize().count, OperatorLimits.frameLengthMax + 4)
+        XCTAssertEqual(context.readyFrame().count, OperatorLimits.frameLengthMax + 4)
+    }
+}
+
+extension Context {
+    mutating func readyFrame() -> [UInt8] {
+        self.finishInitialize()
+        return self.frame.bytes
+    }
+
+    mutating func batchResultFrame() -> [UInt8] {
+        self.finishBatch()
+        return self.frame.bytes
     }
 }

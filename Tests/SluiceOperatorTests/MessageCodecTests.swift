@@ -95,3 +95,20 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertEqual(OperatorMessage.stopped.encodedFrame(), [0, 0, 0, 1, 0x85])
     }
 }
+
+extension MessageCodecTests {
+    func testWriterGrowsPastItsFirstSize() {
+        var writer = ByteWriter(capacity: 1)
+        let chunk = [UInt8](0..<200)
+        writer.append(UInt64(0x0102_0304_0506_0708))
+        writer.append(contentsOf: chunk)
+        writer.appendString("héllo")
+        writer.appendBytes(nil)
+        XCTAssertEqual(
+            writer.bytes, [1, 2, 3, 4, 5, 6, 7, 8] + chunk + [0, 6] + Array("héllo".utf8) + [0xFF, 0xFF, 0xFF, 0xFF]
+        )
+        writer.removeAll()
+        writer.append(UInt16(7))
+        XCTAssertEqual(writer.bytes, [0, 7])
+    }
+}
