@@ -8,6 +8,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        // The operator SDK: a library with no dependency on the broker, and two example operators.
+        .library(name: "SluiceOperator", targets: ["SluiceOperator"]),
+        .executable(name: "identity-operator", targets: ["IdentityOperator"]),
+        .executable(name: "uppercase-operator", targets: ["UppercaseOperator"]),
+        .executable(name: "operator-benchmark", targets: ["OperatorBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -71,6 +76,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Operator SDK: standard library, Foundation and Glibc only; never a broker module or NIO.
+        .target(name: "SluiceOperator", exclude: ["README.md"]),
+        .executableTarget(name: "IdentityOperator", dependencies: ["SluiceOperator"], path: "Examples/IdentityOperator"),
+        .executableTarget(
+            name: "UppercaseOperator", dependencies: ["SluiceOperator"], path: "Examples/UppercaseOperator"
+        ),
+        .executableTarget(
+            name: "OperatorBenchmark", dependencies: ["SluiceOperator"], path: "Examples/OperatorBenchmark"
+        ),
+        .testTarget(name: "SluiceOperatorTests", dependencies: ["SluiceOperator"]),
         .testTarget(name: "SluiceModelTests", dependencies: ["SluiceModel"]),
         .testTarget(name: "RecordFormatTests", dependencies: ["RecordFormat"]),
         .testTarget(
