@@ -10,17 +10,12 @@ public struct DeployDocument: Codable, Sendable, Equatable {
     /// The command to start it ("python3 main.py", "./op"); nil detects it from a single file.
     public var run: String?
     public var environment: [String: String]
-    /// Paths in `files` to mark executable (file modes do not travel in `files`).
-    public var executables: [String]
 
-    public init(
-        name: String?, files: [String: String], run: String?, environment: [String: String], executables: [String] = []
-    ) {
+    public init(name: String?, files: [String: String], run: String?, environment: [String: String]) {
         self.name = name
         self.files = files
         self.run = run
         self.environment = environment
-        self.executables = executables
     }
 }
 

@@ -205,8 +205,7 @@ enum OperatorPackage {
         }
         if isDirectory.boolValue {
             guard let run else { throw CommandFailure("\(path) is a directory: say how to start it with --run \"COMMAND\"") }
-            let (files, executables) = try self.files(inDirectory: path)
-            return DeployDocument(name: name, files: files, run: run, environment: variables, executables: executables)
+            return DeployDocument(name: name, files: try self.files(inDirectory: path), run: run, environment: variables)
         }
         let fileName = URL(fileURLWithPath: path).lastPathComponent
         let command: String
@@ -219,18 +218,13 @@ enum OperatorPackage {
         } else {
             throw CommandFailure("\(path) is not an operator: expected a .py file, an executable, or --run")
         }
-        let executables = FileManager.default.isExecutableFile(atPath: path) ? [fileName] : []
-        return DeployDocument(
-            name: name, files: [fileName: try self.base64(path)], run: command, environment: variables,
-            executables: executables
-        )
+        return DeployDocument(name: name, files: [fileName: try self.base64(path)], run: command, environment: variables)
     }
 
-    private static func files(inDirectory directory: String) throws -> (files: [String: String], executables: [String]) {
+    private static func files(inDirectory directory: String) throws -> [String: String] {
         var files: [String: String] = [:]
-        var executables: [String] = []
         var total = 0
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return ([:], []) }
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [:] }
         for case let relative as String in enumerator {
             var isDirectory: ObjCBool = false
             let full = directory + "/" + relative
@@ -241,9 +235,8 @@ enum OperatorPackage {
             total += encoded.utf8.count
             guard total <= self.sizeBytesMax else { throw CommandFailure("\(directory) is larger than \(self.sizeBytesMax) bytes") }
             files[relative] = encoded
-            if FileManager.default.isExecutableFile(atPath: full) { executables.append(relative) }
         }
-        return (files, executables)
+        return files
     }
 
     private static func base64(_ path: String) throws -> String {
