@@ -115,15 +115,11 @@ struct OperatorLifecycle: Sendable {
     /// The new version of a swap answered Ready while this one runs (make-before-break).
     mutating func newVersionReady() -> Action {
         switch self.state {
-        case .running, .pausing:
-            if self.isBatchInFlight {
-                self.state = .swapping
-                return .none
-            }
-            return .handOff
-        case .paused, .starting, .restarting:
-            // Nothing is in flight: hand off at once (a restarting old version is simply replaced).
-            return .handOff
+        case .running, .pausing, .paused, .starting, .restarting:
+            // Nothing is fed while swapping; with nothing in flight the handoff happens at once (a restarting
+            // old version is simply replaced).
+            self.state = .swapping
+            return self.isBatchInFlight ? .none : .handOff
         case .swapping, .stopped:
             return .none
         }
@@ -139,8 +135,9 @@ struct OperatorLifecycle: Sendable {
 
     /// The current process died (or never became Ready): restart with exponential backoff.
     mutating func processExited(nowNs: UInt64) -> Action {
-        guard self.state != .stopped else { return .none }
         self.isBatchInFlight = false
+        // During a swap the new version takes over; a stopped operator stays stopped.
+        guard self.state != .stopped && self.state != .swapping else { return .none }
         self.consecutiveCrashes += 1
         self.restarts += 1
         let delayMs = self.backoffMs(afterCrashes: self.consecutiveCrashes)

@@ -106,6 +106,8 @@ final class OperatorProcess: Sendable {
         self.writer.async { close(self.stdinDescriptor) }
     }
 
+    var hasExited: Bool { self.isReaped.withLock { $0 } }
+
     func kill() {
         self.isReaped.withLock { isReaped in
             if !isReaped { _ = Glibc.kill(self.pid, SIGKILL) }
