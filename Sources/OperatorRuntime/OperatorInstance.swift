@@ -134,8 +134,12 @@ final class OperatorInstance: @unchecked Sendable {
             name: parameters.helloName, instanceId: "\(parameters.helloName)-v\(parameters.version)-\(parameters.number)",
             instanceIndex: 0, instanceCount: 1
         ))
-        guard case .message(.metadata(let metadata)) = await iterator.next() ?? .exited(status: "no output") else {
-            throw await failure(.notAnOperator, "not an operator (no Metadata answered to Hello)")
+        let metadata: OperatorMetadata
+        switch await iterator.next() {
+        case .message(.metadata(let declared)): metadata = declared
+        case .protocolError(let error): throw await failure(.notAnOperator, "not an operator: it \(error)")
+        case .exited(let status): throw await failure(.notAnOperator, "not an operator: exited (\(status)) without answering Hello")
+        default: throw await failure(.notAnOperator, "not an operator: answered Hello with something other than Metadata")
         }
         guard !metadata.name.isEmpty else { throw await failure(.notAnOperator, "its Metadata names no operator") }
         guard !metadata.inputs.isEmpty || !metadata.outputs.isEmpty else {

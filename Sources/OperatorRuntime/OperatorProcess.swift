@@ -28,6 +28,9 @@ final class OperatorProcess: Sendable {
     private let writer: DispatchQueue
     /// Set once the reader has reaped the child, so `kill` never signals a reused pid.
     private let isReaped = Mutex(false)
+    /// Standard input is closed once, by `closeInput` or `deinit`: a second close could hit a descriptor number
+    /// already reused by another operator's pipe.
+    private let isInputClosed = Mutex(false)
 
     /// Spawns `argv` in `directory` with exactly `environment`. Throws when the executable cannot be started.
     init(
@@ -90,6 +93,7 @@ final class OperatorProcess: Sendable {
     func send(_ frame: [UInt8]) {
         self.writer.async {
             frame.withUnsafeBytes { bytes in
+                guard !self.isInputClosed.withLock({ $0 }) else { return }
                 var written = 0
                 while written < bytes.count {
                     let count = write(self.stdinDescriptor, bytes.baseAddress! + written, bytes.count - written)
@@ -103,7 +107,15 @@ final class OperatorProcess: Sendable {
 
     /// Closes standard input after the queued writes (a well-behaved operator exits on EOF).
     func closeInput() {
-        self.writer.async { close(self.stdinDescriptor) }
+        self.writer.async { self.closeInputOnce() }
+    }
+
+    private func closeInputOnce() {
+        let shouldClose = self.isInputClosed.withLock { isClosed in
+            defer { isClosed = true }
+            return !isClosed
+        }
+        if shouldClose { close(self.stdinDescriptor) }
     }
 
     var hasExited: Bool { self.isReaped.withLock { $0 } }
@@ -115,9 +127,8 @@ final class OperatorProcess: Sendable {
     }
 
     deinit {
-        // The writer queue may still hold writes; closing after them keeps the descriptor valid for them.
-        let descriptor = self.stdinDescriptor
-        self.writer.async { close(descriptor) }
+        // The writer queue holds a reference to self while it has work, so nothing is queued any more.
+        self.closeInputOnce()
     }
 
     // MARK: - Reading
@@ -232,7 +243,12 @@ struct FrameParser {
         var length = 0
         for index in 0..<4 { length = length << 8 | Int(self.buffer[self.start + index]) }
         guard length >= 1, length <= OperatorProtocol.frameSizeBytesMax else {
-            throw OperatorProtocolError(message: "frame length \(length) outside 1...\(OperatorProtocol.frameSizeBytesMax)")
+            // Show what came instead of a frame: usually a print() to standard output.
+            let preview = self.buffer[self.start..<min(self.buffer.count, self.start + 60)]
+                .map { $0 >= 0x20 && $0 < 0x7f ? Character(UnicodeScalar($0)) : "." }
+            throw OperatorProtocolError(
+                message: "wrote \"\(String(preview))\" to standard output, not a frame (length \(length))"
+            )
         }
         guard available >= 4 + length else { return nil }
         let type = self.buffer[self.start + 4]

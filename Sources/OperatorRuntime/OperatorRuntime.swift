@@ -176,3 +176,14 @@ public final class OperatorRuntime: Sendable {
         return environment
     }
 }
+
+extension OperatorRuntime {
+    /// The pid of the operator's current process (tests kill it to simulate a crash).
+    func currentProcessIdentifier(name: String) async throws -> Int32? {
+        await (try self.supervisor(name)).currentProcessIdentifier()
+    }
+}
+
+extension OperatorSupervisor {
+    func currentProcessIdentifier() -> Int32? { self.current?.process.pid }
+}

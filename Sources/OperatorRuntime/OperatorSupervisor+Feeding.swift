@@ -191,8 +191,7 @@ extension OperatorSupervisor {
     /// Appends the first retained record to `<name>.dlq` with the error and its source, and commits past it.
     private func deadLetterHead(error: String) async throws {
         let entry = self.retained.entries[0]
-        let stream = self.current?.metadata.inputs[Int(entry.inputIndex)].stream
-            ?? self.reader?.sources.first { $0.key.inputIndex == Int(entry.inputIndex) }?.stream ?? "?"
+        let stream = self.inputStreams[Int(entry.inputIndex)]
         let record = self.retained.decodedRecord(at: 0)
         if self.deadLetterWriter == nil {
             let dlq = "\(self.name).dlq"
@@ -227,10 +226,10 @@ extension OperatorSupervisor {
 
     /// Commits input positions in the operator's group (generation -1: the runtime is a simple consumer).
     private func commit(_ positions: [InputPartitionKey: Int64]) async throws {
-        guard let metadata = self.current?.metadata, !positions.isEmpty else { return }
+        guard !positions.isEmpty else { return }
         var partitions: [PartitionOffsetCommit] = []
         for (key, offset) in positions {
-            let topicPartition = TopicPartition(topic: metadata.inputs[key.inputIndex].stream, partition: PartitionID(key.partition))
+            let topicPartition = TopicPartition(topic: self.inputStreams[key.inputIndex], partition: PartitionID(key.partition))
             partitions.append(PartitionOffsetCommit(topicPartition: topicPartition, offset: offset))
             self.committed[topicPartition] = offset
         }

@@ -32,6 +32,8 @@ actor OperatorSupervisor {
     var handOffWaiter: CheckedContinuation<Void, Never>?
     var isSwapping = false
     var reader: InputReader?
+    /// The streams of the current inputs, by input index.
+    var inputStreams: [String] = []
     var writer: OutputWriter?
     var deadLetterWriter: OutputWriter?
     var timers: TimerHeap
@@ -130,17 +132,24 @@ actor OperatorSupervisor {
 
     /// Makes `instance` current: outputs resolved (created when missing), inputs read from the committed
     /// offsets, the init batch's outputs and timers applied.
-    func adopt(_ instance: OperatorInstance) async throws {
+    ///
+    /// A restarted process with the same inputs keeps the reader and the retained records, so a crashing
+    /// batch goes on being halved; a new version (or new inputs) reads afresh from the committed offsets.
+    func adopt(_ instance: OperatorInstance, isRestart: Bool = false) async throws {
         if instance.iterator != nil { self.pump(instance) }
         try OperatorRuntime.createStreams(instance.metadata.outputs, logs: self.logs, partitions: self.configuration.outputPartitions)
         let writer = try OutputWriter(streams: instance.metadata.outputs, logs: self.logs)
-        let reader = try self.makeReader(for: instance.metadata)
-        self.reader?.close()
-        self.reader = reader
+        let inputStreams = instance.metadata.inputs.map(\.stream)
+        if !(isRestart && self.reader != nil && inputStreams == self.inputStreams) {
+            let reader = try self.makeReader(for: instance.metadata)
+            self.reader?.close()
+            self.reader = reader
+            self.retained = InputBatch()
+            self.nextBatchLimit = nil
+            self.planner.retainedRecordsDrained()
+            self.inputStreams = inputStreams
+        }
         self.writer = writer
-        self.retained = InputBatch()
-        self.nextBatchLimit = nil
-        self.planner.retainedRecordsDrained()
         self.current = instance
         try await self.applyInitResult(instance.initResult)
     }
@@ -243,7 +252,7 @@ actor OperatorSupervisor {
                 instance.process.kill()
                 return
             }
-            try await self.adopt(instance)
+            try await self.adopt(instance, isRestart: true)
             self.perform(self.lifecycle.processReady())
             self.onEvent("operator \(self.name): restarted \(instance.label)")
         } catch {
