@@ -63,6 +63,7 @@ extension OperatorSupervisor {
         guard self.current === instance else {
             throw OperatorRuntimeError(code: .startFailed, message: "v\(version) exited before the handoff; v\(fromVersion) keeps running")
         }
+        try self.store.saveRecord(self.record)
         // Watch the new version through its first batch (or one second).
         let deadlineNs = self.clock.monotonicNs() + 1_000_000_000
         while !instance.hasExited && instance.batchesCompleted == 0 && self.clock.monotonicNs() < deadlineNs {
@@ -102,9 +103,9 @@ extension OperatorSupervisor {
         }
         if let old = self.current { self.stopProcess(old) }
         self.current = nil
+        // operator.json is rewritten by `swap` once feeding has resumed: its fsync stays out of the gap.
         self.record.currentVersion = instance.version
         do {
-            try self.store.saveRecord(self.record)
             try await self.adopt(instance)
         } catch {
             self.noteError("handoff to \(instance.label) failed: \(error)")

@@ -104,6 +104,7 @@ actor OperatorSupervisor {
         let started: OperatorInstance
         if let instance {
             started = instance
+            self.instanceCount = max(self.instanceCount, instance.number)
         } else {
             started = try await self.startInstance(version: self.record.currentVersion)
         }

@@ -283,6 +283,68 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         await runtime.shutdown()
     }
 
+    func testSwapToAVersionThatCrashesAtOnceKeepsTheOldOne() async throws {
+        try self.harness.createTopic("in", partitions: 1)
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_TAG": "old"]))
+        try self.produceSequence("in", partitions: 1, count: 100)
+        await waitUntil("first records") { self.harness.count("out") == 100 }
+        let appending = Task.detached { [harness = self.harness!] in
+            for round in 0..<50 {
+                try? harness.produce("in", partition: 0, values: (0..<10).map { "p0-\(100 + round * 10 + $0)" })
+                try? await Task.sleep(nanoseconds: 5_000_000)
+            }
+        }
+        do {
+            _ = try await runtime.swap(
+                name: "identity", RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_BEHAVIOUR": "crash-at-once"])
+            )
+            XCTFail("the swap should fail")
+        } catch let error as OperatorRuntimeError {
+            XCTAssertEqual(error.code, .startFailed, error.message)
+            print("swap to a crashing version: \(error.message)")
+        }
+        await appending.value
+        await waitUntil("the old version finishes") { self.harness.count("out") == 600 }
+        XCTAssertTrue(try self.outputSequences("out")["p0"] == Array(0..<600))
+        let status = try runtime.status(name: "identity")
+        XCTAssertEqual(status.version, 1)
+        XCTAssertEqual(status.state, "running")
+        await runtime.shutdown()
+    }
+
+    func testFsyncAlwaysAndFollowingLogs() async throws {
+        self.harness.close()
+        self.harness.remove()
+        self.harness = try RuntimeHarness(fsyncPolicy: .always)
+        try self.harness.createTopic("in", partitions: 2)
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py"))
+        let follower = try runtime.followLogs(name: "identity")
+        try self.produceSequence("in", partitions: 2, count: 3000)
+        await waitUntil("all copied") { self.harness.count("out") == 3000 }
+        let pid = try await XCTUnwrapAsync(try await runtime.currentProcessIdentifier(name: "identity"))
+        kill(pid, SIGKILL)
+        let reading = Task {
+            var followed: [String] = []
+            for await line in follower {
+                followed.append(line)
+                if line.contains("starting") && line.contains("v1#2") { break }
+            }
+            return followed
+        }
+        let timeout = Task {
+            try await Task.sleep(nanoseconds: 10_000_000_000)
+            reading.cancel()
+        }
+        let followed = await reading.value
+        timeout.cancel()
+        XCTAssertTrue(followed.contains { $0.contains("exited unexpectedly") }, "\(followed)")
+        let tail = try runtime.logs(name: "identity", tailLines: 3)
+        XCTAssertEqual(tail.count, 3)
+        await runtime.shutdown()
+    }
+
     private func assertDeployFails(
         _ runtime: OperatorRuntime, _ fixture: String, _ code: OperatorRuntimeError.Code, containing text: String? = nil,
         line: UInt = #line

@@ -1,7 +1,8 @@
 """Copies every record of its input to its output, tagging each with header fixture.tag (FIXTURE_TAG).
 
 FIXTURE_BEHAVIOUR: "" (identity), "fail-bad" (records whose value starts with b"bad" raise),
-"crash-on-poison" (the process exits on a record whose value is b"poison").
+"crash-on-poison" (the process exits on a record whose value is b"poison"), "crash-at-once" (the process
+exits on its first Records batch).
 """
 import os
 import struct
@@ -20,6 +21,8 @@ TAG_HEADER = string("fixture.tag") + nbytes(TAG.encode())
 def copy(body):
     from sluice_fixture import records
     outs = []
+    if BEHAVIOUR == "crash-at-once":
+        os._exit(4)
     for index, (start, key_start, headers_start, end, value) in enumerate(records(body)):
         if BEHAVIOUR == "fail-bad" and value is not None and value.startswith(b"bad"):
             raise Failed(index, "refusing a bad record")
