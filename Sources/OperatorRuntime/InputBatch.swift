@@ -90,8 +90,18 @@ struct InputBatch: Sendable {
     /// Per input partition, the offset after the last record of records [0, end): what to commit.
     func commitPositions(upTo end: Int) -> [InputPartitionKey: Int64] {
         var positions: [InputPartitionKey: Int64] = [:]
-        for entry in self.entries[0..<end] {
-            positions[InputPartitionKey(inputIndex: Int(entry.inputIndex), partition: entry.partition)] = entry.offset + 1
+        // Records of one partition are mostly adjacent: touch the dictionary only where the partition changes.
+        var index = 0
+        while index < end {
+            let entry = self.entries[index]
+            var last = index
+            while last + 1 < end && self.entries[last + 1].inputIndex == entry.inputIndex
+                && self.entries[last + 1].partition == entry.partition {
+                last += 1
+            }
+            let key = InputPartitionKey(inputIndex: Int(entry.inputIndex), partition: entry.partition)
+            positions[key] = max(positions[key] ?? 0, self.entries[last].offset + 1)
+            index = last + 1
         }
         return positions
     }

@@ -23,6 +23,9 @@ struct OutputWriter {
     private static let batchOverheadBytes = 256
 
     private(set) var targets: [Target]
+    private var builders: [RecordBatchBuilder] = []
+    /// The index in `builders` of each target's partition 0.
+    private var builderSlots: [Int] = []
 
     init(targets: [Target]) {
         self.targets = targets
@@ -44,7 +47,7 @@ struct OutputWriter {
     /// `always`, the end offset to wait for.
     mutating func append(_ result: BatchResultMessage, timestampMs: Int64) throws -> (count: Int, durability: [(PartitionLog, Offset)]) {
         guard result.outputCount > 0 else { return (0, []) }
-        var builders: [Int: [Int: RecordBatchBuilder]] = [:]
+        if self.builders.isEmpty { self.makeBuilders() }
         var finished: [(target: Int, partition: Int, bytes: [UInt8])] = []
         try result.forEachOutput { outputIndex, key, value, encodedHeaders in
             guard outputIndex < self.targets.count else {
@@ -57,22 +60,36 @@ struct OutputWriter {
             guard recordSizeBytes <= batchSizeBytesMax else {
                 throw OutputError(message: "an output record of \(recordSizeBytes) bytes is larger than \(self.targets[outputIndex].stream)'s batch limit")
             }
-            var builder = builders[outputIndex]?[partition] ?? RecordBatchBuilder()
-            if !builder.isEmpty && builder.uncompressedSizeBytes + recordSizeBytes > batchSizeBytesMax {
-                finished.append((outputIndex, partition, try builder.finish()))
+            let slot = self.builderSlots[outputIndex] + partition
+            // Mutated in place in the array: a copy out and back would copy the batch buffer per record.
+            if !self.builders[slot].isEmpty && self.builders[slot].uncompressedSizeBytes + recordSizeBytes > batchSizeBytesMax {
+                finished.append((outputIndex, partition, try self.builders[slot].finish()))
             }
-            let headers = BatchResultMessage.decodeHeaders(encodedHeaders).map { RecordHeader(key: $0.key, value: $0.value) }
-            try builder.append(
+            // Most records have no headers: skip decoding them.
+            let headers = encodedHeaders.count <= 2
+                ? [] : BatchResultMessage.decodeHeaders(encodedHeaders).map { RecordHeader(key: $0.key, value: $0.value) }
+            try self.builders[slot].append(
                 timestampMs: timestampMs, key: key.map { Array($0) }, value: value.map { Array($0) }, headers: headers
             )
-            builders[outputIndex, default: [:]][partition] = builder
         }
-        for (target, byPartition) in builders {
-            for (partition, var builder) in byPartition where !builder.isEmpty {
-                finished.append((target, partition, try builder.finish()))
+        for target in self.targets.indices {
+            for partition in self.targets[target].logs.indices {
+                let slot = self.builderSlots[target] + partition
+                if !self.builders[slot].isEmpty { finished.append((target, partition, try self.builders[slot].finish())) }
             }
         }
         return (result.outputCount, try self.appendBatches(finished))
+    }
+
+    /// One builder per partition of every target, kept across batches so their buffers are reused.
+    private mutating func makeBuilders() {
+        var slot = 0
+        self.builderSlots = []
+        for target in self.targets {
+            self.builderSlots.append(slot)
+            slot += target.logs.count
+        }
+        self.builders = Array(repeating: RecordBatchBuilder(), count: slot)
     }
 
     /// Appends one record (a dead letter) to output `target`.
