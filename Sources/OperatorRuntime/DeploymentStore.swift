@@ -43,6 +43,12 @@ struct DeploymentStore: Sendable {
         try FileManager.default.createDirectory(atPath: self.rootDirectory, withIntermediateDirectories: true)
     }
 
+    /// Removes what deploys interrupted by a crash left behind.
+    func removeStagingDirectories() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: self.rootDirectory)) ?? []
+        for name in names where name.hasPrefix(".staging-") { self.remove("\(self.rootDirectory)/\(name)") }
+    }
+
     func directory(of name: String) -> String { "\(self.rootDirectory)/\(name)" }
     func versionDirectory(of name: String, version: Int) -> String { "\(self.directory(of: name))/versions/\(version)" }
     func logPath(of name: String) -> String { "\(self.directory(of: name))/operator.log" }

@@ -46,6 +46,8 @@ extension OperatorRuntime {
             guard TopicNames.isValid(name), !name.hasPrefix(".") else {
                 throw OperatorRuntimeError(code: .invalidRequest, message: "\(name) is not a valid operator name")
             }
+            // A directory without operator.json is what a crash in the middle of a deploy or kill leaves.
+            self.store.remove(self.store.directory(of: name))
             try FileManager.default.moveItem(atPath: staging, toPath: self.store.directory(of: name))
             let record = DeploymentRecord(name: name, currentVersion: 1, versions: [version], paused: false)
             try self.store.saveRecord(record)

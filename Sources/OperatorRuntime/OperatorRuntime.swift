@@ -44,6 +44,7 @@ public final class OperatorRuntime: Sendable {
     /// that cannot start is left restarting with backoff (and reported), so one bad operator does not keep
     /// the broker from starting.
     public func start() async throws {
+        self.store.removeStagingDirectories()
         for name in self.store.deployedNames() {
             let record: DeploymentRecord
             do {
