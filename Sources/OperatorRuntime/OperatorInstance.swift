@@ -43,8 +43,7 @@ final class StderrSink: Sendable {
     var tail: [String] { self.state.withLock { $0.tail } }
 }
 
-/// A started operator process: it has answered Hello with Metadata and Ready, and the empty Timers batch
-/// that follows Ready (whose answer carries what `init` produced and the timers it set).
+/// A started operator process: it has answered Hello with Metadata, and Ready with the timers its init set.
 ///
 /// The mutable fields are touched only by the owning `OperatorSupervisor` (an actor) or, before it has one,
 /// by `start`.
@@ -54,10 +53,10 @@ final class OperatorInstance: @unchecked Sendable {
     let number: Int
     let metadata: OperatorMetadata
     let stderr: StderrSink
-    /// The answer to the init Timers batch.
-    let initResult: BatchResultMessage
+    /// The timers set in init (carried by Ready).
+    let initTimers: [OperatorTimer]
     private(set) var iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator?
-    var nextBatchId: UInt64 = 2
+    var nextBatchId: UInt64 = 1
     var hasExited = false
     var exitStatus = ""
     var batchesCompleted = 0
@@ -66,14 +65,14 @@ final class OperatorInstance: @unchecked Sendable {
 
     private init(
         process: OperatorProcess, version: Int, number: Int, metadata: OperatorMetadata, stderr: StderrSink,
-        initResult: BatchResultMessage, iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
+        initTimers: [OperatorTimer], iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
     ) {
         self.process = process
         self.version = version
         self.number = number
         self.metadata = metadata
         self.stderr = stderr
-        self.initResult = initResult
+        self.initTimers = initTimers
         self.iterator = iterator
     }
 
@@ -98,7 +97,7 @@ final class OperatorInstance: @unchecked Sendable {
         var timeoutMs: Int64
     }
 
-    /// Spawns the process and walks it through Hello → Metadata → Ready → init Timers batch. Throws
+    /// Spawns the process and walks it through Hello → Metadata → Ready. Throws
     /// `.notAnOperator` when it never sends a valid Metadata, `.noStreams` when it declares none, and
     /// `.startFailed` when it fails or dies after its Metadata. The process is killed on every failure.
     static func start(_ parameters: StartParameters, stderr: StderrSink) async throws -> OperatorInstance {
@@ -141,29 +140,34 @@ final class OperatorInstance: @unchecked Sendable {
         case .exited(let status): throw await failure(.notAnOperator, "not an operator: exited (\(status)) without answering Hello")
         default: throw await failure(.notAnOperator, "not an operator: answered Hello with something other than Metadata")
         }
-        guard !metadata.name.isEmpty else { throw await failure(.notAnOperator, "its Metadata names no operator") }
+        if let problem = Self.problem(with: metadata) {
+            throw await failure(.notAnOperator, "invalid Metadata: \(problem)")
+        }
         guard !metadata.inputs.isEmpty || !metadata.outputs.isEmpty else {
             throw await failure(.noStreams, "operator \(metadata.name) declares no input or output stream")
         }
+        let initTimers: [OperatorTimer]
         switch await iterator.next() {
-        case .message(.ready): break
+        case .message(.ready(let timers)): initTimers = timers
         case .message(.failed(_, _, let error)): throw await failure(.startFailed, "init failed: \(error)")
         case .exited(let status): throw await failure(.startFailed, "exited before Ready (\(status))")
         case .protocolError(let error): throw await failure(.startFailed, "protocol error: \(error)")
         default: throw await failure(.startFailed, "answered Metadata with something other than Ready")
         }
-        process.send(OperatorProtocol.timersFrame(batchId: 1, timers: []))
-        let initResult: BatchResultMessage
-        switch await iterator.next() {
-        case .message(.batchResult(let result)) where result.batchId == 1: initResult = result
-        case .message(.failed(_, _, let error)): throw await failure(.startFailed, "init batch failed: \(error)")
-        case .exited(let status): throw await failure(.startFailed, "exited after Ready (\(status))")
-        case .protocolError(let error): throw await failure(.startFailed, "protocol error: \(error)")
-        default: throw await failure(.startFailed, "did not answer the init Timers batch")
-        }
         return OperatorInstance(
             process: process, version: parameters.version, number: parameters.number, metadata: metadata,
-            stderr: stderr, initResult: initResult, iterator: iterator
+            stderr: stderr, initTimers: initTimers, iterator: iterator
         )
+    }
+
+    /// Names are non-empty and no stream is named twice among the inputs, nor among the outputs.
+    static func problem(with metadata: OperatorMetadata) -> String? {
+        if metadata.name.isEmpty { return "the operator has no name" }
+        let inputs = metadata.inputs.map(\.stream)
+        let outputs = metadata.outputs
+        if inputs.contains("") || outputs.contains("") { return "a stream has an empty name" }
+        if Set(inputs).count != inputs.count { return "an input stream is named twice" }
+        if Set(outputs).count != outputs.count { return "an output stream is named twice" }
+        return nil
     }
 }

@@ -33,7 +33,8 @@ struct BatchResultMessage: Sendable {
 
 enum OperatorMessage: Sendable {
     case metadata(OperatorMetadata)
-    case ready
+    /// Ready, with the timers the operator set in init.
+    case ready(timers: [OperatorTimer])
     case batchResult(BatchResultMessage)
     case failed(batchId: UInt64, recordIndex: UInt32?, error: String)
     case stopped
@@ -142,8 +143,9 @@ extension OperatorProtocol {
                 try reader.expectEnd("Metadata")
                 return .metadata(OperatorMetadata(name: name, inputs: inputs, outputs: outputs))
             case .ready:
+                let timers = try Self.decodeTimers(&reader)
                 try reader.expectEnd("Ready")
-                return .ready
+                return .ready(timers: timers)
             case .batchResult:
                 return .batchResult(try self.decodeBatchResult(body: body, bytes: bytes))
             case .failed:
@@ -159,6 +161,22 @@ extension OperatorProtocol {
                 throw OperatorProtocolError(message: "message type \(messageType) goes to operators, not from them")
             }
         }
+    }
+
+    /// `u32` count, then per timer `bytes` key and `i64` time.
+    private static func decodeTimers(_ reader: inout FrameReader) throws(OperatorProtocolError) -> [OperatorTimer] {
+        let timerCount = Int(try reader.readUInt32("timer count"))
+        // A timer takes at least 12 bytes (a null key and the time).
+        guard timerCount * 12 <= reader.remaining else {
+            throw OperatorProtocolError(message: "timer count \(timerCount) does not fit in the frame")
+        }
+        var timers: [OperatorTimer] = []
+        timers.reserveCapacity(timerCount)
+        for _ in 0..<timerCount {
+            let key = try reader.readBytesView("timer key").map { Array($0) }
+            timers.append(OperatorTimer(key: key, timeMs: try reader.readInt64("timer time")))
+        }
+        return timers
     }
 
     /// Validates a BatchResult's structure once (on the reader thread) and collects its timers.
@@ -179,16 +197,7 @@ extension OperatorProtocol {
             _ = try reader.readBytesView("output value")
             try reader.skipHeaders("output headers")
         }
-        let timerCount = Int(try reader.readUInt32("timer count"))
-        guard timerCount * 12 <= reader.remaining else {
-            throw OperatorProtocolError(message: "timer count \(timerCount) does not fit in the frame")
-        }
-        var timers: [OperatorTimer] = []
-        timers.reserveCapacity(timerCount)
-        for _ in 0..<timerCount {
-            let key = try reader.readBytesView("timer key").map { Array($0) }
-            timers.append(OperatorTimer(key: key, timeMs: try reader.readInt64("timer time")))
-        }
+        let timers = try Self.decodeTimers(&reader)
         try reader.expectEnd("BatchResult")
         return BatchResultMessage(
             batchId: batchId, outputCount: outputCount, timers: timers, body: body, outputsStart: outputsStart

@@ -172,6 +172,7 @@ public final class OperatorRuntime: Sendable {
         let pythonPath = configuration.pythonPath + (environment["PYTHONPATH"].map { [$0] } ?? [])
         if !pythonPath.isEmpty { environment["PYTHONPATH"] = pythonPath.joined(separator: ":") }
         environment["PYTHONUNBUFFERED"] = "1"
+        environment["SLUICE_OPERATOR_PROTOCOL"] = String(OperatorProtocol.version)
         environment["SLUICE_OPERATOR_NAME"] = name
         environment["SLUICE_OPERATOR_VERSION"] = String(version.version)
         return environment

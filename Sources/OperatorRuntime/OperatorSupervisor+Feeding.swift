@@ -38,12 +38,18 @@ extension OperatorSupervisor {
             self.nextBatchLimit = nil
             // Due timers go first when records have waited their turn: a busy input must not starve timers.
             if let earliest = self.timers.earliestTimeMs, earliest <= self.clock.wallTimeMs(), self.planner.limit == nil {
-                return .timers(self.timers.popDue(nowMs: self.clock.wallTimeMs(), countMax: self.configuration.batchRecordsMax))
+                return .timers(self.takeDueTimers())
             }
             return .records(count: min(limit, self.retained.count))
         }
-        let due = self.timers.popDue(nowMs: self.clock.wallTimeMs(), countMax: self.configuration.batchRecordsMax)
+        let due = self.takeDueTimers()
         return due.isEmpty ? nil : .timers(due)
+    }
+
+    private func takeDueTimers() -> [OperatorTimer] {
+        self.timers.takeDue(
+            nowMs: self.clock.wallTimeMs(), countMax: self.timerBatchLimit ?? self.configuration.batchRecordsMax
+        )
     }
 
     /// Wakes the loop when the earliest timer is due (one sleeping task per distinct wake time).
@@ -128,13 +134,15 @@ extension OperatorSupervisor {
         let (outputCount, durability) = try writer.append(result, timestampMs: self.clock.wallTimeMs())
         self.writer = writer
         for (log, endOffset) in durability { try await log.waitUntilDurable(upTo: endOffset) }
-        var timersChanged = false
-        if case .timers(let fired) = work { timersChanged = !fired.isEmpty }
-        for timer in result.timers where !self.timers.timers.contains(timer) {
-            self.timers.insert(timer)
-            timersChanged = true
+        // The answer first retires the timers it delivered, then applies the ones it sets (the last per key wins).
+        let before = self.timers.pending
+        if case .timers(let delivered) = work {
+            self.timers.retire(delivered)
+            self.timerBatchLimit = nil
+            for timer in delivered { self.timerFailures[timer] = nil }
         }
-        if timersChanged { try self.persistTimers() }
+        for timer in result.timers { self.timers.set(timer) }
+        if self.timers.pending != before { try self.persistTimers() }
         if case .records(let count) = work {
             try await self.commit(self.retained.commitPositions(upTo: count))
             self.dropRetained(count)
@@ -143,17 +151,21 @@ extension OperatorSupervisor {
         self.counters.recordsOut += Int64(outputCount)
     }
 
-    func applyInitResult(_ result: BatchResultMessage) async throws {
-        try await self.complete(.timers([]), result: result)
+    /// Init's timers (from Ready) replace the pending ones of the same keys.
+    func applyInitTimers(_ timers: [OperatorTimer]) throws {
+        let before = self.timers.pending
+        for timer in timers { self.timers.set(timer) }
+        if self.timers.pending != before { try self.persistTimers() }
     }
 
     /// Puts fired timers back, or decides the retry of the records (and dead-letters one when its attempts
     /// are used up).
     private func batchFailedApplyingDeadLetters(_ work: Work, recordIndex: Int?, error: String) async {
-        guard case .records(let count) = work, let head = self.retained.head else {
-            self.batchFailed(work, recordIndex: recordIndex, error: error)
+        if case .timers(let delivered) = work {
+            self.timersFailed(delivered, index: recordIndex, error: error)
             return
         }
+        guard case .records(let count) = work, let head = self.retained.head else { return }
         let decision: BatchRetryPlanner.Decision
         if let recordIndex, recordIndex < count {
             decision = self.planner.recordFailed(
@@ -174,11 +186,34 @@ extension OperatorSupervisor {
         }
     }
 
+    /// A Timers batch failed (at `index`) or died: the timers are due again; the one to blame (the one named,
+    /// or the only one of a batch that died) is counted and dropped after the configured attempts, since a
+    /// timer has no record to dead-letter. A dying batch of several timers is halved.
+    private func timersFailed(_ delivered: [OperatorTimer], index: Int?, error: String) {
+        var blamed: OperatorTimer?
+        if let index, index < delivered.count {
+            blamed = delivered[index]
+        } else if delivered.count == 1 {
+            blamed = delivered[0]
+        } else if delivered.count > 1 {
+            self.timerBatchLimit = delivered.count / 2
+        }
+        if let blamed {
+            self.timerFailures[blamed, default: 0] += 1
+            if self.timerFailures[blamed, default: 0] >= self.configuration.deadLetterAttempts {
+                self.timerFailures[blamed] = nil
+                self.timers.retire([blamed])
+                try? self.persistTimers()
+                self.noteError("dropped the timer at \(blamed.timeMs) after \(self.configuration.deadLetterAttempts) failures: \(error)")
+            }
+        }
+        self.timers.restore(delivered)
+    }
+
     private func batchFailed(_ work: Work, recordIndex: Int?, error: String) {
         switch work {
-        case .timers(let fired):
-            // A timers batch that fails is dropped (timers are not dead-lettered); a crash retries it.
-            if recordIndex == nil && error.contains("died") { fired.forEach { self.timers.insert($0) } }
+        case .timers(let delivered):
+            self.timersFailed(delivered, index: recordIndex, error: error)
         case .records(let count):
             if let head = self.retained.head {
                 if case .retry(let limit) = self.planner.batchCrashed(count: count, head: head, error: error) {

@@ -38,6 +38,9 @@ actor OperatorSupervisor {
     var deadLetterWriter: OutputWriter?
     var timers: TimerHeap
     var timerWakeAtMs: Int64?
+    /// After a Timers batch died: the bound of the next one (halved until the timer to blame is alone).
+    var timerBatchLimit: Int?
+    var timerFailures: [OperatorTimer: Int] = [:]
     /// Read but not yet committed records (the head of the inputs); every Records batch is a prefix of it.
     var retained = InputBatch()
     /// A one-time bound on the next batch, set by a retry decision.
@@ -152,7 +155,7 @@ actor OperatorSupervisor {
         }
         self.writer = writer
         self.current = instance
-        try await self.applyInitResult(instance.initResult)
+        try self.applyInitTimers(instance.initTimers)
     }
 
     private func makeReader(for metadata: OperatorMetadata) throws -> InputReader {

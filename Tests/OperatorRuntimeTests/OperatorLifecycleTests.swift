@@ -152,13 +152,24 @@ final class OperatorLifecycleTests: XCTestCase {
         XCTAssertNil(planner.limit)
     }
 
-    func testTimerHeapOrdersAndDeduplicates() {
+    func testTimersAreOnePerKeyOrderedAndPendingUntilTheirBatchIsAnswered() {
         var heap = TimerHeap()
-        for time in [50, 10, 30, 10, 20] as [Int64] { heap.insert(OperatorTimer(key: nil, timeMs: time)) }
-        heap.insert(OperatorTimer(key: [1], timeMs: 10))
+        for (key, time) in [([UInt8(1)], 50), ([2], 10), ([3], 30), ([4], 20)] as [([UInt8], Int64)] {
+            heap.set(OperatorTimer(key: key, timeMs: time))
+        }
+        heap.set(OperatorTimer(key: nil, timeMs: 40))
+        heap.set(OperatorTimer(key: nil, timeMs: 15))  // replaces the null key's timer
+        heap.set(OperatorTimer(key: [3], timeMs: 60))  // replaces key 3's
         XCTAssertEqual(heap.count, 5)
-        let due = heap.popDue(nowMs: 25, countMax: 10)
-        XCTAssertEqual(due.map(\.timeMs), [10, 10, 20])
-        XCTAssertEqual(heap.earliestTimeMs, 30)
+        let due = heap.takeDue(nowMs: 35, countMax: 10)
+        XCTAssertEqual(due.map(\.timeMs), [10, 15, 20])
+        XCTAssertEqual(heap.count, 5, "delivered timers stay pending until their batch is answered")
+        heap.restore(due)
+        XCTAssertEqual(heap.takeDue(nowMs: 35, countMax: 2).map(\.timeMs), [10, 15])
+        heap.set(OperatorTimer(key: [2], timeMs: 100))  // set again while being delivered: kept
+        heap.retire([OperatorTimer(key: [2], timeMs: 10), OperatorTimer(key: nil, timeMs: 15)])
+        XCTAssertEqual(heap.count, 4)
+        XCTAssertEqual(heap.earliestTimeMs, 20, "restored, not yet delivered again")
+        XCTAssertEqual(Set(heap.timers.map(\.timeMs)), [20, 50, 60, 100])
     }
 }

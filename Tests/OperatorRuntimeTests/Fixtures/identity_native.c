@@ -34,7 +34,8 @@ int main(void) {
     uint8_t type; read_frame(&type);
     static const uint8_t meta[] = {0, 8, 'i','d','e','n','t','i','t','y', 0, 1, 0, 2, 'i','n', 0, 0, 1, 0, 3, 'o','u','t'};
     frame(0x81, meta, sizeof meta);
-    frame(0x82, NULL, 0);
+    static const uint8_t no_timers[4] = {0, 0, 0, 0};
+    frame(0x82, no_timers, 4);
     for (;;) {
         uint32_t n = read_frame(&type);
         if (type == 0x05) { frame(0x85, NULL, 0); return 0; }

@@ -4,5 +4,5 @@ import struct
 
 read_frame()
 write_frame(0x81, string("nothing") + struct.pack(">HH", 0, 0))
-write_frame(0x82)
+write_frame(0x82, struct.pack(">I", 0))
 read_frame()

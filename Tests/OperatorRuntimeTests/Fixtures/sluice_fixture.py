@@ -73,16 +73,19 @@ def records(body):
         yield start, key_start, headers_start, pos, value
 
 
-def run(name, inputs, outputs, on_records, on_timers=lambda timers: ([], []), on_init=lambda: ([], [])):
-    """on_records(body) -> (outputs bytes list, timers list) or raises Failed(index, text)."""
+def encode_timers(timers):
+    return struct.pack(">I", len(timers)) + b"".join(nbytes(k) + struct.pack(">q", t) for k, t in timers)
+
+
+def run(name, inputs, outputs, on_records, on_timers=lambda timers: ([], []), on_init=lambda: []):
+    """on_records(body) -> (outputs bytes list, timers list) or raises Failed(index, text);
+    on_init() -> the timers set in init (carried by Ready)."""
     kind, body = read_frame()
     assert kind == 0x01, kind
     meta = string(name) + struct.pack(">H", len(inputs)) + b"".join(string(s) + b"\x00" for s in inputs)
     meta += struct.pack(">H", len(outputs)) + b"".join(string(s) for s in outputs)
     write_frame(0x81, meta)
-    init_outputs, init_timers = on_init()
-    write_frame(0x82)
-    first = True
+    write_frame(0x82, encode_timers(on_init()))
     while True:
         kind, body = read_frame()
         (batch_id,) = struct.unpack_from(">Q", body, 0)
@@ -101,14 +104,11 @@ def run(name, inputs, outputs, on_records, on_timers=lambda timers: ([], []), on
                     pos += 8
                     fired.append((key, time_ms))
                 outs, timers = on_timers(fired)
-                if first:
-                    outs, timers = init_outputs + outs, init_timers + timers
-            first = False
         except Failed as failure:
             write_frame(0x84, struct.pack(">QI", batch_id, failure.index) + nbytes(failure.text.encode()))
             continue
         result = struct.pack(">QI", batch_id, len(outs)) + b"".join(outs)
-        result += struct.pack(">I", len(timers)) + b"".join(nbytes(k) + struct.pack(">q", t) for k, t in timers)
+        result += encode_timers(timers)
         write_frame(0x83, result)
 
 

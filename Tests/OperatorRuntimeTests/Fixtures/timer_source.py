@@ -12,7 +12,7 @@ def now_ms():
 
 
 def on_init():
-    return [], [(None, now_ms() + INTERVAL_MS)]
+    return [(None, now_ms() + INTERVAL_MS)]
 
 
 def on_timers(fired):
