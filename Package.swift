@@ -64,6 +64,11 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        .target(
+            name: "OperatorRuntime",
+            dependencies: ["SluiceModel", "RecordFormat", "LogStore", "GroupCoordinator"],
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -104,6 +109,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "OperatorRuntimeTests",
+            dependencies: ["OperatorRuntime", "GroupCoordinator", "LogStore", "RecordFormat", "SluiceModel"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "ArchitectureTests"),
     ],

@@ -1,0 +1,139 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What is kept of a deployment in `<data>/operators/<name>/operator.json`.
+struct DeploymentRecord: Codable, Sendable, Equatable {
+    struct Version: Codable, Sendable, Equatable {
+        var version: Int
+        /// The argv to run, in the version's directory.
+        var command: [String]
+        var environment: [String: String]
+        var createdMs: Int64
+    }
+
+    var name: String
+    var currentVersion: Int
+    var versions: [Version]
+    var paused: Bool
+
+    func version(_ number: Int) -> Version? { self.versions.first { $0.version == number } }
+
+    /// Versions before the current one, newest first (what rollback picks from).
+    var previousVersions: [Int] {
+        self.versions.map(\.version).filter { $0 < self.currentVersion }.sorted(by: >)
+    }
+}
+
+/// The files of the operators under `<data>/operators/`:
+///
+///     <name>/operator.json        the DeploymentRecord, rewritten atomically
+///     <name>/timers.json          pending timers, rewritten atomically after each change
+///     <name>/versions/<n>/...     the code of each version (the process's working directory)
+///     <name>/operator.log(.1)     standard error of the operator's processes (see OperatorLog)
+///
+/// Atomic rewrite: write a temporary file, fsync it, rename it over the old one, fsync the directory.
+struct DeploymentStore: Sendable {
+    let rootDirectory: String
+
+    init(dataDirectory: String) throws {
+        self.rootDirectory = dataDirectory + "/operators"
+        try FileManager.default.createDirectory(atPath: self.rootDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Removes what deploys interrupted by a crash left behind.
+    func removeStagingDirectories() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: self.rootDirectory)) ?? []
+        for name in names where name.hasPrefix(".staging-") { self.remove("\(self.rootDirectory)/\(name)") }
+    }
+
+    func directory(of name: String) -> String { "\(self.rootDirectory)/\(name)" }
+    func versionDirectory(of name: String, version: Int) -> String { "\(self.directory(of: name))/versions/\(version)" }
+    func logPath(of name: String) -> String { "\(self.directory(of: name))/operator.log" }
+
+    /// Names of the deployed operators (directories holding an operator.json).
+    func deployedNames() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: self.rootDirectory)) ?? []
+        return names.filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: "\(self.rootDirectory)/\($0)/operator.json") }
+            .sorted()
+    }
+
+    func loadRecord(of name: String) throws -> DeploymentRecord {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(of: name))/operator.json"))
+        return try JSONDecoder().decode(DeploymentRecord.self, from: data)
+    }
+
+    func saveRecord(_ record: DeploymentRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Self.writeAtomically(try encoder.encode(record), to: "\(self.directory(of: record.name))/operator.json")
+    }
+
+    func loadTimers(of name: String) -> [OperatorTimer] {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "\(self.directory(of: name))/timers.json")) else { return [] }
+        return (try? JSONDecoder().decode([OperatorTimer].self, from: data)) ?? []
+    }
+
+    func saveTimers(_ timers: [OperatorTimer], of name: String) throws {
+        try Self.writeAtomically(try JSONEncoder().encode(timers), to: "\(self.directory(of: name))/timers.json")
+    }
+
+    /// Writes `files` into a new staging directory and returns it; the caller renames it into place.
+    func stage(_ files: [String: [UInt8]]) throws -> String {
+        let staging = "\(self.rootDirectory)/.staging-\(UUID().uuidString)"
+        try self.write(files, into: staging)
+        return staging
+    }
+
+    func write(_ files: [String: [UInt8]], into directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (path, bytes) in files {
+            let full = "\(directory)/\(path)"
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true
+            )
+            try Data(bytes).write(to: URL(fileURLWithPath: full))
+            // Scripts and binaries keep the execute bit they need (bytes carry no mode).
+            if Self.looksExecutable(bytes) { chmod(full, 0o755) }
+        }
+    }
+
+    func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    static func looksExecutable(_ bytes: [UInt8]) -> Bool {
+        bytes.starts(with: [UInt8(ascii: "#"), UInt8(ascii: "!")]) || bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46])
+    }
+
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        let temporary = path + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Self.failure("open \(temporary)") }
+        let written = data.withUnsafeBytes { bytes -> Bool in
+            var offset = 0
+            while offset < bytes.count {
+                let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { return false }
+                offset += count
+            }
+            return true
+        }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written, synced else { throw Self.failure("write \(temporary)") }
+        guard rename(temporary, path) == 0 else { throw Self.failure("rename \(temporary)") }
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    private static func failure(_ what: String) -> OperatorRuntimeError {
+        OperatorRuntimeError(code: .storageFailed, message: "\(what) failed: \(String(cString: strerror(errno)))")
+    }
+}

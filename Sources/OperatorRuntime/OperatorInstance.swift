@@ -1,0 +1,173 @@
+import Foundation
+import Synchronization
+
+/// Where an operator process's standard error goes: the operator's log once it has one, and always a short
+/// tail kept in memory so a start failure can say what the process printed.
+final class StderrSink: Sendable {
+    private struct State {
+        var log: OperatorLog?
+        var prefix: String
+        var pending: [String] = []
+        var tail: [String] = []
+    }
+
+    private static let tailLinesMax = 20
+    private static let pendingLinesMax = 1000
+    private let state: Mutex<State>
+
+    init(log: OperatorLog?, prefix: String) {
+        self.state = Mutex(State(log: log, prefix: prefix))
+    }
+
+    func line(_ text: String) {
+        self.state.withLock { state in
+            state.tail.append(text)
+            if state.tail.count > Self.tailLinesMax { state.tail.removeFirst() }
+            if let log = state.log {
+                log.append(text, prefix: state.prefix)
+            } else if state.pending.count < Self.pendingLinesMax {
+                state.pending.append(text)
+            }
+        }
+    }
+
+    /// Sends the lines kept so far, and every later one, to `log` (once the operator's name is known).
+    func attach(_ log: OperatorLog) {
+        self.state.withLock { state in
+            for line in state.pending { log.append(line, prefix: state.prefix) }
+            state.pending.removeAll()
+            state.log = log
+        }
+    }
+
+    var tail: [String] { self.state.withLock { $0.tail } }
+}
+
+/// A started operator process: it has answered Hello with Metadata, and Ready with the timers its init set.
+///
+/// The mutable fields are touched only by the owning `OperatorSupervisor` (an actor) or, before it has one,
+/// by `start`.
+final class OperatorInstance: @unchecked Sendable {
+    let process: OperatorProcess
+    let version: Int
+    let number: Int
+    let metadata: OperatorMetadata
+    let stderr: StderrSink
+    /// The timers set in init (carried by Ready).
+    let initTimers: [OperatorTimer]
+    private(set) var iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator?
+    var nextBatchId: UInt64 = 1
+    var hasExited = false
+    var exitStatus = ""
+    var batchesCompleted = 0
+
+    var label: String { "v\(self.version)#\(self.number)" }
+
+    private init(
+        process: OperatorProcess, version: Int, number: Int, metadata: OperatorMetadata, stderr: StderrSink,
+        initTimers: [OperatorTimer], iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
+    ) {
+        self.process = process
+        self.version = version
+        self.number = number
+        self.metadata = metadata
+        self.stderr = stderr
+        self.initTimers = initTimers
+        self.iterator = iterator
+    }
+
+    /// Hands the event iterator to the supervisor's pump (once).
+    func takeIterator() -> AsyncStream<OperatorProcessEvent>.AsyncIterator? {
+        defer { self.iterator = nil }
+        return self.iterator
+    }
+
+    func sendStop() {
+        self.process.send(OperatorProtocol.stopFrame())
+        self.process.closeInput()
+    }
+
+    struct StartParameters: Sendable {
+        var argv: [String]
+        var directory: String
+        var environment: [String: String]
+        var helloName: String
+        var version: Int
+        var number: Int
+        var timeoutMs: Int64
+    }
+
+    /// Spawns the process and walks it through Hello → Metadata → Ready. Throws
+    /// `.notAnOperator` when it never sends a valid Metadata, `.noStreams` when it declares none, and
+    /// `.startFailed` when it fails or dies after its Metadata. The process is killed on every failure.
+    static func start(_ parameters: StartParameters, stderr: StderrSink) async throws -> OperatorInstance {
+        let process: OperatorProcess
+        do {
+            process = try OperatorProcess(
+                argv: parameters.argv, directory: parameters.directory, environment: parameters.environment,
+                onStderrLine: { stderr.line($0) }
+            )
+        } catch {
+            throw OperatorRuntimeError(code: .startFailed, message: "\(error)")
+        }
+        let timedOut = Atomic<Bool>(false)
+        let timeout = Task {
+            try await Task.sleep(nanoseconds: UInt64(parameters.timeoutMs) * 1_000_000)
+            timedOut.store(true, ordering: .relaxed)
+            process.kill()
+        }
+        defer { timeout.cancel() }
+        var iterator = process.events.makeAsyncIterator()
+        let what = parameters.argv.joined(separator: " ")
+        func failure(_ code: OperatorRuntimeError.Code, _ reason: String) async -> OperatorRuntimeError {
+            process.kill()
+            // Drain to the exit so the last stderr lines are in the tail.
+            while let event = await iterator.next() { if case .exited = event { break } }
+            let tail = stderr.tail.suffix(5).joined(separator: " | ")
+            let reason = timedOut.load(ordering: .relaxed) ? "no answer within \(parameters.timeoutMs) ms" : reason
+            return OperatorRuntimeError(
+                code: code, message: "\(what): \(reason)" + (tail.isEmpty ? "" : "; stderr: \(tail)")
+            )
+        }
+        process.send(OperatorProtocol.helloFrame(
+            name: parameters.helloName, instanceId: "\(parameters.helloName)-v\(parameters.version)-\(parameters.number)",
+            instanceIndex: 0, instanceCount: 1
+        ))
+        let metadata: OperatorMetadata
+        switch await iterator.next() {
+        case .message(.metadata(let declared)): metadata = declared
+        case .protocolError(let error): throw await failure(.notAnOperator, "not an operator: it \(error)")
+        case .exited(let status): throw await failure(.notAnOperator, "not an operator: exited (\(status)) without answering Hello")
+        default: throw await failure(.notAnOperator, "not an operator: answered Hello with something other than Metadata")
+        }
+        if let problem = Self.problem(with: metadata) {
+            throw await failure(.notAnOperator, "invalid Metadata: \(problem)")
+        }
+        guard !metadata.inputs.isEmpty || !metadata.outputs.isEmpty else {
+            throw await failure(.noStreams, "operator \(metadata.name) declares no input or output stream")
+        }
+        let initTimers: [OperatorTimer]
+        switch await iterator.next() {
+        case .message(.ready(let timers)): initTimers = timers
+        case .message(.failed(_, _, let error)): throw await failure(.startFailed, "init failed: \(error)")
+        case .exited(let status): throw await failure(.startFailed, "exited before Ready (\(status))")
+        case .protocolError(let error): throw await failure(.startFailed, "protocol error: \(error)")
+        default: throw await failure(.startFailed, "answered Metadata with something other than Ready")
+        }
+        return OperatorInstance(
+            process: process, version: parameters.version, number: parameters.number, metadata: metadata,
+            stderr: stderr, initTimers: initTimers, iterator: iterator
+        )
+    }
+
+    /// Names are non-empty and no stream is named twice among the inputs, nor among the outputs.
+    static func problem(with metadata: OperatorMetadata) -> String? {
+        if metadata.name.isEmpty { return "the operator has no name" }
+        let inputs = metadata.inputs.map(\.stream)
+        let outputs = metadata.outputs
+        if inputs.contains("") || outputs.contains("") { return "a stream has an empty name" }
+        if Set(inputs).count != inputs.count { return "an input stream is named twice" }
+        if Set(outputs).count != outputs.count { return "an output stream is named twice" }
+        return nil
+    }
+}

@@ -1,0 +1,259 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an operator process reports, in order: messages, then exactly one `exited` (after its standard
+/// output has been read to the end and the process reaped).
+enum OperatorProcessEvent: Sendable {
+    case message(OperatorMessage)
+    /// The process wrote something that is not a valid frame; it has been killed.
+    case protocolError(String)
+    case exited(status: String)
+}
+
+/// One operator child process: spawned with `posix_spawn`, standard input/output/error on pipes.
+///
+/// Threads: a reader thread per process cuts standard output into frames (bounded by the protocol's 64 MiB)
+/// and yields events; a second thread forwards standard error lines to `onStderrLine`; writes go through a
+/// serial dispatch queue so a slow or hung child never blocks the caller (a Swift concurrency thread).
+final class OperatorProcess: Sendable {
+    let pid: pid_t
+    let events: AsyncStream<OperatorProcessEvent>
+    private let eventSink: AsyncStream<OperatorProcessEvent>.Continuation
+    private let stdinDescriptor: Int32
+    private let writer: DispatchQueue
+    /// Set once the reader has reaped the child, so `kill` never signals a reused pid.
+    private let isReaped = Mutex(false)
+    /// Standard input is closed once, by `closeInput` or `deinit`: a second close could hit a descriptor number
+    /// already reused by another operator's pipe.
+    private let isInputClosed = Mutex(false)
+
+    /// Spawns `argv` in `directory` with exactly `environment`. Throws when the executable cannot be started.
+    init(
+        argv: [String], directory: String, environment: [String: String],
+        onStderrLine: @escaping @Sendable (String) -> Void
+    ) throws {
+        precondition(!argv.isEmpty, "a command has a program")
+        let stdinPipe = try Self.makePipe()
+        let stdoutPipe = try Self.makePipe()
+        let stderrPipe = try Self.makePipe()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe.read, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
+        posix_spawn_file_actions_addchdir_np(&actions, directory)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group: a Ctrl-C at the broker's terminal is the broker's to handle, not the operator's.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        sigaddset(&defaultSignals, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+
+        let program = Self.resolve(argv[0], directory: directory, path: environment["PATH"])
+        let cArguments = argv.map { strdup($0) } + [nil]
+        let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArguments.forEach { free($0) }
+            cEnvironment.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, program, &actions, &attributes, cArguments, cEnvironment)
+        // The child has its copies; the parent keeps only its own ends, so EOF arrives when the child exits.
+        close(stdinPipe.read)
+        close(stdoutPipe.write)
+        close(stderrPipe.write)
+        guard result == 0 else {
+            close(stdinPipe.write)
+            close(stdoutPipe.read)
+            close(stderrPipe.read)
+            throw OperatorProtocolError(message: "cannot start \(argv[0]): \(String(cString: strerror(result)))")
+        }
+        self.pid = pid
+        self.stdinDescriptor = stdinPipe.write
+        self.writer = DispatchQueue(label: "sluice.operator.\(pid).writer")
+        (self.events, self.eventSink) = AsyncStream.makeStream(of: OperatorProcessEvent.self)
+        let stdoutDescriptor = stdoutPipe.read
+        let stderrDescriptor = stderrPipe.read
+        Thread.detachNewThread { [self] in self.readFrames(from: stdoutDescriptor) }
+        Thread.detachNewThread { Self.readLines(from: stderrDescriptor, onLine: onStderrLine) }
+    }
+
+    /// Queues `frame` for the child's standard input. A write to a child that has gone fails quietly: the
+    /// `exited` event tells the story.
+    func send(_ frame: [UInt8]) {
+        self.writer.async {
+            frame.withUnsafeBytes { bytes in
+                guard !self.isInputClosed.withLock({ $0 }) else { return }
+                var written = 0
+                while written < bytes.count {
+                    let count = write(self.stdinDescriptor, bytes.baseAddress! + written, bytes.count - written)
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { return }
+                    written += count
+                }
+            }
+        }
+    }
+
+    /// Closes standard input after the queued writes (a well-behaved operator exits on EOF).
+    func closeInput() {
+        self.writer.async { self.closeInputOnce() }
+    }
+
+    private func closeInputOnce() {
+        let shouldClose = self.isInputClosed.withLock { isClosed in
+            defer { isClosed = true }
+            return !isClosed
+        }
+        if shouldClose { close(self.stdinDescriptor) }
+    }
+
+    var hasExited: Bool { self.isReaped.withLock { $0 } }
+
+    func kill() {
+        self.isReaped.withLock { isReaped in
+            if !isReaped { _ = Glibc.kill(self.pid, SIGKILL) }
+        }
+    }
+
+    deinit {
+        // The writer queue holds a reference to self while it has work, so nothing is queued any more.
+        self.closeInputOnce()
+    }
+
+    // MARK: - Reading
+
+    private func readFrames(from descriptor: Int32) {
+        var parser = FrameParser()
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        reading: while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            parser.append(chunk[0..<count])
+            while true {
+                do {
+                    guard let message = try parser.next() else { break }
+                    self.eventSink.yield(.message(message))
+                } catch {
+                    self.kill()
+                    self.eventSink.yield(.protocolError("\(error)"))
+                    break reading
+                }
+            }
+        }
+        close(descriptor)
+        var status: Int32 = 0
+        while waitpid(self.pid, &status, 0) < 0 && errno == EINTR {}
+        self.isReaped.withLock { $0 = true }
+        self.eventSink.yield(.exited(status: Self.describe(status: status)))
+        self.eventSink.finish()
+    }
+
+    private static func readLines(from descriptor: Int32, onLine: @Sendable (String) -> Void) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // A line without a newline is cut at this size so a child cannot grow the buffer without bound.
+        let lineSizeBytesMax = 64 * 1024
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            pending.append(contentsOf: chunk[0..<count])
+            var lineStart = 0
+            for index in 0..<pending.count where pending[index] == UInt8(ascii: "\n") {
+                onLine(String(decoding: pending[lineStart..<index], as: UTF8.self))
+                lineStart = index + 1
+            }
+            pending.removeFirst(lineStart)
+            if pending.count > lineSizeBytesMax {
+                onLine(String(decoding: pending, as: UTF8.self))
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
+        close(descriptor)
+    }
+
+    // MARK: - Helpers
+
+    private static func makePipe() throws -> (read: Int32, write: Int32) {
+        var descriptors: [Int32] = [0, 0]
+        guard pipe2(&descriptors, O_CLOEXEC) == 0 else {
+            throw OperatorProtocolError(message: "pipe failed: \(String(cString: strerror(errno)))")
+        }
+        return (descriptors[0], descriptors[1])
+    }
+
+    /// posix_spawn does not search PATH: a bare name is looked up there, a relative path is taken in the
+    /// operator's directory.
+    private static func resolve(_ program: String, directory: String, path: String?) -> String {
+        if program.hasPrefix("/") { return program }
+        if program.contains("/") { return directory + "/" + program }
+        for entry in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(entry)/\(program)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return program
+    }
+
+    private static func describe(status: Int32) -> String {
+        let signal = status & 0x7f
+        if signal == 0 { return "exit code \((status >> 8) & 0xff)" }
+        return "killed by signal \(signal)"
+    }
+}
+
+// Declared here because Glibc's module map does not export them (glibc 2.29+ has both).
+@_silgen_name("posix_spawn_file_actions_addchdir_np")
+private func posix_spawn_file_actions_addchdir_np(
+    _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>
+) -> Int32
+
+@_silgen_name("pipe2")
+private func pipe2(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// Cuts a byte stream into frames: u32 length (1...64 MiB), type, body.
+struct FrameParser {
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    mutating func append(_ bytes: ArraySlice<UInt8>) {
+        if self.start > 0 && self.start >= self.buffer.count / 2 {
+            self.buffer.removeFirst(self.start)
+            self.start = 0
+        }
+        self.buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete message, nil when more bytes are needed.
+    mutating func next() throws -> OperatorMessage? {
+        let available = self.buffer.count - self.start
+        guard available >= 4 else { return nil }
+        var length = 0
+        for index in 0..<4 { length = length << 8 | Int(self.buffer[self.start + index]) }
+        guard length >= 1, length <= OperatorProtocol.frameSizeBytesMax else {
+            // Show what came instead of a frame: usually a print() to standard output.
+            let preview = self.buffer[self.start..<min(self.buffer.count, self.start + 60)]
+                .map { $0 >= 0x20 && $0 < 0x7f ? Character(UnicodeScalar($0)) : "." }
+            throw OperatorProtocolError(
+                message: "wrote \"\(String(preview))\" to standard output, not a frame (length \(length))"
+            )
+        }
+        guard available >= 4 + length else { return nil }
+        let type = self.buffer[self.start + 4]
+        let body = Array(self.buffer[(self.start + 5)..<(self.start + 4 + length)])
+        self.start += 4 + length
+        return try OperatorProtocol.decode(type: type, body: body)
+    }
+}

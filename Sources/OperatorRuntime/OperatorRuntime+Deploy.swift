@@ -1,0 +1,173 @@
+import Foundation
+import SluiceModel
+
+/// Deploy, swap and rollback: storing versions and starting them.
+extension OperatorRuntime {
+    /// Stores the code as version 1, starts it (Hello → Metadata → Ready), names it (`request.name` or the
+    /// name it declares), creates its missing output streams and starts feeding it.
+    public func deploy(_ request: DeployRequest) async throws -> OperatorStatus {
+        let command = try Self.command(for: request)
+        if let name = request.name { try self.reserve(name) }
+        var reservedName = request.name
+        defer { if let reservedName { self.release(reservedName) } }
+        let staging = try self.store.stage(request.files)
+        let versionDirectory = staging + "/versions/1"
+        do {
+            try FileManager.default.createDirectory(atPath: staging + "/versions", withIntermediateDirectories: true)
+            try self.moveFiles(of: staging, into: versionDirectory)
+        } catch {
+            self.store.remove(staging)
+            throw OperatorRuntimeError(code: .storageFailed, message: "cannot store the code: \(error)")
+        }
+        let version = DeploymentRecord.Version(
+            version: 1, command: command, environment: request.environment, createdMs: self.clock.wallTimeMs()
+        )
+        let sink = StderrSink(log: nil, prefix: "v1#1")
+        let instance: OperatorInstance
+        do {
+            instance = try await OperatorInstance.start(
+                .init(
+                    argv: Self.resolveCommand(command, configuration: self.configuration), directory: versionDirectory,
+                    environment: Self.environment(for: version, name: request.name ?? "", configuration: self.configuration),
+                    helloName: request.name ?? "", version: 1, number: 1, timeoutMs: self.configuration.startTimeoutMs
+                ),
+                stderr: sink
+            )
+        } catch {
+            self.store.remove(staging)
+            throw error
+        }
+        let name = request.name ?? instance.metadata.name
+        do {
+            if request.name == nil {
+                try self.reserve(name)
+                reservedName = name
+            }
+            guard TopicNames.isValid(name), !name.hasPrefix(".") else {
+                throw OperatorRuntimeError(code: .invalidRequest, message: "\(name) is not a valid operator name")
+            }
+            // A directory without operator.json is what a crash in the middle of a deploy or kill leaves.
+            self.store.remove(self.store.directory(of: name))
+            try FileManager.default.moveItem(atPath: staging, toPath: self.store.directory(of: name))
+            let record = DeploymentRecord(name: name, currentVersion: 1, versions: [version], paused: false)
+            try self.store.saveRecord(record)
+            let supervisor = self.makeSupervisor(record)
+            sink.attach(supervisor.log)
+            self.supervisors.withLock { $0[name] = supervisor }
+            do {
+                try await supervisor.begin(with: instance)
+            } catch {
+                await supervisor.stop()
+                self.supervisors.withLock { _ = $0.removeValue(forKey: name) }
+                self.store.remove(self.store.directory(of: name))
+                throw error
+            }
+        } catch {
+            instance.process.kill()
+            if FileManager.default.fileExists(atPath: staging) { self.store.remove(staging) }
+            throw error
+        }
+        self.onEvent("operator \(name): deployed v1")
+        return try self.status(name: name)
+    }
+
+    /// Stores the code as the next version and swaps to it (make-before-break, see `OperatorSupervisor.swap`).
+    public func swap(name: String, _ request: DeployRequest) async throws -> SwapReport {
+        let supervisor = try self.supervisor(name)
+        let command = try Self.command(for: request)
+        let version = try await supervisor.addVersion(
+            files: request.files, command: command, environment: request.environment
+        )
+        return try await supervisor.swap(to: version, forgetOnFailure: true)
+    }
+
+    /// Swaps back to the version before the current one.
+    public func rollback(name: String) async throws -> SwapReport {
+        let supervisor = try self.supervisor(name)
+        guard let previous = await supervisor.previousVersion() else {
+            throw OperatorRuntimeError(code: .noPreviousVersion, message: "operator \(name) has no previous version")
+        }
+        return try await supervisor.swap(to: previous, forgetOnFailure: false)
+    }
+
+    private func reserve(_ name: String) throws {
+        let isFree = self.reservedNames.withLock { names in
+            guard !names.contains(name) else { return false }
+            names.insert(name)
+            return true
+        }
+        let isDeployed = self.supervisors.withLock { $0[name] != nil }
+            || FileManager.default.fileExists(atPath: self.store.directory(of: name) + "/operator.json")
+        if !isFree || isDeployed {
+            if isFree { self.release(name) }
+            throw OperatorRuntimeError(
+                code: .alreadyDeployed, message: "operator \(name) is already deployed (use swap to replace it)"
+            )
+        }
+    }
+
+    private func release(_ name: String) {
+        self.reservedNames.withLock { _ = $0.remove(name) }
+    }
+
+    /// Moves everything staged (the request's files) into the version directory.
+    private func moveFiles(of staging: String, into versionDirectory: String) throws {
+        let temporary = staging + "/.code"
+        let entries = try FileManager.default.contentsOfDirectory(atPath: staging).filter { $0 != "versions" }
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        for entry in entries { try FileManager.default.moveItem(atPath: "\(staging)/\(entry)", toPath: "\(temporary)/\(entry)") }
+        try FileManager.default.moveItem(atPath: temporary, toPath: versionDirectory)
+    }
+
+    /// The argv for a request: `run` split on spaces, or detected from the files.
+    static func command(for request: DeployRequest) throws -> [String] {
+        guard !request.files.isEmpty else {
+            throw OperatorRuntimeError(code: .invalidRequest, message: "no files to deploy")
+        }
+        for path in request.files.keys {
+            let parts = path.split(separator: "/")
+            if path.hasPrefix("/") || parts.isEmpty || parts.contains("..") || parts.first == "versions" {
+                throw OperatorRuntimeError(code: .invalidRequest, message: "\(path) is not a relative path inside the operator")
+            }
+        }
+        if let run = request.run {
+            let argv = run.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard !argv.isEmpty else { throw OperatorRuntimeError(code: .invalidRequest, message: "the run command is empty") }
+            return argv
+        }
+        let pythonFiles = request.files.keys.filter { $0.hasSuffix(".py") }
+        if request.files.count == 1, let file = pythonFiles.first { return ["python3", file] }
+        if request.files.count == 1, let (file, bytes) = request.files.first, DeploymentStore.looksExecutable(bytes) {
+            return ["./" + file]
+        }
+        if request.files["main.py"] != nil { return ["python3", "main.py"] }
+        throw OperatorRuntimeError(
+            code: .invalidRequest,
+            message: "cannot tell how to run these files: give a run command (e.g. \"python3 main.py\" or \"./op\")"
+        )
+    }
+}
+
+extension OperatorSupervisor {
+    /// Stores `files` as the next version (not yet current).
+    func addVersion(files: [String: [UInt8]], command: [String], environment: [String: String]) throws -> Int {
+        let number = (self.record.versions.map(\.version).max() ?? 0) + 1
+        try self.store.write(files, into: self.store.versionDirectory(of: self.name, version: number))
+        self.record.versions.append(.init(
+            version: number, command: command, environment: environment, createdMs: self.clock.wallTimeMs()
+        ))
+        try self.store.saveRecord(self.record)
+        return number
+    }
+
+    func previousVersion() -> Int? {
+        self.record.previousVersions.first
+    }
+
+    /// For `start()`: the stored version did not come up; keep trying with backoff.
+    func beginRestarting(error: String) {
+        self.noteError("start failed: \(error)")
+        self.loopTask = Task { await self.runLoop() }
+        self.perform(self.lifecycle.processExited(nowNs: self.clock.monotonicNs()))
+    }
+}

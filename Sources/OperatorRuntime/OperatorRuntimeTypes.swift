@@ -1,0 +1,104 @@
+/// The settings of the operator runtime; the broker fills them from its configuration.
+public struct OperatorRuntimeConfiguration: Sendable {
+    /// The broker's data directory; operators live under `<dataDirectory>/operators/<name>/`.
+    public var dataDirectory: String
+    public var pythonExecutable = "python3"
+    /// Directories added to PYTHONPATH (the Python SDK), before whatever the environment already has.
+    public var pythonPath: [String] = []
+    /// Bounds of one Records batch sent to an operator.
+    public var batchRecordsMax = 5000
+    public var batchBytesMax = 1024 * 1024
+    /// Failures of one record (Failed, or a crash while it is alone in its batch) before it is dead-lettered.
+    public var deadLetterAttempts = 3
+    public var restartBackoffMsMin: Int64 = 100
+    public var restartBackoffMsMax: Int64 = 5000
+    /// How long a new process has to answer Hello with Metadata and Ready.
+    public var startTimeoutMs: Int64 = 10_000
+    /// How long a stopping process has to answer Stop with Stopped before it is killed.
+    public var stopTimeoutMs: Int64 = 5000
+    /// Partitions of the output streams the runtime creates; the broker passes its default.
+    public var outputPartitions = 1
+    /// The operator log file is rotated (to `operator.log.1`) at this size.
+    public var logFileSizeBytesMax: Int64 = 10 * 1024 * 1024
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+}
+
+/// What `deploy` and `swap` receive: the operator's code and how to run it.
+public struct DeployRequest: Sendable {
+    /// The operator's name; nil takes the name the operator declares in its Metadata.
+    public var name: String?
+    /// Relative path → bytes: one file, or the files of a directory.
+    public var files: [String: [UInt8]]
+    /// The command, split on spaces without a shell ("python3 main.py", "./op"); nil detects it: one `.py`
+    /// file runs with the configured Python, one executable file runs directly.
+    public var run: String?
+    public var environment: [String: String]
+
+    public init(name: String? = nil, files: [String: [UInt8]], run: String? = nil, environment: [String: String] = [:]) {
+        self.name = name
+        self.files = files
+        self.run = run
+        self.environment = environment
+    }
+}
+
+/// A snapshot of one operator, for the admin API and the CLI.
+public struct OperatorStatus: Sendable, Equatable {
+    public var name: String
+    public var version: Int
+    /// starting, running, paused, restarting, failed or stopped.
+    public var state: String
+    public var inputs: [String]
+    public var outputs: [String]
+    /// Records in the inputs not yet committed, summed over partitions.
+    public var lag: Int64
+    public var recordsPerSecond: Double
+    public var recordsIn: Int64
+    public var recordsOut: Int64
+    public var restarts: Int
+    public var deadLettered: Int64
+    /// The newest errors, oldest first (bounded).
+    public var lastErrors: [String]
+    public var previousVersions: [Int]
+    /// Handoff gaps of the recent swaps, oldest first (bounded), for metrics.
+    public var recentHandoffGapsMs: [Double]
+}
+
+/// The outcome of a swap or a rollback.
+public struct SwapReport: Sendable, Equatable {
+    public var name: String
+    public var fromVersion: Int
+    public var toVersion: Int
+    /// From the old version's last commit to the new version's first batch sent.
+    public var handoffGapMs: Double
+}
+
+/// An error of the runtime's API; `message` is one line, ready for the CLI.
+public struct OperatorRuntimeError: Error, Sendable, CustomStringConvertible {
+    /// Opaque, so that new codes do not break callers' exhaustive switches.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let rawValue: String
+        public static let unknownOperator = Code(rawValue: "unknownOperator")
+        public static let alreadyDeployed = Code(rawValue: "alreadyDeployed")
+        public static let notAnOperator = Code(rawValue: "notAnOperator")
+        public static let noStreams = Code(rawValue: "noStreams")
+        public static let startFailed = Code(rawValue: "startFailed")
+        public static let invalidRequest = Code(rawValue: "invalidRequest")
+        public static let noPreviousVersion = Code(rawValue: "noPreviousVersion")
+        public static let storageFailed = Code(rawValue: "storageFailed")
+        public var description: String { self.rawValue }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { self.message }
+}

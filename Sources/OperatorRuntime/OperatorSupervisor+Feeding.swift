@@ -1,0 +1,301 @@
+import GroupCoordinator
+import LogStore
+import RecordFormat
+import SluiceModel
+
+/// The feeding loop: one batch in flight; outputs appended, made durable, timers persisted and inputs
+/// committed, in that order, before the next batch. A crash between any two steps replays at most that one
+/// batch.
+extension OperatorSupervisor {
+    enum Work {
+        /// The first `count` retained records.
+        case records(count: Int)
+        case timers([OperatorTimer])
+    }
+
+    func runLoop() async {
+        while !Task.isCancelled && self.lifecycle.state != .stopped {
+            if self.lifecycle.mayFeed, self.current != nil, let work = self.nextWork() {
+                await self.runBatch(work)
+                continue
+            }
+            self.scheduleTimerWake()
+            await self.wakeup.wait()
+        }
+    }
+
+    /// Retained records first (a retry), then due timers, then fresh input.
+    private func nextWork() -> Work? {
+        if self.retained.isEmpty, let reader = self.reader, reader.hasInput {
+            var batch = InputBatch(reservingCapacityBytes: min(self.configuration.batchBytesMax, 1 << 20))
+            reader.fill(&batch, recordsMax: self.configuration.batchRecordsMax, bytesMax: self.configuration.batchBytesMax)
+            self.retained = batch
+        }
+        if !self.retained.isEmpty {
+            var limit = self.configuration.batchRecordsMax
+            if let plannerLimit = self.planner.batchLimit(head: self.retained.head) { limit = min(limit, plannerLimit) }
+            if let once = self.nextBatchLimit { limit = min(limit, once) }
+            self.nextBatchLimit = nil
+            // Due timers go first when records have waited their turn: a busy input must not starve timers.
+            if let earliest = self.timers.earliestTimeMs, earliest <= self.clock.wallTimeMs(), self.planner.limit == nil {
+                return .timers(self.takeDueTimers())
+            }
+            return .records(count: min(limit, self.retained.count))
+        }
+        let due = self.takeDueTimers()
+        return due.isEmpty ? nil : .timers(due)
+    }
+
+    private func takeDueTimers() -> [OperatorTimer] {
+        self.timers.takeDue(
+            nowMs: self.clock.wallTimeMs(), countMax: self.timerBatchLimit ?? self.configuration.batchRecordsMax
+        )
+    }
+
+    /// Wakes the loop when the earliest timer is due (one sleeping task per distinct wake time).
+    func scheduleTimerWake() {
+        guard let earliest = self.timers.earliestTimeMs else { return }
+        if let scheduled = self.timerWakeAtMs, scheduled <= earliest { return }
+        self.timerWakeAtMs = earliest
+        let delayMs = max(0, earliest - self.clock.wallTimeMs())
+        let wakeup = self.wakeup
+        Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(delayMs) * 1_000_000 + 1_000_000)
+            await self?.timerWakeFired(earliest)
+            wakeup.signal()
+        }
+    }
+
+    private func timerWakeFired(_ timeMs: Int64) {
+        if self.timerWakeAtMs == timeMs { self.timerWakeAtMs = nil }
+    }
+
+    private func runBatch(_ work: Work) async {
+        guard let instance = self.current else { return }
+        let batchId = instance.nextBatchId
+        instance.nextBatchId += 1
+        let frame: [UInt8]
+        switch work {
+        case .records(let count): frame = self.retained.slice(0..<count).frame(batchId: batchId)
+        case .timers(let due): frame = OperatorProtocol.timersFrame(batchId: batchId, timers: due)
+        }
+        self.lifecycle.batchSent()
+        self.inFlightBatchId = batchId
+        if let startNs = self.handOffStartNs {
+            self.handOffStartNs = nil
+            self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
+        }
+        instance.process.send(frame)
+        let outcome: BatchOutcome
+        if instance.hasExited {
+            outcome = .crashed(instance.exitStatus)
+        } else {
+            outcome = await withCheckedContinuation { self.resultWaiter = $0 }
+        }
+        switch outcome {
+        case .result(let result):
+            do {
+                try await self.complete(work, result: result)
+                instance.batchesCompleted += 1
+                await self.finishBatch(succeeded: true)
+            } catch {
+                self.noteError("\(instance.label): batch \(batchId) not applied: \(error)")
+                self.batchFailed(work, recordIndex: nil, error: "\(error)")
+                await self.finishBatch(succeeded: false)
+            }
+        case .failed(let recordIndex, let error):
+            self.noteError("\(instance.label): batch \(batchId) failed at record \(recordIndex.map(String.init) ?? "-"): \(error)")
+            await self.batchFailedApplyingDeadLetters(work, recordIndex: recordIndex, error: error)
+            await self.finishBatch(succeeded: false)
+        case .crashed(let status):
+            await self.batchFailedApplyingDeadLetters(
+                work, recordIndex: nil, error: "the operator process died (\(status)) while processing this record"
+            )
+            instance.exitStatus = status
+            self.processCrashed(instance)
+            return
+        }
+        if instance.hasExited { self.processCrashed(instance) }
+    }
+
+    private func finishBatch(succeeded: Bool) async {
+        let action = self.lifecycle.batchFinished(succeeded: succeeded)
+        if action == .handOff, let instance = self.pendingSwap {
+            self.pendingSwap = nil
+            await self.handOff(to: instance)
+        } else {
+            self.perform(action)
+        }
+    }
+
+    /// Applies a BatchResult: outputs appended and durable, timers persisted, inputs committed.
+    private func complete(_ work: Work, result: BatchResultMessage) async throws {
+        guard var writer = self.writer else { return }
+        let (outputCount, durability) = try writer.append(result, timestampMs: self.clock.wallTimeMs())
+        self.writer = writer
+        for (log, endOffset) in durability { try await log.waitUntilDurable(upTo: endOffset) }
+        // The answer first retires the timers it delivered, then applies the ones it sets (the last per key wins).
+        let before = self.timers.pending
+        if case .timers(let delivered) = work {
+            self.timers.retire(delivered)
+            self.timerBatchLimit = nil
+            for timer in delivered { self.timerFailures[timer] = nil }
+        }
+        for timer in result.timers { self.timers.set(timer) }
+        if self.timers.pending != before { try self.persistTimers() }
+        if case .records(let count) = work {
+            try await self.commit(self.retained.commitPositions(upTo: count))
+            self.dropRetained(count)
+            self.counters.recordsIn += Int64(count)
+        }
+        self.counters.recordsOut += Int64(outputCount)
+    }
+
+    /// Init's timers (from Ready) replace the pending ones of the same keys.
+    func applyInitTimers(_ timers: [OperatorTimer]) throws {
+        let before = self.timers.pending
+        for timer in timers { self.timers.set(timer) }
+        if self.timers.pending != before { try self.persistTimers() }
+    }
+
+    /// Puts fired timers back, or decides the retry of the records (and dead-letters one when its attempts
+    /// are used up).
+    private func batchFailedApplyingDeadLetters(_ work: Work, recordIndex: Int?, error: String) async {
+        if case .timers(let delivered) = work {
+            self.timersFailed(delivered, index: recordIndex, error: error)
+            return
+        }
+        guard case .records(let count) = work, let head = self.retained.head else { return }
+        let decision: BatchRetryPlanner.Decision
+        if let recordIndex, recordIndex < count {
+            decision = self.planner.recordFailed(
+                index: recordIndex, of: count, record: self.retained.identity(at: recordIndex), error: error
+            )
+        } else {
+            decision = self.planner.batchCrashed(count: count, head: head, error: error)
+        }
+        switch decision {
+        case .retry(let limit):
+            self.nextBatchLimit = limit
+        case .deadLetter(let reason):
+            do {
+                try await self.deadLetterHead(error: reason)
+            } catch {
+                self.noteError("dead-lettering failed: \(error)")
+            }
+        }
+    }
+
+    /// A Timers batch failed (at `index`) or died: the timers are due again; the one to blame (the one named,
+    /// or the only one of a batch that died) is counted and dropped after the configured attempts, since a
+    /// timer has no record to dead-letter. A dying batch of several timers is halved.
+    private func timersFailed(_ delivered: [OperatorTimer], index: Int?, error: String) {
+        var blamed: OperatorTimer?
+        if let index, index < delivered.count {
+            blamed = delivered[index]
+        } else if delivered.count == 1 {
+            blamed = delivered[0]
+        } else if delivered.count > 1 {
+            self.timerBatchLimit = delivered.count / 2
+        }
+        if let blamed {
+            self.timerFailures[blamed, default: 0] += 1
+            if self.timerFailures[blamed, default: 0] >= self.configuration.deadLetterAttempts {
+                self.timerFailures[blamed] = nil
+                self.timers.retire([blamed])
+                try? self.persistTimers()
+                self.noteError("dropped the timer at \(blamed.timeMs) after \(self.configuration.deadLetterAttempts) failures: \(error)")
+            }
+        }
+        self.timers.restore(delivered)
+    }
+
+    private func batchFailed(_ work: Work, recordIndex: Int?, error: String) {
+        switch work {
+        case .timers(let delivered):
+            self.timersFailed(delivered, index: recordIndex, error: error)
+        case .records(let count):
+            if let head = self.retained.head {
+                if case .retry(let limit) = self.planner.batchCrashed(count: count, head: head, error: error) {
+                    self.nextBatchLimit = limit
+                }
+            }
+        }
+    }
+
+    /// Appends the first retained record to `<name>.dlq` with the error and its source, and commits past it.
+    private func deadLetterHead(error: String) async throws {
+        let entry = self.retained.entries[0]
+        let stream = self.inputStreams[Int(entry.inputIndex)]
+        let record = self.retained.decodedRecord(at: 0)
+        if self.deadLetterWriter == nil {
+            let dlq = "\(self.name).dlq"
+            try OperatorRuntime.createStreams([dlq], logs: self.logs, partitions: self.configuration.outputPartitions)
+            self.deadLetterWriter = try OutputWriter(streams: [dlq], logs: self.logs)
+        }
+        var headers = record.headers.map { RecordHeader(key: $0.0, value: $0.1) }
+        headers.append(RecordHeader(key: "sluice.error", value: Array(error.utf8)))
+        headers.append(RecordHeader(key: "sluice.source.stream", value: Array(stream.utf8)))
+        headers.append(RecordHeader(key: "sluice.source.partition", value: Array(String(entry.partition).utf8)))
+        headers.append(RecordHeader(key: "sluice.source.offset", value: Array(String(entry.offset).utf8)))
+        var writer = self.deadLetterWriter!
+        let durability = try writer.appendOne(
+            target: 0, timestampMs: self.clock.wallTimeMs(), key: record.key, value: record.value, headers: headers
+        )
+        self.deadLetterWriter = writer
+        for (log, endOffset) in durability { try await log.waitUntilDurable(upTo: endOffset) }
+        try await self.commit(self.retained.commitPositions(upTo: 1))
+        self.dropRetained(1)
+        self.counters.deadLettered += 1
+        self.noteError("dead-lettered \(stream)-\(entry.partition)@\(entry.offset): \(error)")
+    }
+
+    private func dropRetained(_ count: Int) {
+        if count >= self.retained.count {
+            self.retained = InputBatch()
+            self.planner.retainedRecordsDrained()
+        } else {
+            self.retained = self.retained.slice(count..<self.retained.count)
+        }
+    }
+
+    /// Commits input positions in the operator's group (generation -1: the runtime is a simple consumer).
+    private func commit(_ positions: [InputPartitionKey: Int64]) async throws {
+        guard !positions.isEmpty else { return }
+        var partitions: [PartitionOffsetCommit] = []
+        for (key, offset) in positions {
+            let topicPartition = TopicPartition(topic: self.inputStreams[key.inputIndex], partition: PartitionID(key.partition))
+            partitions.append(PartitionOffsetCommit(topicPartition: topicPartition, offset: offset))
+            self.committed[topicPartition] = offset
+        }
+        let results = await self.groups.commitOffsets(GroupOffsetCommitRequest(groupId: self.name, partitions: partitions))
+        if let failed = results.first(where: { $0.errorCode != .none }) {
+            throw OperatorRuntimeError(
+                code: .storageFailed, message: "commit of \(failed.topicPartition) failed: \(failed.errorCode)"
+            )
+        }
+        self.lastCommitNs = self.clock.monotonicNs()
+        self.updateRate()
+    }
+
+    func persistTimers() throws {
+        try self.store.saveTimers(self.timers.timers, of: self.name)
+    }
+
+    func recordHandOffGap(_ gapMs: Double) {
+        self.lastHandOffGapMs = gapMs
+        self.counters.handOffGapsMs.append(gapMs)
+        if self.counters.handOffGapsMs.count > Self.handOffGapsMax { self.counters.handOffGapsMs.removeFirst() }
+    }
+
+    private func updateRate() {
+        let nowNs = self.clock.monotonicNs()
+        let elapsedNs = nowNs &- self.counters.rateWindowStartNs
+        guard elapsedNs >= 1_000_000_000 else { return }
+        self.counters.recordsPerSecond = Double(self.counters.recordsIn - self.counters.rateWindowStartRecords)
+            / (Double(elapsedNs) / 1e9)
+        self.counters.rateWindowStartNs = nowNs
+        self.counters.rateWindowStartRecords = self.counters.recordsIn
+        self.publishStatus()
+    }
+}

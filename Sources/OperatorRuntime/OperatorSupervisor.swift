@@ -1,0 +1,293 @@
+import Foundation
+import GroupCoordinator
+import LogStore
+import RecordFormat
+import SluiceModel
+import Synchronization
+
+/// Runs one deployed operator: owns its `OperatorLifecycle`, its current process, its inputs and outputs,
+/// its timers and its counters, and carries out the lifecycle's actions. An actor: commands (pause, swap,
+/// stop) interleave with the feeding loop only at its suspension points, and the lifecycle's invariant (one
+/// batch in flight, finished before a pause or handoff takes effect) keeps that safe.
+///
+/// The feeding loop (`OperatorSupervisor+Feeding.swift`) sends one batch, waits for its answer, appends the
+/// outputs, waits for durability, persists timers, commits the inputs, and only then sends the next.
+actor OperatorSupervisor {
+    nonisolated let name: String
+    let configuration: OperatorRuntimeConfiguration
+    let logs: LogManager
+    let groups: GroupCoordinator
+    let clock: SluiceClock
+    let store: DeploymentStore
+    let onEvent: @Sendable (String) -> Void
+    nonisolated let log: OperatorLog
+    nonisolated let statusBox: Mutex<StatusSnapshot>
+
+    var record: DeploymentRecord
+    var lifecycle: OperatorLifecycle
+    var planner: BatchRetryPlanner
+    var current: OperatorInstance?
+    /// The new version of a swap, Ready and waiting for the old one's in-flight batch.
+    var pendingSwap: OperatorInstance?
+    var handOffWaiter: CheckedContinuation<Void, Never>?
+    var isSwapping = false
+    var reader: InputReader?
+    /// The streams of the current inputs, by input index.
+    var inputStreams: [String] = []
+    var writer: OutputWriter?
+    var deadLetterWriter: OutputWriter?
+    var timers: TimerHeap
+    var timerWakeAtMs: Int64?
+    /// After a Timers batch died: the bound of the next one (halved until the timer to blame is alone).
+    var timerBatchLimit: Int?
+    var timerFailures: [OperatorTimer: Int] = [:]
+    /// Read but not yet committed records (the head of the inputs); every Records batch is a prefix of it.
+    var retained = InputBatch()
+    /// A one-time bound on the next batch, set by a retry decision.
+    var nextBatchLimit: Int?
+    /// Committed input positions (this supervisor is the group's only committer).
+    var committed: [TopicPartition: Int64] = [:]
+    var resultWaiter: CheckedContinuation<BatchOutcome, Never>?
+    var inFlightBatchId: UInt64 = 0
+    var instanceCount = 0
+    var lastCommitNs: UInt64 = 0
+    /// Set at a handoff; the gap is measured when the new version's first batch goes out.
+    var handOffStartNs: UInt64?
+    var lastHandOffGapMs: Double?
+    let wakeup = WakeupSignal()
+    var loopTask: Task<Void, Never>?
+    var counters = Counters()
+
+    struct Counters {
+        var recordsIn: Int64 = 0
+        var recordsOut: Int64 = 0
+        var deadLettered: Int64 = 0
+        var lastErrors: [String] = []
+        var handOffGapsMs: [Double] = []
+        var rateWindowStartNs: UInt64 = 0
+        var rateWindowStartRecords: Int64 = 0
+        var recordsPerSecond: Double = 0
+    }
+
+    enum BatchOutcome {
+        case result(BatchResultMessage)
+        case failed(recordIndex: Int?, error: String)
+        case crashed(String)
+    }
+
+    static let lastErrorsMax = 20
+    static let handOffGapsMax = 100
+
+    init(
+        record: DeploymentRecord, configuration: OperatorRuntimeConfiguration, logs: LogManager,
+        groups: GroupCoordinator, clock: SluiceClock, store: DeploymentStore, onEvent: @escaping @Sendable (String) -> Void
+    ) {
+        self.name = record.name
+        self.record = record
+        self.configuration = configuration
+        self.logs = logs
+        self.groups = groups
+        self.clock = clock
+        self.store = store
+        self.onEvent = onEvent
+        self.log = OperatorLog(path: store.logPath(of: record.name), sizeBytesMax: configuration.logFileSizeBytesMax)
+        self.lifecycle = OperatorLifecycle(
+            paused: record.paused, restartBackoffMsMin: configuration.restartBackoffMsMin,
+            restartBackoffMsMax: configuration.restartBackoffMsMax
+        )
+        self.planner = BatchRetryPlanner(attempts: configuration.deadLetterAttempts)
+        self.timers = TimerHeap(store.loadTimers(of: record.name))
+        self.statusBox = Mutex(StatusSnapshot(name: record.name, version: record.currentVersion))
+    }
+
+    // MARK: - Starting
+
+    /// Starts the current version (or adopts `instance`, already started by a deploy) and the feeding loop.
+    func begin(with instance: OperatorInstance?) async throws {
+        let started: OperatorInstance
+        if let instance {
+            started = instance
+            self.instanceCount = max(self.instanceCount, instance.number)
+        } else {
+            started = try await self.startInstance(version: self.record.currentVersion)
+        }
+        try await self.adopt(started)
+        _ = self.lifecycle.processReady()
+        self.loopTask = Task { await self.runLoop() }
+        self.publishStatus()
+    }
+
+    func startInstance(version: Int) async throws -> OperatorInstance {
+        guard let stored = self.record.version(version) else {
+            throw OperatorRuntimeError(code: .startFailed, message: "operator \(self.name) has no version \(version)")
+        }
+        self.instanceCount += 1
+        let sink = StderrSink(log: self.log, prefix: "v\(version)#\(self.instanceCount)")
+        let parameters = OperatorInstance.StartParameters(
+            argv: OperatorRuntime.resolveCommand(stored.command, configuration: self.configuration),
+            directory: self.store.versionDirectory(of: self.name, version: version),
+            environment: OperatorRuntime.environment(for: stored, name: self.name, configuration: self.configuration),
+            helloName: self.name, version: version, number: self.instanceCount, timeoutMs: self.configuration.startTimeoutMs
+        )
+        let instance = try await OperatorInstance.start(parameters, stderr: sink)
+        self.pump(instance)
+        return instance
+    }
+
+    /// Makes `instance` current: outputs resolved (created when missing), inputs read from the committed
+    /// offsets, the init batch's outputs and timers applied.
+    ///
+    /// A restarted process with the same inputs keeps the reader and the retained records, so a crashing
+    /// batch goes on being halved; a new version (or new inputs) reads afresh from the committed offsets.
+    func adopt(_ instance: OperatorInstance, isRestart: Bool = false) async throws {
+        if instance.iterator != nil { self.pump(instance) }
+        try OperatorRuntime.createStreams(instance.metadata.outputs, logs: self.logs, partitions: self.configuration.outputPartitions)
+        let writer = try OutputWriter(streams: instance.metadata.outputs, logs: self.logs)
+        let inputStreams = instance.metadata.inputs.map(\.stream)
+        if !(isRestart && self.reader != nil && inputStreams == self.inputStreams) {
+            let reader = try self.makeReader(for: instance.metadata)
+            self.reader?.close()
+            self.reader = reader
+            self.retained = InputBatch()
+            self.nextBatchLimit = nil
+            self.planner.retainedRecordsDrained()
+            self.inputStreams = inputStreams
+        }
+        self.writer = writer
+        self.current = instance
+        try self.applyInitTimers(instance.initTimers)
+    }
+
+    private func makeReader(for metadata: OperatorMetadata) throws -> InputReader {
+        var sources: [InputReader.Source] = []
+        var wanted: [TopicPartition] = []
+        for (inputIndex, input) in metadata.inputs.enumerated() {
+            guard let info = self.logs.topic(input.stream) else {
+                throw OperatorRuntimeError(code: .startFailed, message: "input stream \(input.stream) does not exist")
+            }
+            for partition in 0..<info.partitionCount {
+                let topicPartition = TopicPartition(topic: input.stream, partition: PartitionID(Int32(partition)))
+                guard let log = self.logs.partition(topicPartition) else { continue }
+                wanted.append(topicPartition)
+                sources.append(.init(
+                    key: InputPartitionKey(inputIndex: inputIndex, partition: Int32(partition)), stream: input.stream,
+                    log: log, position: log.logStartOffset.rawValue
+                ))
+            }
+        }
+        let fetched = self.groups.fetchOffsets(groupId: self.name, partitions: wanted).offsets
+        for index in sources.indices {
+            let topicPartition = TopicPartition(topic: sources[index].stream, partition: PartitionID(sources[index].key.partition))
+            if let offset = fetched[topicPartition]?.offset, offset >= 0 {
+                sources[index].position = max(offset, sources[index].log.logStartOffset.rawValue)
+            }
+            self.committed[topicPartition] = fetched[topicPartition].map { max($0.offset, 0) } ?? 0
+        }
+        let wakeup = self.wakeup
+        return InputReader(sources: sources, onAppend: { wakeup.signal() }, onEvent: self.onEvent)
+    }
+
+    /// The event pump of a process: delivers its events to this actor in order.
+    private func pump(_ instance: OperatorInstance) {
+        guard var iterator = instance.takeIterator() else { return }
+        Task { [weak self] in
+            while let event = await iterator.next() {
+                guard let self else { return }
+                await self.handle(event, from: instance)
+            }
+        }
+    }
+
+    // MARK: - Process events
+
+    func handle(_ event: OperatorProcessEvent, from instance: OperatorInstance) {
+        switch event {
+        case .message(.batchResult(let result)):
+            if instance === self.current, result.batchId == self.inFlightBatchId, let waiter = self.resultWaiter {
+                self.resultWaiter = nil
+                waiter.resume(returning: .result(result))
+            }
+        case .message(.failed(let batchId, let recordIndex, let error)):
+            if instance === self.current, batchId == self.inFlightBatchId, let waiter = self.resultWaiter {
+                self.resultWaiter = nil
+                waiter.resume(returning: .failed(recordIndex: recordIndex.map { Int($0) }, error: error))
+            } else if instance === self.current {
+                self.noteError("\(instance.label) failed outside a batch: \(error)")
+            }
+        case .message(.stopped), .message(.ready), .message(.metadata):
+            break
+        case .protocolError(let error):
+            self.noteError("\(instance.label) broke the protocol and was killed: \(error)")
+        case .exited(let status):
+            instance.hasExited = true
+            instance.exitStatus = status
+            guard instance === self.current else { return }
+            if let waiter = self.resultWaiter {
+                self.resultWaiter = nil
+                waiter.resume(returning: .crashed(status))
+            } else if !self.lifecycle.isBatchInFlight {
+                self.processCrashed(instance)
+            }
+            // Otherwise the batch's answer is being applied; the feeding loop sees `hasExited` when done.
+        }
+    }
+
+    func processCrashed(_ instance: OperatorInstance) {
+        guard instance === self.current else { return }
+        self.current = nil
+        guard self.lifecycle.state != .stopped else { return }
+        self.noteError("\(instance.label) exited unexpectedly (\(instance.exitStatus))")
+        let action = self.lifecycle.processExited(nowNs: self.clock.monotonicNs())
+        if self.lifecycle.state == .swapping, let pending = self.pendingSwap {
+            // The old version died with the new one Ready: hand off now instead of restarting the old one.
+            self.pendingSwap = nil
+            Task { await self.handOff(to: pending) }
+        } else {
+            self.perform(action)
+        }
+    }
+
+    func restartDue() async {
+        guard self.lifecycle.restartTimerFired(nowNs: self.clock.monotonicNs()) == .startProcess else { return }
+        self.publishStatus()
+        do {
+            let instance = try await self.startInstance(version: self.record.currentVersion)
+            guard self.lifecycle.state == .starting else {
+                instance.process.kill()
+                return
+            }
+            try await self.adopt(instance, isRestart: true)
+            self.perform(self.lifecycle.processReady())
+            self.onEvent("operator \(self.name): restarted \(instance.label)")
+        } catch {
+            self.noteError("restart of v\(self.record.currentVersion) failed: \(error)")
+            self.perform(self.lifecycle.processExited(nowNs: self.clock.monotonicNs()))
+        }
+        self.publishStatus()
+    }
+
+    func perform(_ action: OperatorLifecycle.Action) {
+        switch action {
+        case .none, .startProcess, .stopProcess:
+            break
+        case .feed:
+            self.wakeup.signal()
+        case .handOff:
+            // Carried out by the feeding loop (`finishBatch`), which awaits it.
+            break
+        case .scheduleRestart(let afterMs):
+            Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(afterMs) * 1_000_000)
+                await self?.restartDue()
+            }
+        }
+        self.publishStatus()
+    }
+
+    func noteError(_ text: String) {
+        self.counters.lastErrors.append(text)
+        if self.counters.lastErrors.count > Self.lastErrorsMax { self.counters.lastErrors.removeFirst() }
+        self.log.append(text, prefix: "runtime")
+        self.onEvent("operator \(self.name): \(text)")
+    }
+}

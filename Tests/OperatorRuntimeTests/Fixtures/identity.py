@@ -1,0 +1,42 @@
+"""Copies every record of its input to its output, tagging each with header fixture.tag (FIXTURE_TAG).
+
+FIXTURE_BEHAVIOUR: "" (identity), "fail-bad" (records whose value starts with b"bad" raise),
+"crash-on-poison" (the process exits on a record whose value is b"poison"), "crash-at-once" (the process
+exits on its first Records batch).
+"""
+import os
+import struct
+import sys
+
+from sluice_fixture import Failed, env, run, string, nbytes
+
+NAME = env("FIXTURE_NAME", "identity")
+INPUT = env("FIXTURE_INPUT", "in")
+OUTPUT = env("FIXTURE_OUTPUT", "out")
+TAG = env("FIXTURE_TAG", "")
+BEHAVIOUR = env("FIXTURE_BEHAVIOUR", "")
+TAG_HEADER = string("fixture.tag") + nbytes(TAG.encode())
+
+
+def copy(body):
+    from sluice_fixture import records
+    outs = []
+    if BEHAVIOUR == "crash-at-once":
+        os._exit(4)
+    for index, (start, key_start, headers_start, end, value) in enumerate(records(body)):
+        if BEHAVIOUR == "fail-bad" and value is not None and value.startswith(b"bad"):
+            raise Failed(index, "refusing a bad record")
+        if BEHAVIOUR == "crash-on-poison" and value == b"poison":
+            sys.stderr.write("poison record, exiting\n")
+            sys.stderr.flush()
+            os._exit(3)
+        (count,) = struct.unpack_from(">H", body, headers_start)
+        # The record's key, value and headers are already in the output's encoding: copy the bytes.
+        outs.append(b"\x00\x00" + body[key_start:headers_start] + struct.pack(">H", count + 1)
+                    + body[headers_start + 2:end] + TAG_HEADER)
+    return outs, []
+
+
+sys.stderr.write("identity %s starting (tag %s)\n" % (NAME, TAG))
+sys.stderr.flush()
+run(NAME, [INPUT], [OUTPUT], copy)

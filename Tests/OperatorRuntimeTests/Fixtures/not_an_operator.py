@@ -1,0 +1,1 @@
+print("hello, I am just a script")
