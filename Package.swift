@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "BrokerServer",
             dependencies: [
-                "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator",
+                "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -20,6 +20,9 @@ if [ -z "${SLUICE_BIN:-}" ] && [ "${SLUICE_TEST_PEER:-sluice}" = sluice ]; then
     echo "== swift build -c release --product sluice"
     swift build -c release --product sluice
     export SLUICE_BIN="$root/.build/release/sluice"
+    echo "== swift build -c release --product identity-operator (the Swift operator the suite deploys)"
+    swift build -c release --product identity-operator
+    export SLUICE_SWIFT_OPERATOR="$root/.build/release/identity-operator"
 fi
 
 if [ "${SLUICE_SKIP_UNIT:-0}" != 1 ]; then

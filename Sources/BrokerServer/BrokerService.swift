@@ -4,6 +4,7 @@ import Logging
 import LogStore
 import NIOCore
 import NIOPosix
+import OperatorRuntime
 import ServiceLifecycle
 import SluiceModel
 
@@ -33,24 +34,34 @@ public final class BrokerService: Service, Sendable {
         let logs = try self.openLogs()
         let threadCount = self.config.eventLoopThreads > 0 ? Int(self.config.eventLoopThreads) : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
+        var runtime: OperatorRuntime?
         do {
             let groups = try self.openGroupCoordinator(logs: logs)
+            let groupTimer = self.startGroupTimers(groups, on: group.next())
+            defer { groupTimer.cancel() }
+            runtime = try await self.startOperatorRuntime(logs: logs, groups: groups)
             let router = KafkaRequestRouter(
                 logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
             )
-            let groupTimer = self.startGroupTimers(groups, on: group.next())
-            defer { groupTimer.cancel() }
             let channel = try await self.bind(group: group, router: router)
-            let boundPort = channel.localAddress?.port ?? self.config.listen.port
-            let bound = HostPort(host: self.config.listen.host, port: boundPort)
+            let adminChannel = try await AdminServer.bind(
+                group: group, address: self.config.admin, control: RuntimeOperatorControl(runtime: runtime!),
+                logger: self.logger
+            )
+            let bound = HostPort(host: self.config.listen.host, port: channel.localAddress?.port ?? self.config.listen.port)
             self.logger.info("listening on \(bound)", metadata: [
+                "admin": "\(self.config.admin.host):\(adminChannel.localAddress?.port ?? self.config.admin.port)",
                 "data_dir": "\(self.config.dataDirectory)", "fsync": "\(self.config.fsync)",
             ])
             self.onListening(bound)
             await self.runUntilShutdown(logs: logs)
             self.logger.info("shutting down")
+            try? await adminChannel.close()
             try? await channel.close()
+            // Operators finish their in-flight batches and commit while the logs are still open.
+            await runtime?.shutdown()
         } catch {
+            await runtime?.shutdown()
             try? await group.shutdownGracefully()
             try? logs.close()
             throw error
@@ -58,6 +69,20 @@ public final class BrokerService: Service, Sendable {
         try? await group.shutdownGracefully()
         try logs.close()
         self.logger.info("stopped cleanly")
+    }
+
+    /// Writes the bundled Python SDK for operators and brings deployed operators back at their offsets.
+    private func startOperatorRuntime(logs: LogManager, groups: GroupCoordinator) async throws -> OperatorRuntime {
+        var configuration = OperatorRuntimeConfiguration(dataDirectory: self.config.dataDirectory)
+        configuration.pythonPath = [try PythonSDKInstaller.install(dataDirectory: self.config.dataDirectory)]
+        configuration.outputPartitions = Int(self.config.defaultPartitions)
+        let logger = self.logger
+        let runtime = try OperatorRuntime(
+            configuration: configuration, logs: logs, groups: groups, clock: self.clock,
+            onEvent: { message in logger.info("\(message)") }
+        )
+        try await runtime.start()
+        return runtime
     }
 
     private func openLogs() throws -> LogManager {

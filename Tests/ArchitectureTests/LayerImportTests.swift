@@ -15,6 +15,10 @@ final class LayerImportTests: XCTestCase {
         "KafkaWire": ["SluiceModel", "RecordFormat", "NIOCore"],
         "LogStore": ["SluiceModel", "RecordFormat", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization"],
         "GroupCoordinator": ["SluiceModel", "RecordFormat", "LogStore", "Synchronization", "Glibc", "Darwin"],
+        "OperatorRuntime": [
+            "SluiceModel", "RecordFormat", "LogStore", "GroupCoordinator", "Foundation", "Glibc", "Darwin", "Dispatch",
+            "Synchronization",
+        ],
         "SluiceClient": [
             "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "NIOHTTP1", "Glibc", "Darwin",
             "Foundation", "Synchronization", "Logging",

@@ -1,0 +1,93 @@
+import Foundation
+import OperatorRuntime
+import SluiceModel
+
+/// The operator runtime behind the admin API: documents in, documents out, runtime errors turned into
+/// HTTP statuses and one-line messages.
+struct RuntimeOperatorControl: OperatorControl {
+    let runtime: OperatorRuntime
+
+    func deploy(_ document: DeployDocument) async throws -> OperatorDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.deploy(try Self.request(document))) }
+    }
+
+    func swap(name: String, _ document: DeployDocument) async throws -> SwapDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.swap(name: name, try Self.request(document))) }
+    }
+
+    func rollback(name: String) async throws -> SwapDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.rollback(name: name)) }
+    }
+
+    func pause(name: String) async throws -> OperatorDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.pause(name: name)) }
+    }
+
+    func resume(name: String) async throws -> OperatorDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.resume(name: name)) }
+    }
+
+    func kill(name: String) async throws {
+        try await Self.translatingErrors { try await self.runtime.kill(name: name) }
+    }
+
+    func status(name: String) async throws -> OperatorDocument {
+        try await Self.translatingErrors { Self.document(try self.runtime.status(name: name)) }
+    }
+
+    func list() async -> [OperatorDocument] {
+        self.runtime.list().map(Self.document)
+    }
+
+    func logs(name: String, tailLines: Int) async throws -> [String] {
+        try await Self.translatingErrors { try self.runtime.logs(name: name, tailLines: tailLines) }
+    }
+
+    func followLogs(name: String) async throws -> AsyncStream<String> {
+        try await Self.translatingErrors { try self.runtime.followLogs(name: name) }
+    }
+
+    private static func request(_ document: DeployDocument) throws -> DeployRequest {
+        var files: [String: [UInt8]] = [:]
+        for (path, encoded) in document.files {
+            guard let contents = Data(base64Encoded: encoded) else {
+                throw AdminError.badRequest("file \(path) is not base64")
+            }
+            files[path] = Array(contents)
+        }
+        return DeployRequest(name: document.name, files: files, run: document.run, environment: document.environment)
+    }
+
+    private static func document(_ status: OperatorStatus) -> OperatorDocument {
+        OperatorDocument(
+            name: status.name, version: status.version, state: status.state, inputs: status.inputs,
+            outputs: status.outputs, lag: status.lag, recordsPerSecond: status.recordsPerSecond,
+            recordsIn: status.recordsIn, recordsOut: status.recordsOut, restarts: status.restarts,
+            deadLettered: status.deadLettered, lastErrors: status.lastErrors, previousVersions: status.previousVersions
+        )
+    }
+
+    private static func document(_ report: SwapReport) -> SwapDocument {
+        SwapDocument(
+            name: report.name, fromVersion: report.fromVersion, toVersion: report.toVersion,
+            handoffGapMs: report.handoffGapMs
+        )
+    }
+
+    private static func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as OperatorRuntimeError {
+            throw AdminError(status: Self.httpStatus(error.code), code: error.code.description, message: error.message)
+        }
+    }
+
+    private static func httpStatus(_ code: OperatorRuntimeError.Code) -> Int {
+        switch code {
+        case .unknownOperator: return 404
+        case .alreadyDeployed: return 409
+        case .notAnOperator, .noStreams, .invalidRequest, .noPreviousVersion, .startFailed: return 400
+        default: return 500
+        }
+    }
+}
