@@ -100,6 +100,9 @@ public final class BrokerService: Service, Sendable {
         groupConfiguration.initialRebalanceDelayMs = self.config.groupInitialRebalanceDelayMs
         var offsetConfiguration = OffsetStoreConfiguration()
         offsetConfiguration.abandonedGroupRetentionMs = self.config.groupOffsetsRetentionMs
+        // Commits are as durable as every other write: fsynced before they are acknowledged under
+        // `always`, with the data otherwise (an operator commits after every batch it processes).
+        offsetConfiguration.logConfig.fsyncPolicy = try LogSettings.logConfig(from: self.config).fsyncPolicy
         let logger = self.logger
         let offsetStore = try OffsetStore(
             logManager: logs, configuration: offsetConfiguration, clock: self.clock,
