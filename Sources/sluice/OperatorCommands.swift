@@ -42,7 +42,8 @@ struct DeployCommand: AsyncParsableCommand {
         let status = try await withAdmin(self.adminOption) { admin in
             try await admin.send(.POST, "/v1/operators", json: document, as: OperatorDocument.self)
         }
-        print("deployed \(status.name) version \(status.version): \(status.inputs.joined(separator: ", ")) → \(status.outputs.joined(separator: ", "))")
+        let inputs = status.inputs.isEmpty ? "(a source: timers)" : status.inputs.joined(separator: ", ")
+        print("deployed \(status.name) version \(status.version): \(inputs) → \(status.outputs.joined(separator: ", "))")
     }
 }
 
