@@ -53,6 +53,10 @@ actor OperatorSupervisor {
     var lastCommitNs: UInt64 = 0
     /// Set at a handoff; the gap is measured when the new version's first batch goes out.
     var handOffStartNs: UInt64?
+    /// When the swap's new version was Ready, when the handoff began and when it was done (monotonic).
+    var swapReadyNs: UInt64 = 0
+    var handOffBeganNs: UInt64?
+    var handOffDoneNs: UInt64?
     var lastHandOffGapMs: Double?
     let wakeup = WakeupSignal()
     var loopTask: Task<Void, Never>?

@@ -40,6 +40,12 @@ final class OperatorRuntimeThroughputTests: XCTestCase {
             harness.close()
             harness.remove()
         }
+        // SLUICE_SWIFT_OPERATOR names a built Swift SDK identity operator (`swift build -c release --product
+        // identity-operator`); without it a C identity operator is compiled here.
+        if let swiftOperator = ProcessInfo.processInfo.environment["SLUICE_SWIFT_OPERATOR"] {
+            try await self.measure(harness, count: count, binary: swiftOperator, label: "swift sdk identity")
+            return
+        }
         let binary = harness.directory + "/identity_native"
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -47,6 +53,10 @@ final class OperatorRuntimeThroughputTests: XCTestCase {
         try compiler.run()
         compiler.waitUntilExit()
         guard compiler.terminationStatus == 0 else { throw XCTSkip("no C compiler") }
+        try await self.measure(harness, count: count, binary: binary, label: "native identity")
+    }
+
+    private func measure(_ harness: RuntimeHarness, count: Int, binary: String, label: String) async throws {
         try harness.createTopic("in", partitions: 3)
         let value = String(repeating: "x", count: 100)
         let batch = Array(repeating: value, count: 1000)
@@ -55,11 +65,11 @@ final class OperatorRuntimeThroughputTests: XCTestCase {
         }
         let runtime = try harness.makeRuntime()
         let started = Date()
-        let request = DeployRequest(files: ["identity_native": Array(try Data(contentsOf: URL(fileURLWithPath: binary)))])
+        let request = DeployRequest(files: ["identity": Array(try Data(contentsOf: URL(fileURLWithPath: binary)))])
         _ = try await runtime.deploy(request)
         await waitUntil("all copied", timeoutSeconds: 600) { harness.count("out") >= Int64(count) }
         let seconds = Date().timeIntervalSince(started)
-        print("native identity: \(count) records of 100 bytes in \(seconds) s = \(Int(Double(count) / seconds)) records/s")
+        print("\(label): \(count) records of 100 bytes in \(seconds) s = \(Int(Double(count) / seconds)) records/s")
         await runtime.shutdown()
     }
 }
