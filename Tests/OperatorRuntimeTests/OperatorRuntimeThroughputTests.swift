@@ -21,12 +21,28 @@ final class OperatorRuntimeThroughputTests: XCTestCase {
         for index in 0..<(count / 1000) {
             try harness.produce("in", partition: index % 3, values: batch)
         }
+        // SLUICE_PYTHON_SDK=1 measures an identity operator written with the Python SDK instead of the fixture.
+        let sdkDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sdk/python").path
+        let useSDK = ProcessInfo.processInfo.environment["SLUICE_PYTHON_SDK"] != nil
+        if useSDK { harness.configuration.pythonPath = [sdkDirectory] }
+        let sdkIdentity = """
+            import sluice
+            class Identity(sluice.Computation):
+                def process_record(self, ctx, record):
+                    ctx.produce_record("out", record.key, record.data)
+                def metadata(self):
+                    return sluice.Metadata(name="identity", istreams=["in"], ostreams=["out"])
+            sluice.serve_computation(Identity())
+            """
         let runtime = try harness.makeRuntime()
         let started = Date()
-        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py"))
+        _ = try await runtime.deploy(
+            useSDK ? DeployRequest(files: ["identity.py": Array(sdkIdentity.utf8)]) : RuntimeHarness.fixture("identity.py")
+        )
         await waitUntil("all copied", timeoutSeconds: 600) { harness.count("out") >= Int64(count) }
         let seconds = Date().timeIntervalSince(started)
-        print("python identity: \(count) records of 100 bytes in \(seconds) s = \(Int(Double(count) / seconds)) records/s")
+        print("python \(useSDK ? "sdk" : "fixture") identity: \(count) records of 100 bytes in \(seconds) s = \(Int(Double(count) / seconds)) records/s")
         await runtime.shutdown()
     }
 
