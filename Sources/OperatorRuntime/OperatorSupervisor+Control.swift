@@ -135,8 +135,15 @@ extension OperatorSupervisor {
         }
     }
 
+    /// Waits for the in-flight batch to be applied; a process that has not answered within the stop timeout
+    /// is killed (its batch is then handled like a crash: nothing appended, nothing committed).
     func waitForNoBatchInFlight() async {
+        let deadlineNs = self.clock.monotonicNs() + UInt64(self.configuration.stopTimeoutMs) * 1_000_000
         while self.lifecycle.isBatchInFlight {
+            if self.clock.monotonicNs() > deadlineNs, let instance = self.current, !instance.hasExited {
+                self.noteError("\(instance.label) did not finish its batch within \(self.configuration.stopTimeoutMs) ms; killing it")
+                instance.process.kill()
+            }
             try? await Task.sleep(nanoseconds: 1_000_000)
         }
     }

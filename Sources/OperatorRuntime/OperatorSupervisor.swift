@@ -239,9 +239,10 @@ actor OperatorSupervisor {
     func processCrashed(_ instance: OperatorInstance) {
         guard instance === self.current else { return }
         self.current = nil
+        // Called even when stopped: it clears the in-flight batch a stop may be waiting for.
+        let action = self.lifecycle.processExited(nowNs: self.clock.monotonicNs())
         guard self.lifecycle.state != .stopped else { return }
         self.noteError("\(instance.label) exited unexpectedly (\(instance.exitStatus))")
-        let action = self.lifecycle.processExited(nowNs: self.clock.monotonicNs())
         if self.lifecycle.state == .swapping, let pending = self.pendingSwap {
             // The old version died with the new one Ready: hand off now instead of restarting the old one.
             self.pendingSwap = nil

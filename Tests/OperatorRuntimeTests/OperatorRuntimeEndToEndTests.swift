@@ -220,6 +220,27 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         await runtime.shutdown()
     }
 
+    func testHungOperatorIsKilledAfterTheBatchTimeoutAndShutdownDoesNotWaitForever() async throws {
+        try self.harness.createTopic("in", partitions: 1)
+        self.harness.configuration.batchTimeoutMs = 300
+        self.harness.configuration.stopTimeoutMs = 300
+        self.harness.configuration.deadLetterAttempts = 1
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_BEHAVIOUR": "hang-on-poison"]))
+        var values = (0..<20).map { "p0-\($0)" }
+        values.insert("poison", at: 13)
+        try self.harness.produce("in", partition: 0, values: values)
+        await waitUntil("the dead letter", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 1 }
+        await waitUntil("the rest") { self.harness.count("out") == 20 }
+        XCTAssertTrue(try runtime.status(name: "identity").lastErrors.contains { $0.contains("did not answer a batch") })
+        // A process hanging in its batch at shutdown is killed after the stop timeout.
+        try self.harness.produce("in", partition: 0, values: ["poison"])
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let started = Date()
+        await runtime.shutdown()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
     func testSwapWhilePausedStaysPausedAndRollbackRunsThePreviousCode() async throws {
         try self.harness.createTopic("in", partitions: 1)
         let runtime = try self.harness.makeRuntime()
