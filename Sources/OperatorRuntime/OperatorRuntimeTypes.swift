@@ -14,8 +14,12 @@ public struct OperatorRuntimeConfiguration: Sendable {
     public var restartBackoffMsMax: Int64 = 5000
     /// How long a new process has to answer Hello with Metadata and Ready.
     public var startTimeoutMs: Int64 = 10_000
-    /// How long a stopping process has to answer Stop with Stopped before it is killed.
+    /// How long a stopping process has to answer Stop with Stopped before it is killed; also how long a
+    /// stop or pause waits for the in-flight batch before killing a process that does not answer.
     public var stopTimeoutMs: Int64 = 5000
+    /// A batch not answered within this time counts as a hung process: it is killed and the batch handled
+    /// like a crash (split, then the record to blame dead-lettered).
+    public var batchTimeoutMs: Int64 = 60_000
     /// Partitions of the output streams the runtime creates; the broker passes its default.
     public var outputPartitions = 1
     /// The operator log file is rotated (to `operator.log.1`) at this size.

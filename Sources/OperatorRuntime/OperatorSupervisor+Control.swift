@@ -53,6 +53,7 @@ extension OperatorSupervisor {
         }
         self.handOffStartNs = nil
         self.lastHandOffGapMs = nil
+        self.swapReadyNs = self.clock.monotonicNs()
         switch self.lifecycle.newVersionReady() {
         case .handOff:
             await self.handOff(to: instance)
@@ -83,8 +84,10 @@ extension OperatorSupervisor {
         if let measured = self.lastHandOffGapMs {
             gapMs = measured
         } else {
-            // No input came within the watch: the gap is the time the new version has been ready to take it.
-            gapMs = 0
+            // No input came within the watch: the gap is the handoff itself, until the new version could be fed.
+            gapMs = Double((self.handOffDoneNs ?? 0) &- (self.handOffStartNs ?? self.handOffDoneNs ?? 0)) / 1_000_000
+            self.handOffStartNs = nil
+            self.recordHandOffGap(gapMs)
         }
         self.onEvent("operator \(self.name): swapped v\(fromVersion) → v\(version), handoff gap \(gapMs) ms")
         return SwapReport(name: self.name, fromVersion: fromVersion, toVersion: version, handoffGapMs: gapMs)
@@ -101,6 +104,7 @@ extension OperatorSupervisor {
             self.perform(self.lifecycle.handOffDone())
             return
         }
+        self.handOffBeganNs = self.clock.monotonicNs()
         if let old = self.current { self.stopProcess(old) }
         self.current = nil
         // operator.json is rewritten by `swap` once feeding has resumed: its fsync stays out of the gap.
@@ -110,7 +114,11 @@ extension OperatorSupervisor {
         } catch {
             self.noteError("handoff to \(instance.label) failed: \(error)")
         }
-        self.handOffStartNs = self.lastCommitNs == 0 ? self.clock.monotonicNs() : self.lastCommitNs
+        // The gap starts at the old version's last commit when it was busy up to the handoff; an idle old
+        // version (its last commit before the new one was Ready) stopped being fed when the handoff began.
+        let handOffBeganNs = self.handOffBeganNs ?? self.clock.monotonicNs()
+        self.handOffStartNs = self.lastCommitNs >= self.swapReadyNs ? self.lastCommitNs : handOffBeganNs
+        self.handOffDoneNs = self.clock.monotonicNs()
         self.perform(self.lifecycle.handOffDone())
     }
 
@@ -127,8 +135,15 @@ extension OperatorSupervisor {
         }
     }
 
+    /// Waits for the in-flight batch to be applied; a process that has not answered within the stop timeout
+    /// is killed (its batch is then handled like a crash: nothing appended, nothing committed).
     func waitForNoBatchInFlight() async {
+        let deadlineNs = self.clock.monotonicNs() + UInt64(self.configuration.stopTimeoutMs) * 1_000_000
         while self.lifecycle.isBatchInFlight {
+            if self.clock.monotonicNs() > deadlineNs, let instance = self.current, !instance.hasExited {
+                self.noteError("\(instance.label) did not finish its batch within \(self.configuration.stopTimeoutMs) ms; killing it")
+                instance.process.kill()
+            }
             try? await Task.sleep(nanoseconds: 1_000_000)
         }
     }

@@ -86,6 +86,8 @@ extension OperatorSupervisor {
             self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
         }
         instance.process.send(frame)
+        let watchdog = self.batchWatchdog(instance)
+        defer { watchdog.cancel() }
         let outcome: BatchOutcome
         if instance.hasExited {
             outcome = .crashed(instance.exitStatus)
@@ -116,6 +118,16 @@ extension OperatorSupervisor {
             return
         }
         if instance.hasExited { self.processCrashed(instance) }
+    }
+
+    /// Kills `instance` if the batch now in flight is not answered within the batch timeout.
+    private func batchWatchdog(_ instance: OperatorInstance) -> Task<Void, Never> {
+        let timeoutMs = self.configuration.batchTimeoutMs
+        return Task { [weak self] in
+            guard (try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)) != nil else { return }
+            await self?.noteError("\(instance.label) did not answer a batch within \(timeoutMs) ms; killing it")
+            instance.process.kill()
+        }
     }
 
     private func finishBatch(succeeded: Bool) async {

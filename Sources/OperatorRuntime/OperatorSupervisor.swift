@@ -53,6 +53,10 @@ actor OperatorSupervisor {
     var lastCommitNs: UInt64 = 0
     /// Set at a handoff; the gap is measured when the new version's first batch goes out.
     var handOffStartNs: UInt64?
+    /// When the swap's new version was Ready, when the handoff began and when it was done (monotonic).
+    var swapReadyNs: UInt64 = 0
+    var handOffBeganNs: UInt64?
+    var handOffDoneNs: UInt64?
     var lastHandOffGapMs: Double?
     let wakeup = WakeupSignal()
     var loopTask: Task<Void, Never>?
@@ -235,9 +239,10 @@ actor OperatorSupervisor {
     func processCrashed(_ instance: OperatorInstance) {
         guard instance === self.current else { return }
         self.current = nil
+        // Called even when stopped: it clears the in-flight batch a stop may be waiting for.
+        let action = self.lifecycle.processExited(nowNs: self.clock.monotonicNs())
         guard self.lifecycle.state != .stopped else { return }
         self.noteError("\(instance.label) exited unexpectedly (\(instance.exitStatus))")
-        let action = self.lifecycle.processExited(nowNs: self.clock.monotonicNs())
         if self.lifecycle.state == .swapping, let pending = self.pendingSwap {
             // The old version died with the new one Ready: hand off now instead of restarting the old one.
             self.pendingSwap = nil

@@ -204,6 +204,67 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         await runtime.shutdown()
     }
 
+    func testOperatorWritingGarbageIsKilledReportedAndItsRecordIsolated() async throws {
+        try self.harness.createTopic("in", partitions: 1)
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_BEHAVIOUR": "garbage-on-poison"]))
+        var values = (0..<200).map { "p0-\($0)" }
+        values.insert("poison", at: 77)
+        try self.harness.produce("in", partition: 0, values: values)
+        await waitUntil("the dead letter", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 1 }
+        await waitUntil("the rest") { self.harness.count("out") == 200 }
+        XCTAssertTrue(try self.outputSequences("out")["p0"] == Array(0..<200))
+        let status = try runtime.status(name: "identity")
+        XCTAssertTrue(status.lastErrors.contains { $0.contains("broke the protocol") }, "\(status.lastErrors)")
+        XCTAssertEqual(status.state, "running")
+        await runtime.shutdown()
+    }
+
+    func testHungOperatorIsKilledAfterTheBatchTimeoutAndShutdownDoesNotWaitForever() async throws {
+        try self.harness.createTopic("in", partitions: 1)
+        self.harness.configuration.batchTimeoutMs = 300
+        self.harness.configuration.stopTimeoutMs = 300
+        self.harness.configuration.deadLetterAttempts = 1
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_BEHAVIOUR": "hang-on-poison"]))
+        var values = (0..<20).map { "p0-\($0)" }
+        values.insert("poison", at: 13)
+        try self.harness.produce("in", partition: 0, values: values)
+        await waitUntil("the dead letter", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 1 }
+        await waitUntil("the rest") { self.harness.count("out") == 20 }
+        XCTAssertTrue(try runtime.status(name: "identity").lastErrors.contains { $0.contains("did not answer a batch") })
+        // A process hanging in its batch at shutdown is killed after the stop timeout.
+        try self.harness.produce("in", partition: 0, values: ["poison"])
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let started = Date()
+        await runtime.shutdown()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    func testSwapWhilePausedStaysPausedAndRollbackRunsThePreviousCode() async throws {
+        try self.harness.createTopic("in", partitions: 1)
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_TAG": "one"]))
+        _ = try await runtime.pause(name: "identity")
+        let report = try await runtime.swap(name: "identity", RuntimeHarness.fixture("identity.py", environment: ["FIXTURE_TAG": "two"]))
+        XCTAssertEqual(report.toVersion, 2)
+        XCTAssertEqual(try runtime.status(name: "identity").state, "paused")
+        XCTAssertEqual(try runtime.status(name: "identity").previousVersions, [1])
+        try self.produceSequence("in", partitions: 1, count: 10)
+        _ = try await runtime.resume(name: "identity")
+        await waitUntil("v2 output") { self.harness.count("out") == 10 }
+        let back = try await runtime.rollback(name: "identity")
+        XCTAssertEqual(back.toVersion, 1)
+        try self.produceSequence("in", partitions: 1, count: 10, startingAt: 10)
+        await waitUntil("v1 output") { self.harness.count("out") == 20 }
+        let tags = try self.harness.records("out")[0]!.map { record in
+            String(decoding: record.headers.first { $0.key == "fixture.tag" }?.value ?? [], as: UTF8.self)
+        }
+        XCTAssertEqual(tags, Array(repeating: "two", count: 10) + Array(repeating: "one", count: 10))
+        XCTAssertEqual(try runtime.status(name: "identity").version, 1)
+        await runtime.shutdown()
+    }
+
     func testTimerSourceProducesOnSchedule() async throws {
         let runtime = try self.harness.makeRuntime()
         let status = try await runtime.deploy(RuntimeHarness.fixture("timer_source.py", environment: ["FIXTURE_INTERVAL_MS": "100"]))

@@ -2,7 +2,7 @@
 
 FIXTURE_BEHAVIOUR: "" (identity), "fail-bad" (records whose value starts with b"bad" raise),
 "crash-on-poison" (the process exits on a record whose value is b"poison"), "crash-at-once" (the process
-exits on its first Records batch).
+exits on its first Records batch), "garbage-on-poison" (writes a frame header claiming 4 GiB on b"poison"), "hang-on-poison" (never answers).
 """
 import os
 import struct
@@ -30,6 +30,12 @@ def copy(body):
             sys.stderr.write("poison record, exiting\n")
             sys.stderr.flush()
             os._exit(3)
+        if BEHAVIOUR == "hang-on-poison" and value == b"poison":
+            import time
+            time.sleep(3600)
+        if BEHAVIOUR == "garbage-on-poison" and value == b"poison":
+            sys.stdout.buffer.write(b"\xff\xff\xff\xff\x83")
+            sys.stdout.buffer.flush()
         (count,) = struct.unpack_from(">H", body, headers_start)
         # The record's key, value and headers are already in the output's encoding: copy the bytes.
         outs.append(b"\x00\x00" + body[key_start:headers_start] + struct.pack(">H", count + 1)
