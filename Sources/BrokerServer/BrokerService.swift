@@ -102,7 +102,7 @@ public final class BrokerService: Service, Sendable {
         offsetConfiguration.abandonedGroupRetentionMs = self.config.groupOffsetsRetentionMs
         // Commits are as durable as every other write: fsynced before they are acknowledged under
         // `always`, with the data otherwise (an operator commits after every batch it processes).
-        offsetConfiguration.logConfig.fsyncPolicy = try LogSettings.logConfig(from: self.config).fsyncPolicy
+        offsetConfiguration.logConfig.fsyncPolicy = logs.defaultConfig.fsyncPolicy
         let logger = self.logger
         let offsetStore = try OffsetStore(
             logManager: logs, configuration: offsetConfiguration, clock: self.clock,

@@ -16,8 +16,6 @@ final class KafkaRequestRouter: Sendable {
     let logger: Logger
     let topics: TopicAdministration
     let groups: GroupCoordinator
-    /// True under `fsync = always`: produces with acks=1/-1 are answered after their fsync.
-    let acknowledgesAfterFsync: Bool
     /// Producer ids for InitProducerId; one per broker (two would hand out the same ids).
     let producerIds: ProducerIdAllocator
 
@@ -28,7 +26,6 @@ final class KafkaRequestRouter: Sendable {
         self.clock = clock
         self.logger = logger
         self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
-        self.acknowledgesAfterFsync = LogSettings.fsyncPolicy(parsing: config.fsync) == .always
         self.producerIds = logs.makeProducerIdAllocator()
     }
 

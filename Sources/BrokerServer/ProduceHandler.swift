@@ -27,7 +27,8 @@ extension KafkaRequestRouter {
             for partition in topic.partitionData {
                 let topicPartition = TopicPartition(topic: topic.name, partition: PartitionID(partition.index))
                 let (partitionResponse, appendedLog, endOffset) = self.append(partition.records, to: topicPartition)
-                if let appendedLog, let endOffset {
+                // Only a log under `always` holds its acknowledgement for the fsync.
+                if let appendedLog, let endOffset, appendedLog.config.fsyncPolicy == .always {
                     durabilityWaits.append((appendedLog, endOffset, response.responses.count, topicResponse.partitionResponses.count))
                 }
                 topicResponse.partitionResponses.append(partitionResponse)
@@ -36,7 +37,7 @@ extension KafkaRequestRouter {
         }
         if produce.acks == 0 {
             request.respond(.noResponse)
-        } else if !self.acknowledgesAfterFsync || durabilityWaits.isEmpty {
+        } else if durabilityWaits.isEmpty {
             request.reply(response)
         } else {
             ProduceDurabilityBarrier(response: response, request: request).wait(for: durabilityWaits)
