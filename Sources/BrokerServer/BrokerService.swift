@@ -45,7 +45,10 @@ public final class BrokerService: Service, Sendable {
             )
             let channel = try await self.bind(group: group, router: router)
             let adminChannel = try await AdminServer.bind(
-                group: group, address: self.config.admin, control: RuntimeOperatorControl(runtime: runtime!),
+                group: group, address: self.config.admin,
+                context: AdminContext(
+                    control: RuntimeOperatorControl(runtime: runtime!), logs: logs, groups: groups, clock: self.clock
+                ),
                 logger: self.logger
             )
             let bound = HostPort(host: self.config.listen.host, port: channel.localAddress?.port ?? self.config.listen.port)

@@ -11,15 +11,15 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let control: OperatorControl
+    private let adminContext: AdminContext
     private let logger: Logger
     private let bodySizeBytesMax: Int
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var refused = false
 
-    init(control: OperatorControl, logger: Logger, bodySizeBytesMax: Int) {
-        self.control = control
+    init(context: AdminContext, logger: Logger, bodySizeBytesMax: Int) {
+        self.adminContext = context
         self.logger = logger
         self.bodySizeBytesMax = bodySizeBytesMax
     }
@@ -57,9 +57,9 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let control = self.control
+        let adminContext = self.adminContext
         Task {
-            let outcome = await AdminRequestRunner.run(route, body: body, control: control)
+            let outcome = await AdminRequestRunner.run(route, body: body, context: adminContext)
             eventLoop.execute {
                 let (handler, context) = loopBound.value
                 handler.deliver(outcome, context: context)
@@ -71,6 +71,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         switch outcome {
         case .json(let status, let bytes):
             self.respond(context: context, status: status, body: bytes, contentType: "application/json")
+        case .body(let status, let contentType, let bytes):
+            self.respond(context: context, status: status, body: bytes, contentType: contentType)
         case .text(let lines):
             self.respond(context: context, status: 200, body: Array(lines.map { $0 + "\n" }.joined().utf8), contentType: "text/plain; charset=utf-8")
         case .stream(let lines):

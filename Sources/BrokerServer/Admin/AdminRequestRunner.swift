@@ -7,13 +7,15 @@ import SluiceModel
 enum AdminRequestRunner {
     enum Outcome {
         case json(status: Int, bytes: [UInt8])
+        /// Any other content: Prometheus text, a web page.
+        case body(status: Int, contentType: String, bytes: [UInt8])
         case text([String])
         case stream(AsyncStream<String>)
     }
 
-    static func run(_ route: AdminRoute, body: ByteBuffer, control: OperatorControl) async -> Outcome {
+    static func run(_ route: AdminRoute, body: ByteBuffer, context: AdminContext) async -> Outcome {
         do {
-            return try await self.answer(route, body: body, control: control)
+            return try await self.answer(route, body: body, control: context.control)
         } catch let error as AdminError {
             return self.json(ErrorDocument(error: error.code, message: error.message), status: error.status)
         } catch {

@@ -12,14 +12,14 @@ enum AdminServer {
     static let bodySizeBytesMax = 256 * 1024 * 1024
 
     static func bind(
-        group: EventLoopGroup, address: HostPort, control: OperatorControl, logger: Logger
+        group: EventLoopGroup, address: HostPort, context: AdminContext, logger: Logger
     ) async throws -> Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(
-                        AdminHTTPHandler(control: control, logger: logger, bodySizeBytesMax: Self.bodySizeBytesMax)
+                        AdminHTTPHandler(context: context, logger: logger, bodySizeBytesMax: Self.bodySizeBytesMax)
                     )
                 }
             }

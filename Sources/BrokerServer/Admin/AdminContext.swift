@@ -1,0 +1,12 @@
+import GroupCoordinator
+import LogStore
+import SluiceModel
+
+/// What the admin API reads and drives: the operators (through `OperatorControl`), the logs and the
+/// groups (for the topology, lag and metrics), and the broker's clock.
+struct AdminContext: Sendable {
+    var control: OperatorControl
+    var logs: LogManager
+    var groups: GroupCoordinator
+    var clock: SluiceClock
+}
