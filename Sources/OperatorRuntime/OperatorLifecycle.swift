@@ -4,7 +4,9 @@
 /// the test moves by hand.
 ///
 /// Invariant: at most one batch is in flight, and a batch in flight always finishes (BatchResult or Failed)
-/// or dies with its process before the operator pauses, hands off or stops being fed.
+/// or dies with its process before the operator pauses, hands off or stops being fed. "A batch" here is the
+/// feeding loop's span: one batch, plus the ones it pipelines behind it while still `running`; the span ends
+/// when the last of them is applied.
 struct OperatorLifecycle: Sendable {
     enum State: Equatable, Sendable {
         /// A process is starting (Hello sent, waiting for Metadata and Ready).

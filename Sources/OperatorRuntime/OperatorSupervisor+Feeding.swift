@@ -3,12 +3,14 @@ import LogStore
 import RecordFormat
 import SluiceModel
 
-/// The feeding loop: one batch in flight; outputs appended, made durable, timers persisted and inputs
-/// committed, in that order, before the next batch. A crash between any two steps replays at most that one
-/// batch.
+/// The feeding loop. A batch's outputs are appended, made durable, its timers persisted and its inputs
+/// committed, in that order, before the next batch's outputs are appended; the next batch is already sent
+/// while that happens (pipelining), so the operator and the broker work at the same time. A crash between
+/// any two steps replays at most one batch's outputs: the pipelined batch's were never appended.
 extension OperatorSupervisor {
     enum Work {
-        /// The first `count` retained records.
+        /// The first `count` retained records (once the batches before it are applied and dropped; a batch
+        /// pipelined behind another is sent from further on).
         case records(count: Int)
         case timers([OperatorTimer])
     }
@@ -70,54 +72,121 @@ extension OperatorSupervisor {
         if self.timerWakeAtMs == timeMs { self.timerWakeAtMs = nil }
     }
 
+    /// A batch sent to the current process and not yet applied.
+    struct SentBatch {
+        var batchId: UInt64
+        var work: Work
+        var watchdog: Task<Void, Never>
+    }
+
+    /// Feeds `work` and, while its answer is applied, the records after it: one feeding span for the
+    /// lifecycle, ended when nothing more is pipelined or a batch fails.
     private func runBatch(_ work: Work) async {
         guard let instance = self.current else { return }
+        self.lifecycle.batchSent()
+        var inFlight = [self.send(work, to: instance)]
+        var succeeded = true
+        while let head = inFlight.first {
+            let outcome = await self.outcome(of: head.batchId, from: instance)
+            head.watchdog.cancel()
+            inFlight.removeFirst()
+            if case .result = outcome, inFlight.isEmpty, let next = self.pipelinedWork(after: head.work) {
+                inFlight.append(self.send(next.work, to: instance, recordsFrom: next.first))
+            }
+            if case .crashed(let status) = outcome {
+                self.discard(inFlight)
+                await self.batchFailedApplyingDeadLetters(
+                    head.work, recordIndex: nil, error: "the operator process died (\(status)) while processing this record"
+                )
+                instance.exitStatus = status
+                self.processCrashed(instance)
+                return
+            }
+            if !(await self.apply(outcome, of: head, instance: instance)) {
+                self.discard(inFlight)
+                inFlight.removeAll()
+                succeeded = false
+            }
+        }
+        await self.finishBatch(succeeded: succeeded)
+        if instance.hasExited { self.processCrashed(instance) }
+    }
+
+    /// Sends `work`; its records start at retained index `first` (past the records of the batch in front).
+    private func send(_ work: Work, to instance: OperatorInstance, recordsFrom first: Int = 0) -> SentBatch {
         let batchId = instance.nextBatchId
         instance.nextBatchId += 1
         let frame: [UInt8]
         switch work {
-        case .records(let count): frame = self.retained.slice(0..<count).frame(batchId: batchId)
+        case .records(let count): frame = self.retained.slice(first..<first + count).frame(batchId: batchId)
         case .timers(let due): frame = OperatorProtocol.timersFrame(batchId: batchId, timers: due)
         }
-        self.lifecycle.batchSent()
-        self.inFlightBatchId = batchId
+        self.awaitedBatchIds.append(batchId)
         if let startNs = self.handOffStartNs {
             self.handOffStartNs = nil
             self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
         }
         instance.process.send(frame)
-        let watchdog = self.batchWatchdog(instance)
-        defer { watchdog.cancel() }
-        let outcome: BatchOutcome
-        if instance.hasExited {
-            outcome = .crashed(instance.exitStatus)
-        } else {
-            outcome = await withCheckedContinuation { self.resultWaiter = $0 }
+        return SentBatch(batchId: batchId, work: work, watchdog: self.batchWatchdog(instance))
+    }
+
+    /// The answer to `batchId`: kept from earlier, or awaited; `.crashed` when the process is gone.
+    private func outcome(of batchId: UInt64, from instance: OperatorInstance) async -> BatchOutcome {
+        defer { self.awaitedBatchIds.removeAll { $0 == batchId } }
+        if let arrived = self.arrivedOutcomes.removeValue(forKey: batchId) { return arrived }
+        if instance.hasExited { return .crashed(instance.exitStatus) }
+        return await withCheckedContinuation { self.resultWaiter = (batchId, $0) }
+    }
+
+    /// Batches sent behind one that failed: their answers are dropped and their records sent again.
+    private func discard(_ batches: [SentBatch]) {
+        for batch in batches {
+            batch.watchdog.cancel()
+            self.awaitedBatchIds.removeAll { $0 == batch.batchId }
+            self.arrivedOutcomes[batch.batchId] = nil
         }
+    }
+
+    /// Applies a batch's answer; false when the batch failed (the retry is planned).
+    private func apply(_ outcome: BatchOutcome, of batch: SentBatch, instance: OperatorInstance) async -> Bool {
         switch outcome {
         case .result(let result):
             do {
-                try await self.complete(work, result: result)
+                try await self.complete(batch.work, result: result)
                 instance.batchesCompleted += 1
-                await self.finishBatch(succeeded: true)
+                return true
             } catch {
-                self.noteError("\(instance.label): batch \(batchId) not applied: \(error)")
-                self.batchFailed(work, recordIndex: nil, error: "\(error)")
-                await self.finishBatch(succeeded: false)
+                self.noteError("\(instance.label): batch \(batch.batchId) not applied: \(error)")
+                self.batchFailed(batch.work, recordIndex: nil, error: "\(error)")
+                return false
             }
         case .failed(let recordIndex, let error):
-            self.noteError("\(instance.label): batch \(batchId) failed at record \(recordIndex.map(String.init) ?? "-"): \(error)")
-            await self.batchFailedApplyingDeadLetters(work, recordIndex: recordIndex, error: error)
-            await self.finishBatch(succeeded: false)
-        case .crashed(let status):
-            await self.batchFailedApplyingDeadLetters(
-                work, recordIndex: nil, error: "the operator process died (\(status)) while processing this record"
+            self.noteError(
+                "\(instance.label): batch \(batch.batchId) failed at record \(recordIndex.map(String.init) ?? "-"): \(error)"
             )
-            instance.exitStatus = status
-            self.processCrashed(instance)
-            return
+            await self.batchFailedApplyingDeadLetters(batch.work, recordIndex: recordIndex, error: error)
+            return false
+        case .crashed:
+            return false
         }
-        if instance.hasExited { self.processCrashed(instance) }
+    }
+
+    /// The records to send behind a Records batch whose answer just came, while that answer is applied:
+    /// only in the steady state (running, no retry being planned, no timer due), so pause, swap, stop and
+    /// failures see at most the two batches of one span.
+    private func pipelinedWork(after work: Work) -> (work: Work, first: Int)? {
+        guard case .records(let count) = work, self.lifecycle.state == .running,
+              self.planner.limit == nil, self.nextBatchLimit == nil, let reader = self.reader else { return nil }
+        if let earliest = self.timers.earliestTimeMs, earliest <= self.clock.wallTimeMs() { return nil }
+        let recordsMax = self.configuration.batchRecordsMax
+        if self.retained.count < count + recordsMax && reader.hasInput {
+            reader.fill(
+                &self.retained, recordsMax: count + recordsMax,
+                bytesMax: self.retained.recordsSizeBytes + self.configuration.batchBytesMax
+            )
+        }
+        let available = self.retained.count - count
+        return available > 0 ? (.records(count: min(available, recordsMax)), count) : nil
     }
 
     /// Kills `instance` if the batch now in flight is not answered within the batch timeout.

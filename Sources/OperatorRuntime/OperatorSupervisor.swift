@@ -10,8 +10,9 @@ import Synchronization
 /// stop) interleave with the feeding loop only at its suspension points, and the lifecycle's invariant (one
 /// batch in flight, finished before a pause or handoff takes effect) keeps that safe.
 ///
-/// The feeding loop (`OperatorSupervisor+Feeding.swift`) sends one batch, waits for its answer, appends the
-/// outputs, waits for durability, persists timers, commits the inputs, and only then sends the next.
+/// The feeding loop (`OperatorSupervisor+Feeding.swift`) sends a batch, waits for its answer, sends the next
+/// one (pipelined), then appends the first one's outputs, waits for durability, persists timers and commits
+/// its inputs; the second one's outputs are appended only after that commit.
 actor OperatorSupervisor {
     nonisolated let name: String
     let configuration: OperatorRuntimeConfiguration
@@ -47,8 +48,12 @@ actor OperatorSupervisor {
     var nextBatchLimit: Int?
     /// Committed input positions (this supervisor is the group's only committer).
     var committed: [TopicPartition: Int64] = [:]
-    var resultWaiter: CheckedContinuation<BatchOutcome, Never>?
-    var inFlightBatchId: UInt64 = 0
+    /// The batches sent to the current process whose answers are awaited, oldest first (at most two: the
+    /// feeding loop pipelines one batch behind the one being applied).
+    var awaitedBatchIds: [UInt64] = []
+    /// Answers that came while the loop was still applying an earlier batch.
+    var arrivedOutcomes: [UInt64: BatchOutcome] = [:]
+    var resultWaiter: (batchId: UInt64, continuation: CheckedContinuation<BatchOutcome, Never>)?
     var instanceCount = 0
     var lastCommitNs: UInt64 = 0
     /// Set at a handoff; the gap is measured when the new version's first batch goes out.
@@ -207,14 +212,10 @@ actor OperatorSupervisor {
     func handle(_ event: OperatorProcessEvent, from instance: OperatorInstance) {
         switch event {
         case .message(.batchResult(let result)):
-            if instance === self.current, result.batchId == self.inFlightBatchId, let waiter = self.resultWaiter {
-                self.resultWaiter = nil
-                waiter.resume(returning: .result(result))
-            }
+            self.deliver(.result(result), batchId: result.batchId, from: instance)
         case .message(.failed(let batchId, let recordIndex, let error)):
-            if instance === self.current, batchId == self.inFlightBatchId, let waiter = self.resultWaiter {
-                self.resultWaiter = nil
-                waiter.resume(returning: .failed(recordIndex: recordIndex.map { Int($0) }, error: error))
+            if instance === self.current, self.awaitedBatchIds.contains(batchId) {
+                self.deliver(.failed(recordIndex: recordIndex.map { Int($0) }, error: error), batchId: batchId, from: instance)
             } else if instance === self.current {
                 self.noteError("\(instance.label) failed outside a batch: \(error)")
             }
@@ -228,11 +229,23 @@ actor OperatorSupervisor {
             guard instance === self.current else { return }
             if let waiter = self.resultWaiter {
                 self.resultWaiter = nil
-                waiter.resume(returning: .crashed(status))
+                waiter.continuation.resume(returning: .crashed(status))
             } else if !self.lifecycle.isBatchInFlight {
                 self.processCrashed(instance)
             }
-            // Otherwise the batch's answer is being applied; the feeding loop sees `hasExited` when done.
+            // Otherwise a batch's answer is being applied; the feeding loop sees `hasExited` when it next waits.
+        }
+    }
+
+    /// Hands an answer to the feeding loop, or keeps it until the loop asks (answers to batches no longer
+    /// awaited, such as one pipelined behind a batch that failed, are dropped).
+    private func deliver(_ outcome: BatchOutcome, batchId: UInt64, from instance: OperatorInstance) {
+        guard instance === self.current, self.awaitedBatchIds.contains(batchId) else { return }
+        if let waiter = self.resultWaiter, waiter.batchId == batchId {
+            self.resultWaiter = nil
+            waiter.continuation.resume(returning: outcome)
+        } else {
+            self.arrivedOutcomes[batchId] = outcome
         }
     }
 
