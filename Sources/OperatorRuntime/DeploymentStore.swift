@@ -18,19 +18,27 @@ struct DeploymentRecord: Codable, Sendable, Equatable {
     var currentVersion: Int
     var versions: [Version]
     var paused: Bool
+    /// Live instances (`sluice scale`); absent in records written before scaling existed, meaning one.
+    var instances: Int?
+    /// The version running as a canary next to the live one, if any.
+    var canaryVersion: Int?
+
+    var instanceCount: Int { max(self.instances ?? 1, 1) }
 
     func version(_ number: Int) -> Version? { self.versions.first { $0.version == number } }
 
-    /// Versions before the current one, newest first (what rollback picks from).
+    /// Versions before the current one, newest first (what rollback picks from); never the canary.
     var previousVersions: [Int] {
-        self.versions.map(\.version).filter { $0 < self.currentVersion }.sorted(by: >)
+        self.versions.map(\.version).filter { $0 < self.currentVersion && $0 != self.canaryVersion }.sorted(by: >)
     }
 }
 
 /// The files of the operators under `<data>/operators/`:
 ///
 ///     <name>/operator.json        the DeploymentRecord, rewritten atomically
-///     <name>/timers.json          pending timers, rewritten atomically after each change
+///     <name>/timers.json          pending timers, rewritten atomically after each change (live instance 1;
+///                                 instance i+1 of a scaled operator uses timers.<i>.json, a canary
+///                                 timers.canary.json)
 ///     <name>/versions/<n>/...     the code of each version (the process's working directory)
 ///     <name>/operator.log(.1)     standard error of the operator's processes (see OperatorLog)
 ///
@@ -71,13 +79,13 @@ struct DeploymentStore: Sendable {
         try Self.writeAtomically(try encoder.encode(record), to: "\(self.directory(of: record.name))/operator.json")
     }
 
-    func loadTimers(of name: String) -> [OperatorTimer] {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "\(self.directory(of: name))/timers.json")) else { return [] }
+    func loadTimers(of name: String, file: String = "timers.json") -> [OperatorTimer] {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "\(self.directory(of: name))/\(file)")) else { return [] }
         return (try? JSONDecoder().decode([OperatorTimer].self, from: data)) ?? []
     }
 
-    func saveTimers(_ timers: [OperatorTimer], of name: String) throws {
-        try Self.writeAtomically(try JSONEncoder().encode(timers), to: "\(self.directory(of: name))/timers.json")
+    func saveTimers(_ timers: [OperatorTimer], of name: String, file: String = "timers.json") throws {
+        try Self.writeAtomically(try JSONEncoder().encode(timers), to: "\(self.directory(of: name))/\(file)")
     }
 
     /// Writes `files` into a new staging directory and returns it; the caller renames it into place.

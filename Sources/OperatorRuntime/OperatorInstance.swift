@@ -51,6 +51,7 @@ final class OperatorInstance: @unchecked Sendable {
     let process: OperatorProcess
     let version: Int
     let number: Int
+    let label: String
     let metadata: OperatorMetadata
     let stderr: StderrSink
     /// The timers set in init (carried by Ready).
@@ -61,15 +62,14 @@ final class OperatorInstance: @unchecked Sendable {
     var exitStatus = ""
     var batchesCompleted = 0
 
-    var label: String { "v\(self.version)#\(self.number)" }
-
     private init(
-        process: OperatorProcess, version: Int, number: Int, metadata: OperatorMetadata, stderr: StderrSink,
-        initTimers: [OperatorTimer], iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
+        process: OperatorProcess, version: Int, number: Int, label: String, metadata: OperatorMetadata,
+        stderr: StderrSink, initTimers: [OperatorTimer], iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
     ) {
         self.process = process
         self.version = version
         self.number = number
+        self.label = label
         self.metadata = metadata
         self.stderr = stderr
         self.initTimers = initTimers
@@ -95,6 +95,10 @@ final class OperatorInstance: @unchecked Sendable {
         var version: Int
         var number: Int
         var timeoutMs: Int64
+        var placement: OperatorPlacement
+
+        /// `v<version>#<number>`, then the placement (`[2/3]`, `[canary]`): how logs and errors name the process.
+        var label: String { "v\(self.version)#\(self.number)\(self.placement.labelSuffix)" }
     }
 
     /// Spawns the process and walks it through Hello → Metadata → Ready. Throws
@@ -131,7 +135,7 @@ final class OperatorInstance: @unchecked Sendable {
         }
         process.send(OperatorProtocol.helloFrame(
             name: parameters.helloName, instanceId: "\(parameters.helloName)-v\(parameters.version)-\(parameters.number)",
-            instanceIndex: 0, instanceCount: 1
+            instanceIndex: UInt32(parameters.placement.index), instanceCount: UInt32(parameters.placement.count)
         ))
         let metadata: OperatorMetadata
         switch await iterator.next() {
@@ -155,8 +159,8 @@ final class OperatorInstance: @unchecked Sendable {
         default: throw await failure(.startFailed, "answered Metadata with something other than Ready")
         }
         return OperatorInstance(
-            process: process, version: parameters.version, number: parameters.number, metadata: metadata,
-            stderr: stderr, initTimers: initTimers, iterator: iterator
+            process: process, version: parameters.version, number: parameters.number, label: parameters.label,
+            metadata: metadata, stderr: stderr, initTimers: initTimers, iterator: iterator
         )
     }
 

@@ -22,17 +22,16 @@ extension OperatorRuntime {
         let version = DeploymentRecord.Version(
             version: 1, command: command, environment: request.environment, createdMs: self.clock.wallTimeMs()
         )
-        let sink = StderrSink(log: nil, prefix: "v1#1")
+        let parameters = OperatorInstance.StartParameters(
+            argv: Self.resolveCommand(command, configuration: self.configuration), directory: versionDirectory,
+            environment: Self.environment(for: version, name: request.name ?? "", configuration: self.configuration),
+            helloName: request.name ?? "", version: 1, number: 1, timeoutMs: self.configuration.startTimeoutMs,
+            placement: .live(request.name ?? "")
+        )
+        let sink = StderrSink(log: nil, prefix: parameters.label)
         let instance: OperatorInstance
         do {
-            instance = try await OperatorInstance.start(
-                .init(
-                    argv: Self.resolveCommand(command, configuration: self.configuration), directory: versionDirectory,
-                    environment: Self.environment(for: version, name: request.name ?? "", configuration: self.configuration),
-                    helloName: request.name ?? "", version: 1, number: 1, timeoutMs: self.configuration.startTimeoutMs
-                ),
-                stderr: sink
-            )
+            instance = try await OperatorInstance.start(parameters, stderr: sink)
         } catch {
             self.store.remove(staging)
             throw error
@@ -43,7 +42,8 @@ extension OperatorRuntime {
                 try self.reserve(name)
                 reservedName = name
             }
-            guard TopicNames.isValid(name), !name.hasPrefix(".") else {
+            // '@' is valid in a stream name but separates a canary's version in its group and streams.
+            guard TopicNames.isValid(name), !name.hasPrefix("."), !name.contains("@") else {
                 throw OperatorRuntimeError(code: .invalidRequest, message: "\(name) is not a valid operator name")
             }
             // A directory without operator.json is what a crash in the middle of a deploy or kill leaves.
@@ -51,14 +51,16 @@ extension OperatorRuntime {
             try FileManager.default.moveItem(atPath: staging, toPath: self.store.directory(of: name))
             let record = DeploymentRecord(name: name, currentVersion: 1, versions: [version], paused: false)
             try self.store.saveRecord(record)
-            let supervisor = self.makeSupervisor(record)
-            sink.attach(supervisor.log)
-            self.supervisors.withLock { $0[name] = supervisor }
+            let deployment = OperatorDeployment(record: record, context: self.context)
+            // The deploy's process is #1: the deployment numbers its next ones from 2.
+            _ = deployment.processNumbers.next()
+            sink.attach(deployment.log)
+            self.deployments.withLock { $0[name] = deployment }
             do {
-                try await supervisor.begin(with: instance)
+                try await deployment.begin(with: instance)
             } catch {
-                await supervisor.stop()
-                self.supervisors.withLock { _ = $0.removeValue(forKey: name) }
+                await deployment.stop(finally: true)
+                self.deployments.withLock { _ = $0.removeValue(forKey: name) }
                 self.store.remove(self.store.directory(of: name))
                 throw error
             }
@@ -73,21 +75,39 @@ extension OperatorRuntime {
 
     /// Stores the code as the next version and swaps to it (make-before-break, see `OperatorSupervisor.swap`).
     public func swap(name: String, _ request: DeployRequest) async throws -> SwapReport {
-        let supervisor = try self.supervisor(name)
+        let deployment = try self.deployment(name)
         let command = try Self.command(for: request)
-        let version = try await supervisor.addVersion(
-            files: request.files, command: command, environment: request.environment
-        )
-        return try await supervisor.swap(to: version, forgetOnFailure: true)
+        let version = try await deployment.addVersion(files: request.files, command: command, environment: request.environment)
+        return try await deployment.swapLive(to: version, forgetOnFailure: true)
     }
 
     /// Swaps back to the version before the current one.
     public func rollback(name: String) async throws -> SwapReport {
-        let supervisor = try self.supervisor(name)
-        guard let previous = await supervisor.previousVersion() else {
+        let deployment = try self.deployment(name)
+        guard let previous = await deployment.record.previousVersions.first else {
             throw OperatorRuntimeError(code: .noPreviousVersion, message: "operator \(name) has no previous version")
         }
-        return try await supervisor.swap(to: previous, forgetOnFailure: false)
+        return try await deployment.swapLive(to: previous, forgetOnFailure: false)
+    }
+
+    /// Stores the code as the next version and runs it as a canary next to the live one (see
+    /// `OperatorDeployment+Canary.swift`).
+    public func deployCanary(name: String, _ request: DeployRequest) async throws -> OperatorStatus {
+        let deployment = try self.deployment(name)
+        let command = try Self.command(for: request)
+        try await deployment.deployCanary(files: request.files, command: command, environment: request.environment)
+        return try self.status(name: name)
+    }
+
+    /// Makes the canary the live version with a swap handoff.
+    public func promote(name: String) async throws -> SwapReport {
+        try await self.deployment(name).promote()
+    }
+
+    /// Stops the canary and forgets its version.
+    public func abortCanary(name: String) async throws -> OperatorStatus {
+        try await self.deployment(name).abortCanary()
+        return try self.status(name: name)
     }
 
     private func reserve(_ name: String) throws {
@@ -96,7 +116,7 @@ extension OperatorRuntime {
             names.insert(name)
             return true
         }
-        let isDeployed = self.supervisors.withLock { $0[name] != nil }
+        let isDeployed = self.deployments.withLock { $0[name] != nil }
             || FileManager.default.fileExists(atPath: self.store.directory(of: name) + "/operator.json")
         if !isFree || isDeployed {
             if isFree { self.release(name) }
@@ -149,21 +169,6 @@ extension OperatorRuntime {
 }
 
 extension OperatorSupervisor {
-    /// Stores `files` as the next version (not yet current).
-    func addVersion(files: [String: [UInt8]], command: [String], environment: [String: String]) throws -> Int {
-        let number = (self.record.versions.map(\.version).max() ?? 0) + 1
-        try self.store.write(files, into: self.store.versionDirectory(of: self.name, version: number))
-        self.record.versions.append(.init(
-            version: number, command: command, environment: environment, createdMs: self.clock.wallTimeMs()
-        ))
-        try self.store.saveRecord(self.record)
-        return number
-    }
-
-    func previousVersion() -> Int? {
-        self.record.previousVersions.first
-    }
-
     /// For `start()`: the stored version did not come up; keep trying with backoff.
     func beginRestarting(error: String) {
         self.noteError("start failed: \(error)")

@@ -10,16 +10,27 @@ import Glibc
 
 /// Runs operators: deploys them, feeds them their inputs from committed offsets, appends what they produce,
 /// commits, and pauses, resumes, swaps, rolls back and kills them while everything else keeps running.
-/// One `OperatorSupervisor` (an actor) per operator does the work; this class is the registry and the
-/// public face for the admin API. See `README.md` in this folder.
+/// One `OperatorDeployment` (an actor) per operator owns its record and its instances, one
+/// `OperatorSupervisor` each; this class is the registry and the public face for the admin API. See
+/// `README.md` in this folder.
 public final class OperatorRuntime: Sendable {
+    /// What every deployment and supervisor shares.
+    struct Context: Sendable {
+        var configuration: OperatorRuntimeConfiguration
+        var logs: LogManager
+        var groups: GroupCoordinator
+        var clock: SluiceClock
+        var store: DeploymentStore
+        var onEvent: @Sendable (String) -> Void
+    }
+
     let configuration: OperatorRuntimeConfiguration
     let logs: LogManager
     let groups: GroupCoordinator
     let clock: SluiceClock
     let onEvent: @Sendable (String) -> Void
     let store: DeploymentStore
-    let supervisors = Mutex<[String: OperatorSupervisor]>([:])
+    let deployments = Mutex<[String: OperatorDeployment]>([:])
     /// Names being deployed right now, so two deploys of one name cannot race.
     let reservedNames = Mutex<Set<String>>([])
 
@@ -53,87 +64,81 @@ public final class OperatorRuntime: Sendable {
                 self.onEvent("operator \(name): cannot read operator.json: \(error)")
                 continue
             }
-            let supervisor = self.makeSupervisor(record)
-            self.supervisors.withLock { $0[name] = supervisor }
-            do {
-                try await supervisor.begin(with: nil)
-            } catch {
-                self.onEvent("operator \(name): start failed, retrying: \(error)")
-                await supervisor.beginRestarting(error: "\(error)")
-            }
+            let deployment = OperatorDeployment(record: record, context: self.context)
+            self.deployments.withLock { $0[name] = deployment }
+            await deployment.restore()
         }
     }
 
-    func makeSupervisor(_ record: DeploymentRecord) -> OperatorSupervisor {
-        OperatorSupervisor(
-            record: record, configuration: self.configuration, logs: self.logs, groups: self.groups,
-            clock: self.clock, store: self.store, onEvent: self.onEvent
+    var context: Context {
+        Context(
+            configuration: self.configuration, logs: self.logs, groups: self.groups, clock: self.clock,
+            store: self.store, onEvent: self.onEvent
         )
     }
 
-    func supervisor(_ name: String) throws -> OperatorSupervisor {
-        guard let supervisor = self.supervisors.withLock({ $0[name] }) else {
+    func deployment(_ name: String) throws -> OperatorDeployment {
+        guard let deployment = self.deployments.withLock({ $0[name] }) else {
             throw OperatorRuntimeError(code: .unknownOperator, message: "no operator named \(name) is deployed")
         }
-        return supervisor
+        return deployment
     }
 
+    /// Stops feeding every instance (and the canary) after its in-flight batch, which is committed first.
     public func pause(name: String) async throws -> OperatorStatus {
-        let supervisor = try self.supervisor(name)
-        try await supervisor.pause()
+        try await self.deployment(name).pause()
         return try self.status(name: name)
     }
 
     public func resume(name: String) async throws -> OperatorStatus {
-        let supervisor = try self.supervisor(name)
-        try await supervisor.resume()
+        try await self.deployment(name).resume()
         return try self.status(name: name)
+    }
+
+    /// Runs `instances` live instances, moving input partitions with a swap's exact handoff.
+    public func scale(name: String, instances: Int) async throws -> ScaleReport {
+        try await self.deployment(name).scale(to: instances)
     }
 
     /// Stops the operator and forgets its deployment (code, log, timers); its offsets stay in its group.
     public func kill(name: String) async throws {
-        let supervisor = try self.supervisor(name)
-        await supervisor.stop()
-        supervisor.log.finishFollowers()
-        self.supervisors.withLock { _ = $0.removeValue(forKey: name) }
+        let deployment = try self.deployment(name)
+        await deployment.stop(finally: true)
+        self.deployments.withLock { _ = $0.removeValue(forKey: name) }
         self.store.remove(self.store.directory(of: name))
         self.onEvent("operator \(name): killed")
     }
 
     public func status(name: String) throws -> OperatorStatus {
-        try self.supervisor(name).status(nowNs: self.clock.monotonicNs())
+        try self.deployment(name).status(nowNs: self.clock.monotonicNs())
     }
 
     public func list() -> [OperatorStatus] {
-        let supervisors = self.supervisors.withLock { Array($0.values) }
+        let deployments = self.deployments.withLock { Array($0.values) }
         let nowNs = self.clock.monotonicNs()
-        return supervisors.map { $0.status(nowNs: nowNs) }.sorted { $0.name < $1.name }
+        return deployments.map { $0.status(nowNs: nowNs) }.sorted { $0.name < $1.name }
     }
 
-    /// The last `tailLines` lines of the operator's log, each prefixed with its time and `v<version>#<instance>`.
+    /// The last `tailLines` lines of the operator's log, each prefixed with its time and `v<version>#<process>`
+    /// (and `[i/n]` or `[canary]` when the operator runs more than one process).
     public func logs(name: String, tailLines: Int) throws -> [String] {
-        try self.supervisor(name).log.tail(tailLines)
+        try self.deployment(name).log.tail(tailLines)
     }
 
     /// Every line the operator logs from now on; ends when the operator is killed.
     public func followLogs(name: String) throws -> AsyncStream<String> {
-        try self.supervisor(name).log.follow()
+        try self.deployment(name).log.follow()
     }
 
     /// Graceful: every operator finishes its in-flight batch (outputs appended, inputs committed), gets Stop,
     /// and is killed if it has not exited within the stop timeout. Deployments stay for the next `start`.
     public func shutdown() async {
-        let supervisors = self.supervisors.withLock { state in
+        let deployments = self.deployments.withLock { state in
             defer { state.removeAll() }
             return Array(state.values)
         }
         await withTaskGroup(of: Void.self) { group in
-            for supervisor in supervisors {
-                group.addTask {
-                    await supervisor.stop()
-                    supervisor.log.finishFollowers()
-                }
-            }
+            for deployment in deployments { group.addTask { await deployment.stop(finally: true) } }
         }
     }
 
@@ -181,8 +186,10 @@ public final class OperatorRuntime: Sendable {
 
 extension OperatorRuntime {
     /// The pid of the operator's current process (tests kill it to simulate a crash).
-    func currentProcessIdentifier(name: String) async throws -> Int32? {
-        await (try self.supervisor(name)).currentProcessIdentifier()
+    func currentProcessIdentifier(name: String, instance: Int = 0) async throws -> Int32? {
+        let live = try self.deployment(name).live
+        guard instance < live.count else { return nil }
+        return await live[instance].currentProcessIdentifier()
     }
 }
 

@@ -69,6 +69,40 @@ public struct OperatorStatus: Sendable, Equatable {
     public var previousVersions: [Int]
     /// Handoff gaps of the recent swaps, oldest first (bounded), for metrics.
     public var recentHandoffGapsMs: [Double]
+    /// Live instances, each owning a share of the input partitions.
+    public var instances = 1
+    public var canary: CanaryStatus?
+}
+
+/// A canary running next to the live version (`OperatorStatus.canary`).
+public struct CanaryStatus: Sendable, Equatable {
+    public var version: Int
+    public var state: String
+    /// The shadow streams it writes.
+    public var outputs: [String]
+    public var lag: Int64
+    public var recordsPerSecond: Double
+    public var recordsIn: Int64
+    public var recordsOut: Int64
+
+    init(_ status: OperatorStatus) {
+        self.version = status.version
+        self.state = status.state
+        self.outputs = status.outputs
+        self.lag = status.lag
+        self.recordsPerSecond = status.recordsPerSecond
+        self.recordsIn = status.recordsIn
+        self.recordsOut = status.recordsOut
+    }
+}
+
+/// The outcome of a scale.
+public struct ScaleReport: Sendable, Equatable {
+    public var name: String
+    public var fromInstances: Int
+    public var toInstances: Int
+    /// From the moment the old instances stopped being fed to the new ones fed.
+    public var handoffGapMs: Double
 }
 
 /// The outcome of a swap or a rollback.

@@ -5,26 +5,35 @@ import SluiceModel
 /// Pause, resume, swap (make-before-break) and stop.
 extension OperatorSupervisor {
     /// Stops feeding after the in-flight batch (whose outputs are appended and inputs committed before
-    /// this returns) and keeps the process.
-    func pause() async throws -> Void {
+    /// this returns) and keeps the process. The deployment persists the wish.
+    func pause() async {
         self.perform(self.lifecycle.pause())
         self.record.paused = true
-        try self.store.saveRecord(self.record)
         await self.waitForNoBatchInFlight()
         self.publishStatus()
     }
 
-    func resume() throws {
+    func resume() {
         self.record.paused = false
-        try self.store.saveRecord(self.record)
         self.perform(self.lifecycle.resume())
+    }
+
+    var runningVersion: Int { self.record.currentVersion }
+
+    /// The deployment's record changed (a version was added or removed); `currentVersion` stays this
+    /// supervisor's own.
+    func refresh(_ record: DeploymentRecord) {
+        let currentVersion = self.record.currentVersion
+        self.record = record
+        self.record.currentVersion = currentVersion
+        self.publishStatus()
     }
 
     /// Starts `version` while the current one runs; once it is Ready, stops feeding the current one after its
     /// in-flight batch, stops it, and feeds the new one from exactly the committed offsets. When the new
     /// version fails to start, or dies within its first batch or its first second, the old version goes on
-    /// (restarted if it was already stopped) and this throws `.startFailed`.
-    func swap(to version: Int, forgetOnFailure: Bool) async throws -> SwapReport {
+    /// (restarted if it was already stopped) and this throws `.startFailed`. The deployment saves the record.
+    func swap(to version: Int) async throws -> SwapReport {
         guard !self.isSwapping else {
             throw OperatorRuntimeError(code: .invalidRequest, message: "a swap of \(self.name) is already under way")
         }
@@ -64,7 +73,6 @@ extension OperatorSupervisor {
         guard self.current === instance else {
             throw OperatorRuntimeError(code: .startFailed, message: "v\(version) exited before the handoff; v\(fromVersion) keeps running")
         }
-        try self.store.saveRecord(self.record)
         // Watch the new version through its first batch (or one second).
         let deadlineNs = self.clock.monotonicNs() + 1_000_000_000
         while !instance.hasExited && instance.batchesCompleted == 0 && self.clock.monotonicNs() < deadlineNs {
@@ -72,8 +80,6 @@ extension OperatorSupervisor {
         }
         if instance.hasExited {
             self.record.currentVersion = fromVersion
-            if forgetOnFailure { self.record.versions.removeAll { $0.version == version } }
-            try? self.store.saveRecord(self.record)
             self.publishStatus()
             throw OperatorRuntimeError(
                 code: .startFailed,
@@ -149,14 +155,18 @@ extension OperatorSupervisor {
     }
 
     /// Finishes the in-flight batch, stops the process (Stop, then kill after the timeout) and the loop.
-    func stop() async {
+    /// Without `waitForExit` the process is stopped in the background (a scale: the partitions are taken over
+    /// at once, the old process needs no more than its Stop).
+    func stop(waitForExit: Bool = true) async {
         _ = self.lifecycle.stop()
         self.pendingSwap?.process.kill()
         self.pendingSwap = nil
         self.handOffWaiter?.resume()
         self.handOffWaiter = nil
         await self.waitForNoBatchInFlight()
-        if let instance = self.current {
+        if let instance = self.current, !waitForExit {
+            self.stopProcess(instance)
+        } else if let instance = self.current {
             instance.sendStop()
             let deadlineNs = self.clock.monotonicNs() + UInt64(self.configuration.stopTimeoutMs) * 1_000_000
             while !instance.process.hasExited && self.clock.monotonicNs() < deadlineNs {

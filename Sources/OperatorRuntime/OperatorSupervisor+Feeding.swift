@@ -310,7 +310,7 @@ extension OperatorSupervisor {
         let stream = self.inputStreams[Int(entry.inputIndex)]
         let record = self.retained.decodedRecord(at: 0)
         if self.deadLetterWriter == nil {
-            let dlq = "\(self.name).dlq"
+            let dlq = self.placement.deadLetterStream
             try OperatorRuntime.createStreams([dlq], logs: self.logs, partitions: self.configuration.outputPartitions)
             self.deadLetterWriter = try OutputWriter(streams: [dlq], logs: self.logs)
         }
@@ -349,7 +349,7 @@ extension OperatorSupervisor {
             partitions.append(PartitionOffsetCommit(topicPartition: topicPartition, offset: offset))
             self.committed[topicPartition] = offset
         }
-        let results = await self.groups.commitOffsets(GroupOffsetCommitRequest(groupId: self.name, partitions: partitions))
+        let results = await self.groups.commitOffsets(GroupOffsetCommitRequest(groupId: self.placement.groupId, partitions: partitions))
         if let failed = results.first(where: { $0.errorCode != .none }) {
             throw OperatorRuntimeError(
                 code: .storageFailed, message: "commit of \(failed.topicPartition) failed: \(failed.errorCode)"
@@ -360,7 +360,7 @@ extension OperatorSupervisor {
     }
 
     func persistTimers() throws {
-        try self.store.saveTimers(self.timers.timers, of: self.name)
+        try self.store.saveTimers(self.timers.timers, of: self.name, file: self.placement.timersFileName)
     }
 
     func recordHandOffGap(_ gapMs: Double) {

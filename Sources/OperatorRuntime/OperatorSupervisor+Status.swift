@@ -38,12 +38,13 @@ extension OperatorSupervisor {
         let record = self.record
         let stateName = self.lifecycle.stateName
         let restarts = self.lifecycle.restarts
+        let placement = self.placement
         self.statusBox.withLock { snapshot in
             snapshot.status.version = record.currentVersion
             snapshot.status.state = stateName
             if let metadata {
                 snapshot.status.inputs = metadata.inputs.map(\.stream)
-                snapshot.status.outputs = metadata.outputs
+                snapshot.status.outputs = metadata.outputs.map(placement.stream(forOutput:))
             }
             snapshot.status.recordsIn = counters.recordsIn
             snapshot.status.recordsOut = counters.recordsOut

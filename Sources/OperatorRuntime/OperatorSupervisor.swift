@@ -15,6 +15,9 @@ import Synchronization
 /// its inputs; the second one's outputs are appended only after that commit.
 actor OperatorSupervisor {
     nonisolated let name: String
+    nonisolated let placement: OperatorPlacement
+    /// Numbers the processes of the whole deployment, so every label (`v2#7`) names one process.
+    let processNumbers: ProcessNumbering
     let configuration: OperatorRuntimeConfiguration
     let logs: LogManager
     let groups: GroupCoordinator
@@ -24,6 +27,8 @@ actor OperatorSupervisor {
     nonisolated let log: OperatorLog
     nonisolated let statusBox: Mutex<StatusSnapshot>
 
+    /// The deployment's record as its `OperatorDeployment` last gave it; `currentVersion` is what this
+    /// supervisor runs. Only the deployment saves it.
     var record: DeploymentRecord
     var lifecycle: OperatorLifecycle
     var planner: BatchRetryPlanner
@@ -54,7 +59,6 @@ actor OperatorSupervisor {
     /// Answers that came while the loop was still applying an earlier batch.
     var arrivedOutcomes: [UInt64: BatchOutcome] = [:]
     var resultWaiter: (batchId: UInt64, continuation: CheckedContinuation<BatchOutcome, Never>)?
-    var instanceCount = 0
     var lastCommitNs: UInt64 = 0
     /// Set at a handoff; the gap is measured when the new version's first batch goes out.
     var handOffStartNs: UInt64?
@@ -88,24 +92,26 @@ actor OperatorSupervisor {
     static let handOffGapsMax = 100
 
     init(
-        record: DeploymentRecord, configuration: OperatorRuntimeConfiguration, logs: LogManager,
-        groups: GroupCoordinator, clock: SluiceClock, store: DeploymentStore, onEvent: @escaping @Sendable (String) -> Void
+        record: DeploymentRecord, placement: OperatorPlacement, log: OperatorLog, processNumbers: ProcessNumbering,
+        context: OperatorRuntime.Context
     ) {
         self.name = record.name
+        self.placement = placement
+        self.processNumbers = processNumbers
         self.record = record
-        self.configuration = configuration
-        self.logs = logs
-        self.groups = groups
-        self.clock = clock
-        self.store = store
-        self.onEvent = onEvent
-        self.log = OperatorLog(path: store.logPath(of: record.name), sizeBytesMax: configuration.logFileSizeBytesMax)
+        self.configuration = context.configuration
+        self.logs = context.logs
+        self.groups = context.groups
+        self.clock = context.clock
+        self.store = context.store
+        self.onEvent = context.onEvent
+        self.log = log
         self.lifecycle = OperatorLifecycle(
-            paused: record.paused, restartBackoffMsMin: configuration.restartBackoffMsMin,
-            restartBackoffMsMax: configuration.restartBackoffMsMax
+            paused: record.paused, restartBackoffMsMin: context.configuration.restartBackoffMsMin,
+            restartBackoffMsMax: context.configuration.restartBackoffMsMax
         )
-        self.planner = BatchRetryPlanner(attempts: configuration.deadLetterAttempts)
-        self.timers = TimerHeap(store.loadTimers(of: record.name))
+        self.planner = BatchRetryPlanner(attempts: context.configuration.deadLetterAttempts)
+        self.timers = TimerHeap([])
         self.statusBox = Mutex(StatusSnapshot(name: record.name, version: record.currentVersion))
     }
 
@@ -113,10 +119,11 @@ actor OperatorSupervisor {
 
     /// Starts the current version (or adopts `instance`, already started by a deploy) and the feeding loop.
     func begin(with instance: OperatorInstance?) async throws {
+        // Loaded here, not at init: a scale writes the timers of the new instances after creating them.
+        self.timers = TimerHeap(self.store.loadTimers(of: self.name, file: self.placement.timersFileName))
         let started: OperatorInstance
         if let instance {
             started = instance
-            self.instanceCount = max(self.instanceCount, instance.number)
         } else {
             started = try await self.startInstance(version: self.record.currentVersion)
         }
@@ -130,14 +137,15 @@ actor OperatorSupervisor {
         guard let stored = self.record.version(version) else {
             throw OperatorRuntimeError(code: .startFailed, message: "operator \(self.name) has no version \(version)")
         }
-        self.instanceCount += 1
-        let sink = StderrSink(log: self.log, prefix: "v\(version)#\(self.instanceCount)")
+        let number = self.processNumbers.next()
         let parameters = OperatorInstance.StartParameters(
             argv: OperatorRuntime.resolveCommand(stored.command, configuration: self.configuration),
             directory: self.store.versionDirectory(of: self.name, version: version),
             environment: OperatorRuntime.environment(for: stored, name: self.name, configuration: self.configuration),
-            helloName: self.name, version: version, number: self.instanceCount, timeoutMs: self.configuration.startTimeoutMs
+            helloName: self.name, version: version, number: number, timeoutMs: self.configuration.startTimeoutMs,
+            placement: self.placement
         )
+        let sink = StderrSink(log: self.log, prefix: parameters.label)
         let instance = try await OperatorInstance.start(parameters, stderr: sink)
         self.pump(instance)
         return instance
@@ -150,8 +158,8 @@ actor OperatorSupervisor {
     /// batch goes on being halved; a new version (or new inputs) reads afresh from the committed offsets.
     func adopt(_ instance: OperatorInstance, isRestart: Bool = false) async throws {
         if instance.iterator != nil { self.pump(instance) }
-        try OperatorRuntime.createStreams(instance.metadata.outputs, logs: self.logs, partitions: self.configuration.outputPartitions)
-        let writer = try OutputWriter(streams: instance.metadata.outputs, logs: self.logs)
+        let outputs = try self.createOutputStreams(instance.metadata.outputs)
+        let writer = try OutputWriter(streams: outputs, logs: self.logs)
         let inputStreams = instance.metadata.inputs.map(\.stream)
         if !(isRestart && self.reader != nil && inputStreams == self.inputStreams) {
             let reader = try self.makeReader(for: instance.metadata)
@@ -167,6 +175,19 @@ actor OperatorSupervisor {
         try self.applyInitTimers(instance.initTimers)
     }
 
+    /// Creates the streams this supervisor writes (a canary's shadow streams get as many partitions as the
+    /// streams they shadow) and returns their names.
+    private func createOutputStreams(_ declared: [String]) throws -> [String] {
+        var streams: [String] = []
+        for output in declared {
+            let stream = self.placement.stream(forOutput: output)
+            let partitions = self.logs.topic(output)?.partitionCount ?? self.configuration.outputPartitions
+            try OperatorRuntime.createStreams([stream], logs: self.logs, partitions: partitions)
+            streams.append(stream)
+        }
+        return streams
+    }
+
     private func makeReader(for metadata: OperatorMetadata) throws -> InputReader {
         var sources: [InputReader.Source] = []
         var wanted: [TopicPartition] = []
@@ -174,7 +195,7 @@ actor OperatorSupervisor {
             guard let info = self.logs.topic(input.stream) else {
                 throw OperatorRuntimeError(code: .startFailed, message: "input stream \(input.stream) does not exist")
             }
-            for partition in 0..<info.partitionCount {
+            for partition in 0..<info.partitionCount where self.placement.owns(partition: partition) {
                 let topicPartition = TopicPartition(topic: input.stream, partition: PartitionID(Int32(partition)))
                 guard let log = self.logs.partition(topicPartition) else { continue }
                 wanted.append(topicPartition)
@@ -184,7 +205,7 @@ actor OperatorSupervisor {
                 ))
             }
         }
-        let fetched = self.groups.fetchOffsets(groupId: self.name, partitions: wanted).offsets
+        let fetched = self.groups.fetchOffsets(groupId: self.placement.groupId, partitions: wanted).offsets
         for index in sources.indices {
             let topicPartition = TopicPartition(topic: sources[index].stream, partition: PartitionID(sources[index].key.partition))
             if let offset = fetched[topicPartition]?.offset, offset >= 0 {

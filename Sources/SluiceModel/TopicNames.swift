@@ -1,7 +1,8 @@
 /// Kafka's rules for topic names, shared by storage (names become directory names) and the server
 /// (an invalid name gets INVALID_TOPIC_EXCEPTION instead of UNKNOWN_TOPIC_OR_PARTITION).
 public enum TopicNames {
-    /// 1 to 249 characters of `[a-zA-Z0-9._-]`, and neither "." nor "..".
+    /// 1 to 249 characters of `[a-zA-Z0-9._-@]`, and neither "." nor "..". Kafka has no '@'; Sluice allows it
+    /// because a canary's shadow streams are named `<stream>@<version>`, a name no Kafka topic can collide with.
     public static func isValid(_ name: String) -> Bool {
         self.problem(with: name) == nil
     }
@@ -18,7 +19,8 @@ public enum TopicNames {
                 || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: "@")
         }
-        return allowed ? nil : "a topic name may contain only ASCII letters, digits, '.', '_' and '-'"
+        return allowed ? nil : "a topic name may contain only ASCII letters, digits, '.', '_', '-' and '@'"
     }
 }

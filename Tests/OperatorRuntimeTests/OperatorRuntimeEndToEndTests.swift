@@ -31,18 +31,6 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         }
     }
 
-    /// Output values grouped by the partition they came from (`p<n>-<seq>`), in output order.
-    private func outputSequences(_ topic: String) throws -> [String: [Int]] {
-        var sequences: [String: [Int]] = [:]
-        for (_, values) in try self.harness.values(topic) {
-            for value in values {
-                let parts = value.split(separator: "-")
-                sequences[String(parts[0]), default: []].append(Int(parts[1])!)
-            }
-        }
-        return sequences
-    }
-
     func testIdentityCopiesEveryRecordExactlyOnceInOrder() async throws {
         try self.harness.createTopic("in", partitions: 3)
         try self.produceSequence("in", partitions: 3, count: 20_000)
@@ -53,7 +41,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         XCTAssertEqual(status.outputs, ["out"])
         XCTAssertEqual(status.version, 1)
         await waitUntil("20,000 outputs") { self.harness.count("out") >= 20_000 }
-        let sequences = try self.outputSequences("out")
+        let sequences = try self.harness.outputSequences("out")
         XCTAssertEqual(self.harness.count("out"), 20_000)
         for (source, values) in sequences {
             XCTAssertTrue(values == Array(0..<values.count), "\(source) in order, exactly once")
@@ -119,7 +107,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         await waitUntil("every record copied") { self.harness.count("out") >= Int64(produced) }
         try await Task.sleep(nanoseconds: 100_000_000)
         XCTAssertEqual(self.harness.count("out"), Int64(produced), "no duplicates")
-        for (source, values) in try self.outputSequences("out") {
+        for (source, values) in try self.harness.outputSequences("out") {
             XCTAssertTrue(values == Array(0..<values.count), "\(source): every record once, in order")
         }
         let tags = Set(try self.harness.records("out").values.joined().compactMap { record in
@@ -149,7 +137,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         try self.produceSequence("in", partitions: 2, count: 10_000, batch: 100, startingAt: 5000)
         await waitUntil("a restart") { (try? runtime.status(name: "identity").restarts) ?? 0 >= 1 }
         await waitUntil("all committed") { (try? runtime.status(name: "identity").lag) == 0 && (try? runtime.status(name: "identity").state) == "running" }
-        let sequences = try self.outputSequences("out")
+        let sequences = try self.harness.outputSequences("out")
         var duplicates = 0
         for (source, values) in sequences {
             XCTAssertTrue(Set(values) == Set(0..<10_000), "\(source): every record")
@@ -169,7 +157,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         try self.harness.produce("in", partition: 0, values: values, keys: values.map { "k-" + $0 })
         await waitUntil("the dead letter") { self.harness.count("identity.dlq") == 1 }
         await waitUntil("the rest") { self.harness.count("out") == 100 }
-        XCTAssertEqual(try self.outputSequences("out")["p0"], Array(0..<100))
+        XCTAssertEqual(try self.harness.outputSequences("out")["p0"], Array(0..<100))
         let letter = try XCTUnwrap(try self.harness.records("identity.dlq")[0]?.first)
         XCTAssertEqual(letter.value, Array("bad-record".utf8))
         XCTAssertEqual(letter.key, Array("k-bad-record".utf8))
@@ -194,7 +182,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         try self.harness.produce("in", partition: 0, values: values)
         await waitUntil("the dead letter", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 1 }
         await waitUntil("the rest") { self.harness.count("out") == 1000 }
-        XCTAssertTrue(try self.outputSequences("out")["p0"] == Array(0..<1000), "every other record once, in order")
+        XCTAssertTrue(try self.harness.outputSequences("out")["p0"] == Array(0..<1000), "every other record once, in order")
         XCTAssertEqual(try self.harness.values("identity.dlq")[0], ["poison"])
         let status = try runtime.status(name: "identity")
         XCTAssertGreaterThanOrEqual(status.restarts, 3)
@@ -216,7 +204,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         try self.harness.produce("in", partition: 0, values: values)
         await waitUntil("the dead letters", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 5 }
         await waitUntil("the rest") { self.harness.count("out") == 600 }
-        XCTAssertEqual(try self.outputSequences("out")["p0"], Array(0..<600), "every good record once, in order")
+        XCTAssertEqual(try self.harness.outputSequences("out")["p0"], Array(0..<600), "every good record once, in order")
         await waitUntil("committed to the end") { self.harness.committed(group: "identity", topic: "in", partition: 0) == 605 }
         await runtime.shutdown()
     }
@@ -233,7 +221,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         try self.harness.produce("in", partition: 0, values: values)
         await waitUntil("the dead letter", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 1 }
         await waitUntil("the rest") { self.harness.count("out") == 300 }
-        XCTAssertEqual(try self.outputSequences("out")["p0"], Array(0..<300), "every other record once, in order")
+        XCTAssertEqual(try self.harness.outputSequences("out")["p0"], Array(0..<300), "every other record once, in order")
         await runtime.shutdown()
     }
 
@@ -246,7 +234,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         try self.harness.produce("in", partition: 0, values: values)
         await waitUntil("the dead letter", timeoutSeconds: 60) { self.harness.count("identity.dlq") == 1 }
         await waitUntil("the rest") { self.harness.count("out") == 200 }
-        XCTAssertTrue(try self.outputSequences("out")["p0"] == Array(0..<200))
+        XCTAssertTrue(try self.harness.outputSequences("out")["p0"] == Array(0..<200))
         let status = try runtime.status(name: "identity")
         XCTAssertTrue(status.lastErrors.contains { $0.contains("broke the protocol") }, "\(status.lastErrors)")
         XCTAssertEqual(status.state, "running")
@@ -400,7 +388,7 @@ final class OperatorRuntimeEndToEndTests: XCTestCase {
         }
         await appending.value
         await waitUntil("the old version finishes") { self.harness.count("out") == 600 }
-        XCTAssertTrue(try self.outputSequences("out")["p0"] == Array(0..<600))
+        XCTAssertTrue(try self.harness.outputSequences("out")["p0"] == Array(0..<600))
         let status = try runtime.status(name: "identity")
         XCTAssertEqual(status.version, 1)
         XCTAssertEqual(status.state, "running")

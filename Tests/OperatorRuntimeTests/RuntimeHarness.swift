@@ -67,6 +67,18 @@ final class RuntimeHarness: @unchecked Sendable {
         _ = try batch.withUnsafeBytes { try log.append($0) }
     }
 
+    /// Output values grouped by the partition they came from (`p<n>-<seq>`), in output order.
+    func outputSequences(_ topic: String) throws -> [String: [Int]] {
+        var sequences: [String: [Int]] = [:]
+        for (_, values) in try self.values(topic) {
+            for value in values {
+                let parts = value.split(separator: "-")
+                sequences[String(parts[0]), default: []].append(Int(parts[1])!)
+            }
+        }
+        return sequences
+    }
+
     /// Every record of every partition of `topic`.
     func records(_ topic: String) throws -> [Int: [Record]] {
         guard let info = self.logs.topic(topic) else { return [:] }

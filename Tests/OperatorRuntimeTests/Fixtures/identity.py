@@ -1,5 +1,6 @@
 """Copies every record of its input to its output, tagging each with header fixture.tag (FIXTURE_TAG).
 
+FIXTURE_TAG "@instance" tags with the instance index from Hello.
 FIXTURE_BEHAVIOUR: "" (identity), "fail-bad" (records whose value starts with b"bad" raise),
 "crash-on-poison" (the process exits on a record whose value is b"poison"), "crash-at-once" (the process
 exits on its first Records batch), "garbage-on-poison" (writes a frame header claiming 4 GiB on b"poison"), "hang-on-poison" (never answers).
@@ -19,8 +20,11 @@ TAG_HEADER = string("fixture.tag") + nbytes(TAG.encode())
 
 
 def copy(body):
-    from sluice_fixture import records
+    from sluice_fixture import HELLO, records
     outs = []
+    tag_header = TAG_HEADER
+    if TAG == "@instance":
+        tag_header = string("fixture.tag") + nbytes(str(HELLO["index"]).encode())
     if BEHAVIOUR == "crash-at-once":
         os._exit(4)
     for index, (start, key_start, headers_start, end, value) in enumerate(records(body)):
@@ -39,7 +43,7 @@ def copy(body):
         (count,) = struct.unpack_from(">H", body, headers_start)
         # The record's key, value and headers are already in the output's encoding: copy the bytes.
         outs.append(b"\x00\x00" + body[key_start:headers_start] + struct.pack(">H", count + 1)
-                    + body[headers_start + 2:end] + TAG_HEADER)
+                    + body[headers_start + 2:end] + tag_header)
     return outs, []
 
 

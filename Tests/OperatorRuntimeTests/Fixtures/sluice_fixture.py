@@ -77,11 +77,24 @@ def encode_timers(timers):
     return struct.pack(">I", len(timers)) + b"".join(nbytes(k) + struct.pack(">q", t) for k, t in timers)
 
 
+# What Hello said: the instance's index and the instance count (a scaled operator has several).
+HELLO = {"index": 0, "count": 1}
+
+
+def remember_hello(body):
+    pos = 2
+    for _ in range(2):  # name, instance id
+        (length,) = struct.unpack_from(">H", body, pos)
+        pos += 2 + length
+    HELLO["index"], HELLO["count"] = struct.unpack_from(">II", body, pos)
+
+
 def run(name, inputs, outputs, on_records, on_timers=lambda timers: ([], []), on_init=lambda: []):
     """on_records(body) -> (outputs bytes list, timers list) or raises Failed(index, text);
     on_init() -> the timers set in init (carried by Ready)."""
     kind, body = read_frame()
     assert kind == 0x01, kind
+    remember_hello(body)
     meta = string(name) + struct.pack(">H", len(inputs)) + b"".join(string(s) + b"\x00" for s in inputs)
     meta += struct.pack(">H", len(outputs)) + b"".join(string(s) for s in outputs)
     write_frame(0x81, meta)
