@@ -34,11 +34,14 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
     public var deadLettered: Int64
     public var lastErrors: [String]
     public var previousVersions: [Int]
+    /// Live instances (absent from brokers before scaling existed: one).
+    public var instances: Int?
+    public var canary: CanaryDocument?
 
     public init(
         name: String, version: Int, state: String, inputs: [String], outputs: [String], lag: Int64,
         recordsPerSecond: Double, recordsIn: Int64, recordsOut: Int64, restarts: Int, deadLettered: Int64,
-        lastErrors: [String], previousVersions: [Int]
+        lastErrors: [String], previousVersions: [Int], instances: Int? = nil, canary: CanaryDocument? = nil
     ) {
         self.name = name
         self.version = version
@@ -53,6 +56,58 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
         self.deadLettered = deadLettered
         self.lastErrors = lastErrors
         self.previousVersions = previousVersions
+        self.instances = instances
+        self.canary = canary
+    }
+}
+
+/// A canary running next to an operator's live version, writing to shadow streams.
+public struct CanaryDocument: Codable, Sendable, Equatable {
+    public var version: Int
+    public var state: String
+    /// The shadow streams it writes (`<stream>@<version>`).
+    public var outputs: [String]
+    public var lag: Int64
+    public var recordsPerSecond: Double
+    public var recordsIn: Int64
+    public var recordsOut: Int64
+
+    public init(
+        version: Int, state: String, outputs: [String], lag: Int64, recordsPerSecond: Double, recordsIn: Int64,
+        recordsOut: Int64
+    ) {
+        self.version = version
+        self.state = state
+        self.outputs = outputs
+        self.lag = lag
+        self.recordsPerSecond = recordsPerSecond
+        self.recordsIn = recordsIn
+        self.recordsOut = recordsOut
+    }
+}
+
+/// The body of a scale request.
+public struct ScaleRequestDocument: Codable, Sendable, Equatable {
+    public var instances: Int
+
+    public init(instances: Int) {
+        self.instances = instances
+    }
+}
+
+/// The answer to a scale.
+public struct ScaleDocument: Codable, Sendable, Equatable {
+    public var name: String
+    public var fromInstances: Int
+    public var toInstances: Int
+    /// From the old instances' last commits to the new ones fed.
+    public var handoffGapMs: Double
+
+    public init(name: String, fromInstances: Int, toInstances: Int, handoffGapMs: Double) {
+        self.name = name
+        self.fromInstances = fromInstances
+        self.toInstances = toInstances
+        self.handoffGapMs = handoffGapMs
     }
 }
 

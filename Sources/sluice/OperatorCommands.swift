@@ -36,9 +36,19 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The operator's name (default: the name its metadata declares).") var name: String?
     @Option(help: "The command that starts it, run inside the uploaded directory.") var run: String?
     @Option(name: .customLong("env"), help: "K=V, set in the operator's environment (repeatable).") var environment: [String] = []
+    @Flag(help: "Run this code as a canary of the deployed operator --name: same inputs, own offsets, output to <stream>@<version>.")
+    var canary = false
 
     func run() async throws {
         let document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        if self.canary {
+            guard let name = self.name else { throw ValidationError("--canary needs --name NAME of the deployed operator") }
+            let status = try await withAdmin(self.adminOption) { admin in
+                try await admin.send(.POST, "/v1/operators/\(name)/canary", json: document, as: OperatorDocument.self)
+            }
+            print(CanaryText.started(status))
+            return
+        }
         let status = try await withAdmin(self.adminOption) { admin in
             try await admin.send(.POST, "/v1/operators", json: document, as: OperatorDocument.self)
         }
@@ -151,15 +161,19 @@ enum OpsText {
         let rows = operators.sorted { $0.name < $1.name }.map { status in
             [
                 status.name, String(status.version), status.state, status.inputs.joined(separator: ","),
-                status.outputs.joined(separator: ","), String(status.lag), String(format: "%.0f", status.recordsPerSecond),
+                status.outputs.joined(separator: ","), String(status.instances ?? 1), String(status.lag),
+                String(format: "%.0f", status.recordsPerSecond),
             ]
         }
-        return TextTable(headers: ["NAME", "VERSION", "STATE", "INPUTS", "OUTPUTS", "LAG", "RECORDS/S"], rows: rows).rendered()
+        return TextTable(
+            headers: ["NAME", "VERSION", "STATE", "INPUTS", "OUTPUTS", "INSTANCES", "LAG", "RECORDS/S"], rows: rows
+        ).rendered()
     }
 
     static func detail(_ status: OperatorDocument) -> String {
         var text = OpsText.table([status])
         text += "records in \(status.recordsIn), out \(status.recordsOut); restarts \(status.restarts); dead-lettered \(status.deadLettered)\n"
+        if let canary = status.canary { text += CanaryText.line(canary) + "\n" }
         if !status.previousVersions.isEmpty {
             text += "previous versions: \(status.previousVersions.map(String.init).joined(separator: ", "))\n"
         }

@@ -44,17 +44,28 @@ enum AdminRequestRunner {
             return self.json(try await control.pause(name: name))
         case .resume(let name):
             return self.json(try await control.resume(name: name))
+        case .scale(let name):
+            let request: ScaleRequestDocument = try self.decode(body, what: "a scale document")
+            return self.json(try await control.scale(name: name, instances: request.instances))
+        case .canary(let name):
+            return self.json(try await control.deployCanary(name: name, try self.decode(body)), status: 201)
+        case .promote(let name):
+            return self.json(try await control.promote(name: name))
+        case .abortCanary(let name):
+            return self.json(try await control.abortCanary(name: name))
         case .logs(let name, let tailLines, let follow):
             if follow { return .stream(try await control.followLogs(name: name)) }
             return .text(try await control.logs(name: name, tailLines: tailLines))
         }
     }
 
-    private static func decode(_ body: ByteBuffer) throws -> DeployDocument {
+    private static func decode<Document: Decodable>(
+        _ body: ByteBuffer, what: String = "a deploy document"
+    ) throws -> Document {
         do {
-            return try JSONDecoder().decode(DeployDocument.self, from: Data(body.readableBytesView))
+            return try JSONDecoder().decode(Document.self, from: Data(body.readableBytesView))
         } catch {
-            throw AdminError.badRequest("the body is not a deploy document: \(error)")
+            throw AdminError.badRequest("the body is not \(what): \(error)")
         }
     }
 

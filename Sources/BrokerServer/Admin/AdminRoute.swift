@@ -11,6 +11,10 @@
 /// POST   /v1/operators/{name}/pause
 /// POST   /v1/operators/{name}/resume
 /// GET    /v1/operators/{name}/logs?tail=N&follow=true
+/// POST   /v1/operators/{name}/scale        scale (ScaleRequestDocument)
+/// POST   /v1/operators/{name}/canary       deploy a canary (DeployDocument)
+/// POST   /v1/operators/{name}/promote      make the canary live
+/// POST   /v1/operators/{name}/abort        drop the canary
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -23,6 +27,10 @@ enum AdminRoute: Equatable {
     case pause(name: String)
     case resume(name: String)
     case logs(name: String, tailLines: Int, follow: Bool)
+    case scale(name: String)
+    case canary(name: String)
+    case promote(name: String)
+    case abortCanary(name: String)
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
@@ -54,6 +62,10 @@ enum AdminRoute: Equatable {
         case ("POST", "rollback"): self = .rollback(name: name)
         case ("POST", "pause"): self = .pause(name: name)
         case ("POST", "resume"): self = .resume(name: name)
+        case ("POST", "scale"): self = .scale(name: name)
+        case ("POST", "canary"): self = .canary(name: name)
+        case ("POST", "promote"): self = .promote(name: name)
+        case ("POST", "abort"): self = .abortCanary(name: name)
         case ("GET", "logs"):
             let tail = query["tail"].flatMap(Int.init) ?? Self.defaultTailLines
             self = .logs(
@@ -67,7 +79,7 @@ enum AdminRoute: Equatable {
     /// Whether the route takes a JSON body.
     var takesBody: Bool {
         switch self {
-        case .deploy, .swap: return true
+        case .deploy, .swap, .scale, .canary: return true
         default: return false
         }
     }

@@ -13,6 +13,10 @@ public protocol OperatorControl: Sendable {
     func list() async -> [OperatorDocument]
     func logs(name: String, tailLines: Int) async throws -> [String]
     func followLogs(name: String) async throws -> AsyncStream<String>
+    func scale(name: String, instances: Int) async throws -> ScaleDocument
+    func deployCanary(name: String, _ document: DeployDocument) async throws -> OperatorDocument
+    func promote(name: String) async throws -> SwapDocument
+    func abortCanary(name: String) async throws -> OperatorDocument
 }
 
 /// An admin request that cannot be carried out, with the HTTP status and the code the API answers.

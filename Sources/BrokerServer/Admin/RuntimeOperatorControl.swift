@@ -47,6 +47,30 @@ struct RuntimeOperatorControl: OperatorControl {
         try await Self.translatingErrors { try self.runtime.followLogs(name: name) }
     }
 
+    func scale(name: String, instances: Int) async throws -> ScaleDocument {
+        try await Self.translatingErrors {
+            let report = try await self.runtime.scale(name: name, instances: instances)
+            return ScaleDocument(
+                name: report.name, fromInstances: report.fromInstances, toInstances: report.toInstances,
+                handoffGapMs: report.handoffGapMs
+            )
+        }
+    }
+
+    func deployCanary(name: String, _ document: DeployDocument) async throws -> OperatorDocument {
+        try await Self.translatingErrors {
+            Self.document(try await self.runtime.deployCanary(name: name, try Self.request(document)))
+        }
+    }
+
+    func promote(name: String) async throws -> SwapDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.promote(name: name)) }
+    }
+
+    func abortCanary(name: String) async throws -> OperatorDocument {
+        try await Self.translatingErrors { Self.document(try await self.runtime.abortCanary(name: name)) }
+    }
+
     private static func request(_ document: DeployDocument) throws -> DeployRequest {
         var files: [String: [UInt8]] = [:]
         for (path, encoded) in document.files {
@@ -63,7 +87,14 @@ struct RuntimeOperatorControl: OperatorControl {
             name: status.name, version: status.version, state: status.state, inputs: status.inputs,
             outputs: status.outputs, lag: status.lag, recordsPerSecond: status.recordsPerSecond,
             recordsIn: status.recordsIn, recordsOut: status.recordsOut, restarts: status.restarts,
-            deadLettered: status.deadLettered, lastErrors: status.lastErrors, previousVersions: status.previousVersions
+            deadLettered: status.deadLettered, lastErrors: status.lastErrors, previousVersions: status.previousVersions,
+            instances: status.instances,
+            canary: status.canary.map { canary in
+                CanaryDocument(
+                    version: canary.version, state: canary.state, outputs: canary.outputs, lag: canary.lag,
+                    recordsPerSecond: canary.recordsPerSecond, recordsIn: canary.recordsIn, recordsOut: canary.recordsOut
+                )
+            }
         )
     }
 
