@@ -94,6 +94,7 @@ public final class OperatorRuntime: Sendable {
     public func kill(name: String) async throws {
         let supervisor = try self.supervisor(name)
         await supervisor.stop()
+        await supervisor.destroyMetrics()
         supervisor.log.finishFollowers()
         self.supervisors.withLock { _ = $0.removeValue(forKey: name) }
         self.store.remove(self.store.directory(of: name))

@@ -85,6 +85,7 @@ extension OperatorSupervisor {
             self.handOffStartNs = nil
             self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
         }
+        let sentNs = self.clock.monotonicNs()
         instance.process.send(frame)
         let watchdog = self.batchWatchdog(instance)
         defer { watchdog.cancel() }
@@ -94,6 +95,7 @@ extension OperatorSupervisor {
         } else {
             outcome = await withCheckedContinuation { self.resultWaiter = $0 }
         }
+        self.recordBatchAnswered(outcome, durationNs: self.clock.monotonicNs() &- sentNs, instance: instance)
         switch outcome {
         case .result(let result):
             do {
@@ -159,8 +161,10 @@ extension OperatorSupervisor {
             try await self.commit(self.retained.commitPositions(upTo: count))
             self.dropRetained(count)
             self.counters.recordsIn += Int64(count)
+            self.recordRecordsIn(count)
         }
         self.counters.recordsOut += Int64(outputCount)
+        self.recordRecordsOut(outputCount)
     }
 
     /// Init's timers (from Ready) replace the pending ones of the same keys.
@@ -259,6 +263,7 @@ extension OperatorSupervisor {
         try await self.commit(self.retained.commitPositions(upTo: 1))
         self.dropRetained(1)
         self.counters.deadLettered += 1
+        self.recordDeadLettered()
         self.noteError("dead-lettered \(stream)-\(entry.partition)@\(entry.offset): \(error)")
     }
 
@@ -296,6 +301,7 @@ extension OperatorSupervisor {
 
     func recordHandOffGap(_ gapMs: Double) {
         self.lastHandOffGapMs = gapMs
+        self.recordHandOffGapMetric(milliseconds: gapMs)
         self.counters.handOffGapsMs.append(gapMs)
         if self.counters.handOffGapsMs.count > Self.handOffGapsMax { self.counters.handOffGapsMs.removeFirst() }
     }

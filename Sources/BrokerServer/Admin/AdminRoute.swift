@@ -11,6 +11,7 @@
 /// POST   /v1/operators/{name}/pause
 /// POST   /v1/operators/{name}/resume
 /// GET    /v1/operators/{name}/logs?tail=N&follow=true
+/// GET    /metrics                          Prometheus text format (Docs/metrics.md)
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -23,12 +24,19 @@ enum AdminRoute: Equatable {
     case pause(name: String)
     case resume(name: String)
     case logs(name: String, tailLines: Int, follow: Bool)
+    /// Outside /v1: `/metrics` is where Prometheus looks by default.
+    case metrics
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
 
     init?(method: String, uri: String) {
         let (path, query) = Self.split(uri)
+        if path == "/metrics" {
+            guard method == "GET" else { return nil }
+            self = .metrics
+            return
+        }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard segments.count >= 2, segments.count <= 4, segments[0] == "v1" else { return nil }
         if segments == ["v1", "health"] {
