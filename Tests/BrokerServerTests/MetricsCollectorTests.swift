@@ -110,15 +110,13 @@ final class MetricsCollectorTests: XCTestCase {
             let log = try XCTUnwrap(self.logs.partition(TopicPartition(topic: topic, partition: PartitionID(Int32(partition)))))
             try Self.append(try Self.batch(records: records), to: log)
         }
-        let groups = try GroupCoordinator(
-            configuration: GroupConfiguration(), offsetStore: try OffsetStore(logManager: self.logs)
-        )
+        let groups = try GroupCoordinator(offsetStore: try OffsetStore(logManager: self.logs), clock: SystemClock())
         let results = await groups.commitOffsets(GroupOffsetCommitRequest(groupId: "billing", partitions: [
             PartitionOffsetCommit(topicPartition: TopicPartition(topic: "orders", partition: PartitionID(0)), offset: 7),
             PartitionOffsetCommit(topicPartition: TopicPartition(topic: "orders", partition: PartitionID(1)), offset: 4),
             PartitionOffsetCommit(topicPartition: TopicPartition(topic: "refunds", partition: PartitionID(0)), offset: 1),
         ]))
-        XCTAssertEqual(results.map(\.errorCode), [.none, .none, .none])
+        XCTAssertEqual(results.map { $0.errorCode }, [GroupErrorCode.none, .none, .none])
 
         XCTAssertEqual(MetricsSamples.groupLags(of: groups, logs: self.logs), [
             MetricsSamples.GroupLag(group: "billing", topic: "orders", lagRecords: 3),
