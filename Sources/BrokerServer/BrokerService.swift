@@ -39,15 +39,17 @@ public final class BrokerService: Service, Sendable {
             let groups = try self.openGroupCoordinator(logs: logs)
             let groupTimer = self.startGroupTimers(groups, on: group.next())
             defer { groupTimer.cancel() }
-            runtime = try await self.startOperatorRuntime(logs: logs, groups: groups)
+            let metrics = BrokerMetrics(logs: logs, groups: groups)
+            runtime = try await self.startOperatorRuntime(logs: logs, groups: groups, metrics: metrics)
             let router = KafkaRequestRouter(
                 logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
             )
-            let channel = try await self.bind(group: group, router: router)
+            let channel = try await self.bind(group: group, router: router, connections: metrics.connections)
             let adminChannel = try await AdminServer.bind(
                 group: group, address: self.config.admin,
                 context: AdminContext(
-                    control: RuntimeOperatorControl(runtime: runtime!), logs: logs, groups: groups, clock: self.clock
+                    control: RuntimeOperatorControl(runtime: runtime!), logs: logs, groups: groups, clock: self.clock,
+                    metrics: metrics
                 ),
                 logger: self.logger
             )
@@ -75,8 +77,11 @@ public final class BrokerService: Service, Sendable {
     }
 
     /// Writes the bundled Python SDK for operators and brings deployed operators back at their offsets.
-    private func startOperatorRuntime(logs: LogManager, groups: GroupCoordinator) async throws -> OperatorRuntime {
+    private func startOperatorRuntime(
+        logs: LogManager, groups: GroupCoordinator, metrics: BrokerMetrics
+    ) async throws -> OperatorRuntime {
         var configuration = OperatorRuntimeConfiguration(dataDirectory: self.config.dataDirectory)
+        configuration.metricsFactory = metrics.factory
         configuration.pythonPath = [try PythonSDKInstaller.install(dataDirectory: self.config.dataDirectory)]
         configuration.outputPartitions = Int(self.config.defaultPartitions)
         let logger = self.logger
@@ -133,7 +138,9 @@ public final class BrokerService: Service, Sendable {
         }
     }
 
-    private func bind(group: EventLoopGroup, router: KafkaRequestRouter) async throws -> Channel {
+    private func bind(
+        group: EventLoopGroup, router: KafkaRequestRouter, connections: KafkaConnectionCounter
+    ) async throws -> Channel {
         let logger = self.logger
         let frameSizeBytesMax = Int(self.config.requestSizeBytesMax)
         return try await ServerBootstrap(group: group)
@@ -145,7 +152,9 @@ public final class BrokerService: Service, Sendable {
                 minimum: 1024, initial: 64 * 1024, maximum: 1024 * 1024
             ))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.opened()
+                channel.closeFuture.whenComplete { _ in connections.closed() }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSizeBytes: frameSizeBytesMax))
                     )

@@ -70,6 +70,9 @@ public final class PartitionLog: @unchecked Sendable {
     private let logStartOffsetValue = Atomic<Int64>(0)
     private let logEndOffsetValue = Atomic<Int64>(0)
     private let listeners = Mutex(AppendListeners())
+    /// Totals since this log was opened, for metrics (`PartitionLog+Stats.swift`).
+    let appendedRecordsCount = Atomic<Int64>(0)
+    let appendedBytesCount = Atomic<Int64>(0)
 
     public var logStartOffset: Offset { Offset(self.logStartOffsetValue.load(ordering: .acquiring)) }
     /// The next offset to be assigned; also the high watermark (a single node commits what it appends).
@@ -170,6 +173,7 @@ public final class PartitionLog: @unchecked Sendable {
         if let snapshotProblem { self.onEvent(snapshotProblem) }
         switch outcome {
         case .appended(let result):
+            self.countAppend(records: offsetSpan, bytes: batches.count)
             self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
             return result
         case .duplicate(let result):

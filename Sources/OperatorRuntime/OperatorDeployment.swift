@@ -83,7 +83,9 @@ actor OperatorDeployment {
         await withTaskGroup(of: Void.self) { group in
             for supervisor in all { group.addTask { await supervisor.stop() } }
         }
-        if finally { self.log.finishFollowers() }
+        guard finally else { return }
+        for supervisor in all { await supervisor.destroyMetrics() }
+        self.log.finishFollowers()
     }
 
     // MARK: - Pause and resume

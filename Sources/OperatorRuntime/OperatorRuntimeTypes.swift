@@ -1,3 +1,5 @@
+import CoreMetrics
+
 /// The settings of the operator runtime; the broker fills them from its configuration.
 public struct OperatorRuntimeConfiguration: Sendable {
     /// The broker's data directory; operators live under `<dataDirectory>/operators/<name>/`.
@@ -24,6 +26,8 @@ public struct OperatorRuntimeConfiguration: Sendable {
     public var outputPartitions = 1
     /// The operator log file is rotated (to `operator.log.1`) at this size.
     public var logFileSizeBytesMax: Int64 = 10 * 1024 * 1024
+    /// Where operators' metrics go (`OperatorMetrics.swift`); the broker passes its Prometheus factory.
+    public var metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

@@ -76,6 +76,7 @@ extension OperatorSupervisor {
     struct SentBatch {
         var batchId: UInt64
         var work: Work
+        var sentNs: UInt64
         var watchdog: Task<Void, Never>
     }
 
@@ -89,6 +90,7 @@ extension OperatorSupervisor {
         while let head = inFlight.first {
             let outcome = await self.outcome(of: head.batchId, from: instance)
             head.watchdog.cancel()
+            self.recordBatchAnswered(outcome, durationNs: self.clock.monotonicNs() &- head.sentNs, instance: instance)
             inFlight.removeFirst()
             if case .result = outcome, inFlight.isEmpty, let next = self.pipelinedWork(after: head.work) {
                 inFlight.append(self.send(next.work, to: instance, recordsFrom: next.first))
@@ -126,8 +128,9 @@ extension OperatorSupervisor {
             self.handOffStartNs = nil
             self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
         }
+        let sentNs = self.clock.monotonicNs()
         instance.process.send(frame)
-        return SentBatch(batchId: batchId, work: work, watchdog: self.batchWatchdog(instance))
+        return SentBatch(batchId: batchId, work: work, sentNs: sentNs, watchdog: self.batchWatchdog(instance))
     }
 
     /// The answer to `batchId`: kept from earlier, or awaited; `.crashed` when the process is gone.
@@ -228,8 +231,10 @@ extension OperatorSupervisor {
             try await self.commit(self.retained.commitPositions(upTo: count))
             self.dropRetained(count)
             self.counters.recordsIn += Int64(count)
+            self.recordRecordsIn(count)
         }
         self.counters.recordsOut += Int64(outputCount)
+        self.recordRecordsOut(outputCount)
     }
 
     /// Init's timers (from Ready) replace the pending ones of the same keys.
@@ -328,6 +333,7 @@ extension OperatorSupervisor {
         try await self.commit(self.retained.commitPositions(upTo: 1))
         self.dropRetained(1)
         self.counters.deadLettered += 1
+        self.recordDeadLettered()
         self.noteError("dead-lettered \(stream)-\(entry.partition)@\(entry.offset): \(error)")
     }
 
@@ -365,6 +371,7 @@ extension OperatorSupervisor {
 
     func recordHandOffGap(_ gapMs: Double) {
         self.lastHandOffGapMs = gapMs
+        self.recordHandOffGapMetric(milliseconds: gapMs)
         self.counters.handOffGapsMs.append(gapMs)
         if self.counters.handOffGapsMs.count > Self.handOffGapsMax { self.counters.handOffGapsMs.removeFirst() }
     }

@@ -70,6 +70,7 @@ actor OperatorSupervisor {
     let wakeup = WakeupSignal()
     var loopTask: Task<Void, Never>?
     var counters = Counters()
+    var metrics: OperatorMetrics
 
     struct Counters {
         var recordsIn: Int64 = 0
@@ -113,6 +114,7 @@ actor OperatorSupervisor {
         self.planner = BatchRetryPlanner(attempts: context.configuration.deadLetterAttempts)
         self.timers = TimerHeap([])
         self.statusBox = Mutex(StatusSnapshot(name: record.name, version: record.currentVersion))
+        self.metrics = OperatorMetrics(operatorName: record.name, factory: context.configuration.metricsFactory)
     }
 
     // MARK: - Starting
@@ -315,6 +317,7 @@ actor OperatorSupervisor {
             // Carried out by the feeding loop (`finishBatch`), which awaits it.
             break
         case .scheduleRestart(let afterMs):
+            self.recordRestart()
             Task { [weak self] in
                 try? await Task.sleep(nanoseconds: UInt64(afterMs) * 1_000_000)
                 await self?.restartDue()

@@ -9,4 +9,6 @@ struct AdminContext: Sendable {
     var logs: LogManager
     var groups: GroupCoordinator
     var clock: SluiceClock
+    /// The Prometheus registry and what it reads when scraped (`GET /metrics`).
+    var metrics: BrokerMetrics
 }

@@ -15,6 +15,7 @@
 /// POST   /v1/operators/{name}/canary       deploy a canary (DeployDocument)
 /// POST   /v1/operators/{name}/promote      make the canary live
 /// POST   /v1/operators/{name}/abort        drop the canary
+/// GET    /metrics                          Prometheus text format (Docs/metrics.md)
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -31,12 +32,19 @@ enum AdminRoute: Equatable {
     case canary(name: String)
     case promote(name: String)
     case abortCanary(name: String)
+    /// Outside /v1: `/metrics` is where Prometheus looks by default.
+    case metrics
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
 
     init?(method: String, uri: String) {
         let (path, query) = Self.split(uri)
+        if path == "/metrics" {
+            guard method == "GET" else { return nil }
+            self = .metrics
+            return
+        }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard segments.count >= 2, segments.count <= 4, segments[0] == "v1" else { return nil }
         if segments == ["v1", "health"] {
