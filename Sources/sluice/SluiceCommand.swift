@@ -8,7 +8,7 @@ struct SluiceCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, GroupCommand.self,
             DeployCommand.self, OpsCommand.self, PauseCommand.self, ResumeCommand.self, SwapCommand.self,
-            RollbackCommand.self, KillCommand.self, LogsCommand.self,
+            RollbackCommand.self, KillCommand.self, LogsCommand.self, TailCommand.self, CompareCommand.self,
         ]
     )
 }
