@@ -26,7 +26,10 @@ struct TailCommand: AsyncParsableCommand {
         (2026-11-25T10:00:00Z, found with the time index). Default: the last --lines records.
         """)
     var from: String?
-    @Option(name: [.customShort("n"), .customLong("lines")], help: "Without --from: how many of the last records of each partition to show.")
+    @Option(
+        name: [.customShort("n"), .customLong("lines")],
+        help: "Without --from: how many of the last records of each partition to show."
+    )
     var lines: Int = 10
     @Flag(name: .shortAndLong, help: "Keep printing records as they arrive, until interrupted.") var follow = false
     @Option(help: "Read only this partition.") var partition: Int32?
@@ -82,7 +85,8 @@ struct TailCommand: AsyncParsableCommand {
         let wanted = try await start.offsets(client: client, topic: self.stream, partitions: Array(bounds.keys))
         return bounds.reduce(into: [:]) { positions, entry in
             let (partition, range) = entry
-            positions[partition] = Swift.min(Swift.max(wanted[partition] ?? range.upperBound, range.lowerBound), range.upperBound)
+            let offset = wanted[partition] ?? range.upperBound
+            positions[partition] = Swift.min(Swift.max(offset, range.lowerBound), range.upperBound)
         }
     }
 }

@@ -182,7 +182,8 @@ def test_compare_equal_streams(broker):
     assert report["differences"] == [] and report["keyBy"] == "key"
     text = sluice(broker, "compare", "live", "shadow")
     assert text.returncode == 0
-    assert re.search(r"^match\s+1005$", text.stdout, re.M) and re.search(r"^differ\s+0$", text.stdout, re.M), text.stdout
+    assert re.search(r"^match\s+1005$", text.stdout, re.M), text.stdout
+    assert re.search(r"^differ\s+0$", text.stdout, re.M), text.stdout
 
 
 def test_compare_counts_a_changed_and_a_missing_record(broker):
