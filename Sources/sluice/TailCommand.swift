@@ -33,7 +33,7 @@ struct TailCommand: AsyncParsableCommand {
     var lines: Int = 10
     @Flag(name: .shortAndLong, help: "Keep printing records as they arrive, until interrupted.") var follow = false
     @Option(help: "Read only this partition.") var partition: Int32?
-    @Option(help: "Stop after K records in all.") var max: Int?
+    @Option(help: "Stop after this many records in all.") var max: Int?
     @Flag(help: "Show long keys, values and headers whole instead of shortened.") var full = false
 
     func validate() throws {
