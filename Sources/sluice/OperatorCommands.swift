@@ -178,9 +178,18 @@ enum OpsText {
             text += "previous versions: \(status.previousVersions.map(String.init).joined(separator: ", "))\n"
         }
         if !status.lastErrors.isEmpty {
-            text += "last errors:\n" + status.lastErrors.map { "  \($0)\n" }.joined()
+            text += "last errors:\n" + status.lastErrors.map(Self.indentedError).joined()
         }
         return text
+    }
+
+    /// An error under its bullet: a Python traceback spans many lines, and every one is indented so the
+    /// list stays readable and no line looks like the next part of the report.
+    private static func indentedError(_ error: String) -> String {
+        let lines = error.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces).isEmpty ? "" : String($0) }
+        let trimmed = lines.reversed().drop { $0.isEmpty }.reversed()
+        return trimmed.enumerated().map { index, line in (index == 0 ? "  " : "    ") + line + "\n" }.joined()
     }
 }
 
