@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections import Counter
 import textwrap
 import threading
 import time
@@ -126,3 +127,21 @@ def wait_for(condition, timeout_s: float, what: str, interval_s: float = 0.2):
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def sequence_numbers(records) -> list[int]:
+    return [int(value.decode().removeprefix("seq-")) for _, _, _, value in records]
+
+
+def assert_exactly_once_in_order(records, expected_count: int) -> None:
+    """Every `seq-N` for N < expected_count exactly once, and in order within each output partition."""
+    numbers = sequence_numbers(records)
+    duplicates = [n for n, c in Counter(numbers).items() if c > 1]
+    assert not duplicates, f"{len(duplicates)} records processed twice, e.g. {duplicates[:5]}"
+    missing = sorted(set(range(expected_count)) - set(numbers))
+    assert not missing, f"{len(missing)} records lost, e.g. {missing[:5]}"
+    by_partition: dict[int, list[int]] = {}
+    for partition, _, _, value in sorted(records, key=lambda r: (r[0], r[1])):
+        by_partition.setdefault(partition, []).append(int(value.decode().removeprefix("seq-")))
+    for partition, sequence in by_partition.items():
+        assert sequence == sorted(sequence), f"output partition {partition} is out of order"

@@ -8,32 +8,14 @@ import re
 import signal
 import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from operator_support import (IDENTITY, SteadyProducer, create_topic, end_offsets, percentile, read_all,
-                              sluice_cli, wait_for, write_operator)
+from operator_support import (IDENTITY, SteadyProducer, assert_exactly_once_in_order, create_topic, end_offsets,
+                              percentile, read_all, sequence_numbers, sluice_cli, wait_for, write_operator)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def sequence_numbers(records) -> list[int]:
-    return [int(value.decode().removeprefix("seq-")) for _, _, _, value in records]
-
-
-def assert_exactly_once_in_order(records, expected_count: int) -> None:
-    numbers = sequence_numbers(records)
-    duplicates = [n for n, c in Counter(numbers).items() if c > 1]
-    assert not duplicates, f"{len(duplicates)} records processed twice, e.g. {duplicates[:5]}"
-    missing = sorted(set(range(expected_count)) - set(numbers))
-    assert not missing, f"{len(missing)} records lost, e.g. {missing[:5]}"
-    by_partition: dict[int, list[int]] = {}
-    for partition, _, _, value in sorted(records, key=lambda r: (r[0], r[1])):
-        by_partition.setdefault(partition, []).append(int(value.decode().removeprefix("seq-")))
-    for partition, sequence in by_partition.items():
-        assert sequence == sorted(sequence), f"output partition {partition} is out of order"
 
 
 @pytest.fixture
