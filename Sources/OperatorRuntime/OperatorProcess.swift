@@ -47,7 +47,10 @@ final class OperatorProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdinPipe.read, 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
-        posix_spawn_file_actions_addchdir_np(&actions, directory)
+        let chdirResult = posix_spawn_file_actions_addchdir_np(&actions, directory)
+        guard chdirResult == 0 else {
+            throw OperatorProtocolError(message: "cannot run in \(directory): \(String(cString: strerror(chdirResult)))")
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -231,9 +231,10 @@ extension BatchResultMessage {
         guard let count = try? reader.readUInt16("headers") else { return [] }
         var headers: [(key: String, value: [UInt8]?)] = []
         for _ in 0..<count {
-            guard let key = try? reader.readString("header key"),
-                  let value: UnsafeRawBufferPointer? = try? reader.readBytesView("header value")
-            else { break }
+            // A null value is a header too; only a value that cannot be read ends the list.
+            guard let key = try? reader.readString("header key") else { break }
+            let value: UnsafeRawBufferPointer?
+            do { value = try reader.readBytesView("header value") } catch { break }
             headers.append((key: key, value: value.map { Array($0) }))
         }
         return headers

@@ -61,8 +61,12 @@ public struct AdminClient: Sendable {
             throw AdminClientError.unreachable("cannot reach the admin API at \(self.address): \(error)")
         }
         let promise = channel.eventLoop.makePromise(of: (Int, [UInt8]).self)
-        let handler = AdminResponseHandler(promise: promise, onBodyPart: onBodyPart, sizeBytesMax: Self.responseSizeBytesMax)
-        try await channel.pipeline.addHandler(handler)
+        // Made on the channel's event loop: a handler is not Sendable.
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(
+                AdminResponseHandler(promise: promise, onBodyPart: onBodyPart, sizeBytesMax: Self.responseSizeBytesMax)
+            )
+        }.get()
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: self.address.description)
         headers.add(name: "Connection", value: "close")
