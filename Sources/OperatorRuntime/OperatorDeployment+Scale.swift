@@ -31,6 +31,9 @@ extension OperatorDeployment {
         try self.redistributeTimers(from: old.map(\.placement), to: fresh.map(\.placement))
         self.members.withLock { $0.live = fresh }
         for (supervisor, instance) in zip(fresh, started) {
+            // A pause that came while the new instances were starting holds for them too.
+            await supervisor.refresh(self.record)
+            if self.record.paused { await supervisor.pause() }
             do {
                 try await supervisor.begin(with: instance)
             } catch {
