@@ -9,4 +9,14 @@ struct AdminContext: Sendable {
     var logs: LogManager
     var groups: GroupCoordinator
     var clock: SluiceClock
+    /// Samples of stream end offsets and operator counters, shared by all requests: the topology's rates.
+    let rates: RateTracker
+
+    init(control: OperatorControl, logs: LogManager, groups: GroupCoordinator, clock: SluiceClock) {
+        self.control = control
+        self.logs = logs
+        self.groups = groups
+        self.clock = clock
+        self.rates = RateTracker(clock: clock)
+    }
 }

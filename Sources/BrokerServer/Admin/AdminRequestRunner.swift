@@ -15,7 +15,7 @@ enum AdminRequestRunner {
 
     static func run(_ route: AdminRoute, body: ByteBuffer, context: AdminContext) async -> Outcome {
         do {
-            return try await self.answer(route, body: body, control: context.control)
+            return try await self.answer(route, body: body, context: context)
         } catch let error as AdminError {
             return self.json(ErrorDocument(error: error.code, message: error.message), status: error.status)
         } catch {
@@ -23,7 +23,8 @@ enum AdminRequestRunner {
         }
     }
 
-    private static func answer(_ route: AdminRoute, body: ByteBuffer, control: OperatorControl) async throws -> Outcome {
+    private static func answer(_ route: AdminRoute, body: ByteBuffer, context: AdminContext) async throws -> Outcome {
+        let control = context.control
         switch route {
         case .health:
             return self.json(["status": "ok"])
@@ -47,7 +48,17 @@ enum AdminRequestRunner {
         case .logs(let name, let tailLines, let follow):
             if follow { return .stream(try await control.followLogs(name: name)) }
             return .text(try await control.logs(name: name, tailLines: tailLines))
+        case .topology, .dashboard:
+            return await self.answerTopology(route, context: context)
         }
+    }
+
+    /// `GET /v1/topology` and the dashboard page that polls it.
+    private static func answerTopology(_ route: AdminRoute, context: AdminContext) async -> Outcome {
+        if route == .dashboard {
+            return .body(status: 200, contentType: "text/html; charset=utf-8", bytes: Array(DashboardPage.html.utf8))
+        }
+        return self.json(await TopologyBuilder.build(context: context))
     }
 
     private static func decode(_ body: ByteBuffer) throws -> DeployDocument {

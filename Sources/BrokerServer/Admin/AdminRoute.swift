@@ -11,6 +11,8 @@
 /// POST   /v1/operators/{name}/pause
 /// POST   /v1/operators/{name}/resume
 /// GET    /v1/operators/{name}/logs?tail=N&follow=true
+/// GET    /v1/topology                      streams, operators and edges with rates and lag
+/// GET    /  or  /dashboard                 the dashboard page
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -23,12 +25,18 @@ enum AdminRoute: Equatable {
     case pause(name: String)
     case resume(name: String)
     case logs(name: String, tailLines: Int, follow: Bool)
+    case topology
+    case dashboard
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
 
     init?(method: String, uri: String) {
         let (path, query) = Self.split(uri)
+        if let route = Self.topologyRoute(method: method, path: path) {
+            self = route
+            return
+        }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard segments.count >= 2, segments.count <= 4, segments[0] == "v1" else { return nil }
         if segments == ["v1", "health"] {
@@ -69,6 +77,16 @@ enum AdminRoute: Equatable {
         switch self {
         case .deploy, .swap: return true
         default: return false
+        }
+    }
+
+    /// The topology document and the dashboard page that draws it.
+    private static func topologyRoute(method: String, path: String) -> AdminRoute? {
+        guard method == "GET" else { return nil }
+        switch path {
+        case "/v1/topology", "/v1/topology/": return .topology
+        case "/", "/dashboard", "/dashboard/": return .dashboard
+        default: return nil
         }
     }
 
