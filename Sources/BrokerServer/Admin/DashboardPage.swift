@@ -53,7 +53,7 @@ enum DashboardPage {
 "use strict";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const POLL_INTERVAL_MS = 1000;
-const COLUMN_WIDTH = 250, ROW_HEIGHT = 90, NODE_WIDTH = 170, NODE_HEIGHT = 54, MARGIN = 30;
+const COLUMN_WIDTH = 320, ROW_HEIGHT = 90, NODE_WIDTH = 170, NODE_HEIGHT = 54, MARGIN = 30;
 
 function element(name, attributes, text) {
   const node = document.createElementNS(SVG_NS, name);
@@ -129,11 +129,14 @@ function drawEdge(link, nodes) {
   const bend = Math.max(40, Math.abs(endX - startX) / 2);
   group.appendChild(element("path", { d: `M ${startX} ${startY} C ${startX + bend} ${startY}, ${endX - bend} ${endY}, ${endX} ${endY}`,
     "marker-end": "url(#arrow)" }));
-  const label = edge.direction === "input"
-    ? rate(edge.recordsPerSecond) + " · lag " + edge.lag + " · " + edge.state
-    : rate(edge.recordsPerSecond);
-  group.appendChild(element("text", { x: (startX + endX) / 2, y: (startY + endY) / 2 - 6, "text-anchor": "middle",
-    "class": "edge-label" }, label));
+  // The rate above the line; for an input, its lag and the operator's state below it.
+  const middleX = (startX + endX) / 2, middleY = (startY + endY) / 2;
+  group.appendChild(element("text", { x: middleX, y: middleY - 6, "text-anchor": "middle", "class": "edge-label" },
+    rate(edge.recordsPerSecond)));
+  if (edge.direction === "input") {
+    group.appendChild(element("text", { x: middleX, y: middleY + 14, "text-anchor": "middle", "class": "edge-label" },
+      "lag " + edge.lag + " · " + edge.state));
+  }
   return group;
 }
 

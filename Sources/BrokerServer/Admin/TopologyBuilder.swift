@@ -59,11 +59,14 @@ enum TopologyBuilder {
         return TopologySnapshot(streams: streams, operators: operators, inputLags: inputLags)
     }
 
-    /// The counters whose growth the rate tracker measures: stream end offsets and operator outputs.
+    /// The counters whose growth the rate tracker measures: stream end offsets, and the records each
+    /// operator read, wrote and dead-lettered. The operator's processing rate is measured here too rather
+    /// than taken from its status, so every rate of the document covers the same window.
     static func counters(_ snapshot: TopologySnapshot) -> [String: Int64] {
         var counters: [String: Int64] = [:]
         for stream in snapshot.streams { counters[self.streamKey(stream.name)] = stream.endOffsetSum }
         for status in snapshot.operators {
+            counters[self.inputKey(status.name)] = status.recordsIn
             counters[self.outputKey(status.name)] = status.recordsOut
             counters[self.deadLetterKey(status.name)] = status.deadLettered
         }
@@ -81,13 +84,14 @@ enum TopologyBuilder {
         var operators: [TopologyDocument.Operator] = []
         var edges: [TopologyDocument.Edge] = []
         for status in snapshot.operators {
+            let inputRate = rates.ratePerSecond(self.inputKey(status.name))
             let outputRate = rates.ratePerSecond(self.outputKey(status.name))
             operators.append(TopologyDocument.Operator(
                 name: status.name, version: status.version, state: status.state, inputs: status.inputs,
-                outputs: status.outputs, lag: status.lag, recordsPerSecond: status.recordsPerSecond,
+                outputs: status.outputs, lag: status.lag, recordsPerSecond: inputRate,
                 outputRecordsPerSecond: outputRate
             ))
-            edges += self.edges(of: status, snapshot: snapshot, outputRate: outputRate, rates: rates)
+            edges += self.edges(of: status, snapshot: snapshot, inputRate: inputRate, outputRate: outputRate, rates: rates)
         }
         // An edge may name a stream the logs do not hold (yet); give it a node so every edge has both ends.
         let known = Set(streams.map(\.name))
@@ -98,12 +102,13 @@ enum TopologyBuilder {
 
     /// An operator's input edges, output edges, and an edge to its dead-letter stream once that exists.
     private static func edges(
-        of status: OperatorDocument, snapshot: TopologySnapshot, outputRate: Double, rates: RateTracker
+        of status: OperatorDocument, snapshot: TopologySnapshot, inputRate: Double, outputRate: Double,
+        rates: RateTracker
     ) -> [TopologyDocument.Edge] {
         var edges: [TopologyDocument.Edge] = []
         for stream in self.unique(status.inputs) {
             edges.append(.init(
-                stream: stream, operator: status.name, direction: .input, recordsPerSecond: status.recordsPerSecond,
+                stream: stream, operator: status.name, direction: .input, recordsPerSecond: inputRate,
                 lag: snapshot.inputLags[.init(operatorName: status.name, stream: stream)] ?? 0, state: status.state
             ))
         }
@@ -146,6 +151,7 @@ enum TopologyBuilder {
     }
 
     static func streamKey(_ name: String) -> String { "stream:" + name }
+    static func inputKey(_ name: String) -> String { "operator-in:" + name }
     static func outputKey(_ name: String) -> String { "operator-out:" + name }
     static func deadLetterKey(_ name: String) -> String { "operator-dlq:" + name }
 }
