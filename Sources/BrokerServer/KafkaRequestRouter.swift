@@ -97,8 +97,6 @@ final class KafkaRequestRouter: Sendable {
         case .listGroups: try self.handleListGroups(request)
         case .deleteGroups: try self.handleDeleteGroups(request)
         case .initProducerId: try self.handleInitProducerId(request)
-        default:
-            request.respond(.closeConnection(reason: "API \(request.apiKey) is not implemented"))
         }
     }
 

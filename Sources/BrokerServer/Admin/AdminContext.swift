@@ -11,4 +11,17 @@ struct AdminContext: Sendable {
     var clock: SluiceClock
     /// The Prometheus registry and what it reads when scraped (`GET /metrics`).
     var metrics: BrokerMetrics
+    /// Samples of stream end offsets and operator counters, shared by all requests: the topology's rates.
+    let rates: RateTracker
+
+    init(
+        control: OperatorControl, logs: LogManager, groups: GroupCoordinator, clock: SluiceClock, metrics: BrokerMetrics
+    ) {
+        self.control = control
+        self.logs = logs
+        self.groups = groups
+        self.clock = clock
+        self.metrics = metrics
+        self.rates = RateTracker(clock: clock)
+    }
 }

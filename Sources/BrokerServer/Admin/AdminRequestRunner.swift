@@ -59,7 +59,17 @@ enum AdminRequestRunner {
             return .text(try await control.logs(name: name, tailLines: tailLines))
         case .metrics:
             return .body(status: 200, contentType: BrokerMetrics.contentType, bytes: context.metrics.scrape())
+        case .topology, .dashboard:
+            return await self.answerTopology(route, context: context)
         }
+    }
+
+    /// `GET /v1/topology` and the dashboard page that polls it.
+    private static func answerTopology(_ route: AdminRoute, context: AdminContext) async -> Outcome {
+        if route == .dashboard {
+            return .body(status: 200, contentType: "text/html; charset=utf-8", bytes: Array(DashboardPage.html.utf8))
+        }
+        return self.json(await TopologyBuilder.build(context: context))
     }
 
     private static func decode<Document: Decodable>(

@@ -16,6 +16,8 @@
 /// POST   /v1/operators/{name}/promote      make the canary live
 /// POST   /v1/operators/{name}/abort        drop the canary
 /// GET    /metrics                          Prometheus text format (Docs/metrics.md)
+/// GET    /v1/topology                      streams, operators and edges with rates and lag
+/// GET    /  or  /dashboard                 the dashboard page
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -34,6 +36,8 @@ enum AdminRoute: Equatable {
     case abortCanary(name: String)
     /// Outside /v1: `/metrics` is where Prometheus looks by default.
     case metrics
+    case topology
+    case dashboard
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
@@ -43,6 +47,10 @@ enum AdminRoute: Equatable {
         if path == "/metrics" {
             guard method == "GET" else { return nil }
             self = .metrics
+            return
+        }
+        if let route = Self.topologyRoute(method: method, path: path) {
+            self = route
             return
         }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -89,6 +97,16 @@ enum AdminRoute: Equatable {
         switch self {
         case .deploy, .swap, .scale, .canary: return true
         default: return false
+        }
+    }
+
+    /// The topology document and the dashboard page that draws it.
+    private static func topologyRoute(method: String, path: String) -> AdminRoute? {
+        guard method == "GET" else { return nil }
+        switch path {
+        case "/v1/topology", "/v1/topology/": return .topology
+        case "/", "/dashboard", "/dashboard/": return .dashboard
+        default: return nil
         }
     }
 
