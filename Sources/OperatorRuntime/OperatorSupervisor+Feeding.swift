@@ -127,6 +127,7 @@ extension OperatorSupervisor {
             self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
         }
         instance.process.send(frame)
+        self.traceBatchSent(batchId, work: work, recordsFrom: first)
         return SentBatch(batchId: batchId, work: work, watchdog: self.batchWatchdog(instance))
     }
 
@@ -226,6 +227,7 @@ extension OperatorSupervisor {
         if self.timers.pending != before { try self.persistTimers() }
         if case .records(let count) = work {
             try await self.commit(self.retained.commitPositions(upTo: count))
+            self.recordSpans(batchId: result.batchId, count: count)
             self.dropRetained(count)
             self.counters.recordsIn += Int64(count)
         }
