@@ -47,6 +47,8 @@ enum AdminRequestRunner {
         case .logs(let name, let tailLines, let follow):
             if follow { return .stream(try await control.followLogs(name: name)) }
             return .text(try await control.logs(name: name, tailLines: tailLines))
+        case .traces(let last):
+            return self.json(await control.traces(last: last))
         }
     }
 

@@ -11,6 +11,7 @@
 /// POST   /v1/operators/{name}/pause
 /// POST   /v1/operators/{name}/resume
 /// GET    /v1/operators/{name}/logs?tail=N&follow=true
+/// GET    /v1/traces?last=K                 the newest sampled paths (TraceListDocument)
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -23,9 +24,12 @@ enum AdminRoute: Equatable {
     case pause(name: String)
     case resume(name: String)
     case logs(name: String, tailLines: Int, follow: Bool)
+    case traces(last: Int)
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
+    static let defaultTraces = 10
+    static let tracesMax = 1000
 
     init?(method: String, uri: String) {
         let (path, query) = Self.split(uri)
@@ -34,6 +38,12 @@ enum AdminRoute: Equatable {
         if segments == ["v1", "health"] {
             guard method == "GET" else { return nil }
             self = .health
+            return
+        }
+        if segments == ["v1", "traces"] {
+            guard method == "GET" else { return nil }
+            let last = query["last"].flatMap(Int.init) ?? Self.defaultTraces
+            self = .traces(last: min(max(last, 1), Self.tracesMax))
             return
         }
         guard segments[1] == "operators" else { return nil }

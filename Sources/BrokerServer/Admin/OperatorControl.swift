@@ -13,6 +13,8 @@ public protocol OperatorControl: Sendable {
     func list() async -> [OperatorDocument]
     func logs(name: String, tailLines: Int) async throws -> [String]
     func followLogs(name: String) async throws -> AsyncStream<String>
+    /// The `last` newest sampled traces, each span in path order.
+    func traces(last: Int) async -> TraceListDocument
 }
 
 /// An admin request that cannot be carried out, with the HTTP status and the code the API answers.
