@@ -9,6 +9,7 @@ struct SluiceCommand: AsyncParsableCommand {
             ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, GroupCommand.self,
             DeployCommand.self, OpsCommand.self, PauseCommand.self, ResumeCommand.self, SwapCommand.self,
             RollbackCommand.self, KillCommand.self, LogsCommand.self,
+            TraceCommand.self,
         ]
     )
 }

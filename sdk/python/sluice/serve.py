@@ -238,8 +238,15 @@ class _Server:
         if process is not None:
             record = None
             try:
-                for record in records:
-                    process(ctx, record)
+                if any(each.headers for each in records):
+                    # Only batches with headers pay for trace propagation (Docs/tracing.md).
+                    set_trace = ctx._set_trace
+                    for record in records:
+                        set_trace(record.headers)
+                        process(ctx, record)
+                else:
+                    for record in records:
+                        process(ctx, record)
             except Exception:
                 # Found by identity on failure only, so the loop carries no counter.
                 self.fail_batch(batch_id, records.index(record), "process_record")
