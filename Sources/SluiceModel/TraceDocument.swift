@@ -9,7 +9,8 @@ public struct TraceListDocument: Codable, Sendable, Equatable {
 
     /// Groups spans by trace id and keeps the `last` traces that started most recently. Within a trace,
     /// spans are ordered by depth along the parent links (an operator before the ones its outputs reached),
-    /// then by start time, so a linear path reads in the order the record travelled.
+    /// then by start time and offset (siblings of one batch share a start time), so a linear path reads in
+    /// the order the record travelled.
     public static func grouping(_ spans: [SpanDocument], last: Int) -> TraceListDocument {
         var byTrace: [String: [SpanDocument]] = [:]
         for span in spans { byTrace[span.traceId, default: []].append(span) }
@@ -33,7 +34,9 @@ public struct TraceListDocument: Codable, Sendable, Equatable {
             return depth
         }
         return spans.map { (depth($0.spanId), $0) }
-            .sorted { ($0.0, $0.1.startTimeUnixNs, $0.1.spanId) < ($1.0, $1.1.startTimeUnixNs, $1.1.spanId) }
+            .sorted {
+                ($0.0, $0.1.startTimeUnixNs, $0.1.offset, $0.1.spanId) < ($1.0, $1.1.startTimeUnixNs, $1.1.offset, $1.1.spanId)
+            }
             .map(\.1)
     }
 }

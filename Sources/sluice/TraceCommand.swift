@@ -33,7 +33,7 @@ struct TraceCommand: AsyncParsableCommand {
 }
 
 /// The text form: one line per trace, hops joined by arrows; a span that does not continue the one
-/// before it (a fan-out) starts an indented line naming where it branched from.
+/// before it (a record that caused several) starts an indented `↳` line.
 enum TraceText {
     static func render(_ document: TraceListDocument) -> String {
         guard !document.traces.isEmpty else {

@@ -52,10 +52,14 @@ final class TraceExportTests: XCTestCase {
             Self.document(trace: "t2", id: "x", parent: nil, startNs: 20),
             Self.document(trace: "t1", id: "b", parent: "a", startNs: 10),
             Self.document(trace: "t0", id: "z", parent: "gone", startNs: 5),
+            // Two records caused by one, sent in one batch: by offset.
+            Self.document(trace: "t2", id: "y2", parent: "x", startNs: 30, offset: 5),
+            Self.document(trace: "t2", id: "y1", parent: "x", startNs: 30, offset: 4),
         ]
         let all = TraceListDocument.grouping(documents, last: 10)
         XCTAssertEqual(all.traces.map(\.traceId), ["t0", "t1", "t2"])
         XCTAssertEqual(all.traces[1].spans.map(\.spanId), ["a", "b", "c"])
+        XCTAssertEqual(all.traces[2].spans.map(\.spanId), ["x", "y1", "y2"])
         XCTAssertEqual(TraceListDocument.grouping(documents, last: 2).traces.map(\.traceId), ["t1", "t2"])
     }
 
@@ -68,10 +72,10 @@ final class TraceExportTests: XCTestCase {
         )
     }
 
-    private static func document(trace: String, id: String, parent: String?, startNs: Int64) -> SpanDocument {
+    private static func document(trace: String, id: String, parent: String?, startNs: Int64, offset: Int64 = 0) -> SpanDocument {
         SpanDocument(
             traceId: trace, spanId: id, parentSpanId: parent, operatorName: "op", version: 1, instance: "v1#1",
-            stream: "s", partition: 0, offset: 0, recordTimestampMs: 0, startTimeUnixNs: startNs,
+            stream: "s", partition: 0, offset: offset, recordTimestampMs: 0, startTimeUnixNs: startNs,
             endTimeUnixNs: startNs, streamTimeMs: 0, operatorTimeMs: 0
         )
     }
