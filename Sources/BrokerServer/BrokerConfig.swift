@@ -31,6 +31,10 @@ public struct BrokerConfig: Equatable, Sendable {
     public var groupInitialRebalanceDelayMs: Int64 = 1000
     /// Offsets of a group with no members and no commits for this long are deleted.
     public var groupOffsetsRetentionMs: Int64 = 7 * 24 * 3_600_000
+    /// One record in this many entering an operator starts a trace; 0 samples none (`Docs/tracing.md`).
+    public var traceSampleEvery: Int64 = 0
+    /// Where finished spans are POSTed as OTLP/HTTP JSON (http://HOST:PORT[/PATH]); empty exports nothing.
+    public var traceOtlpEndpoint = ""
 
     public init() {}
 

@@ -41,6 +41,8 @@ public final class BrokerService: Service, Sendable {
             defer { groupTimer.cancel() }
             let metrics = BrokerMetrics(logs: logs, groups: groups)
             runtime = try await self.startOperatorRuntime(logs: logs, groups: groups, metrics: metrics)
+            let traceExport = self.startTraceExport(runtime!)
+            defer { traceExport?.cancel() }
             let router = KafkaRequestRouter(
                 logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
             )
@@ -84,6 +86,7 @@ public final class BrokerService: Service, Sendable {
         configuration.metricsFactory = metrics.factory
         configuration.pythonPath = [try PythonSDKInstaller.install(dataDirectory: self.config.dataDirectory)]
         configuration.outputPartitions = Int(self.config.defaultPartitions)
+        configuration.traceSampleEvery = Int(self.config.traceSampleEvery)
         let logger = self.logger
         let runtime = try OperatorRuntime(
             configuration: configuration, logs: logs, groups: groups, clock: self.clock,
@@ -91,6 +94,15 @@ public final class BrokerService: Service, Sendable {
         )
         try await runtime.start()
         return runtime
+    }
+
+    /// Sends the operators' spans to the configured OTLP endpoint until the returned task is cancelled.
+    private func startTraceExport(_ runtime: OperatorRuntime) -> Task<Void, Never>? {
+        guard let endpoint = OTLPEndpoint(parsing: self.config.traceOtlpEndpoint) else { return nil }
+        let exporter = OTLPExporter(endpoint: endpoint, logger: self.logger)
+        runtime.traceSpans.setListener { spans in exporter.enqueue(spans) }
+        self.logger.info("exporting spans to http://\(endpoint.host):\(endpoint.port)\(endpoint.path)")
+        return Task { await exporter.run() }
     }
 
     private func openLogs() throws -> LogManager {

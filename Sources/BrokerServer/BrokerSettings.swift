@@ -40,6 +40,13 @@ public struct BrokerSettings: Sendable {
         .integer("server.event_loop_threads", \.eventLoopThreads, 0...256),
         .integer("groups.initial_rebalance_delay_ms", \.groupInitialRebalanceDelayMs, 0...300_000),
         .integer("groups.offsets_retention_ms", \.groupOffsetsRetentionMs, 60_000...Int64.max),
+        .integer("tracing.sample_every", \.traceSampleEvery, 0...1_000_000_000),
+        BrokerSettings(key: "tracing.otlp_endpoint", environmentVariable: "SLUICE_TRACE_OTLP_ENDPOINT") { config, text, source in
+            guard text.isEmpty || OTLPEndpoint(parsing: text) != nil else {
+                throw BrokerConfigError(message: "\(source): '\(text)' is not http://HOST:PORT[/PATH]")
+            }
+            config.traceOtlpEndpoint = text
+        },
     ]
 
     init(

@@ -13,6 +13,8 @@ struct InputBatch: Sendable {
     /// A Records frame whose preamble (length, type, batch id, count) is filled in by `frame(batchId:)`.
     private(set) var encoder = FrameEncoder()
     private(set) var entries: [Entry] = []
+    /// The records carrying a trace context, by ascending record index (few unless sampling is 1 in 1).
+    private(set) var traces: [TracedRecord] = []
 
     init(reservingCapacityBytes: Int = 0) {
         self.encoder.bytes.reserveCapacity(reservingCapacityBytes + OperatorProtocol.recordsPreambleSizeBytes)
@@ -35,8 +37,15 @@ struct InputBatch: Sendable {
 
     mutating func append(
         inputIndex: UInt16, partition: Int32, offset: Int64, timestampMs: Int64,
-        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: (inout FrameEncoder) -> Void
+        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, trace: TraceStart? = nil,
+        headers: (inout FrameEncoder) -> Void
     ) {
+        if let trace {
+            self.traces.append(TracedRecord(
+                recordIndex: self.entries.count, traceId: trace.context.traceId, parentSpanId: trace.parentSpanId,
+                spanId: trace.context.spanId, timestampMs: timestampMs
+            ))
+        }
         self.entries.append(
             Entry(inputIndex: inputIndex, partition: partition, offset: offset, startBytes: self.encoder.bytes.count)
         )
@@ -69,6 +78,11 @@ struct InputBatch: Sendable {
             var moved = entry
             moved.startBytes += shift
             batch.entries.append(moved)
+        }
+        for trace in self.traces where range.contains(trace.recordIndex) {
+            var moved = trace
+            moved.recordIndex -= range.lowerBound
+            batch.traces.append(moved)
         }
         return batch
     }

@@ -21,9 +21,15 @@ final class InputReader: @unchecked Sendable {
     /// Where the next batch starts looking, so that a busy partition cannot starve the others.
     private var nextSourceIndex = 0
     private let onEvent: @Sendable (String) -> Void
+    /// Picks the records without a trace context that start a trace (see `InputReader+Tracing.swift`).
+    private var sampler: TraceSampler
 
-    init(sources: [Source], onAppend: @escaping @Sendable () -> Void, onEvent: @escaping @Sendable (String) -> Void) {
+    init(
+        sources: [Source], traceSampleEvery: Int = 0, onAppend: @escaping @Sendable () -> Void,
+        onEvent: @escaping @Sendable (String) -> Void
+    ) {
         self.sources = sources
+        self.sampler = TraceSampler(sampleEvery: traceSampleEvery)
         self.onEvent = onEvent
         for source in sources {
             self.tokens.append((source.log, source.log.addAppendListener { _ in onAppend() }))
@@ -110,16 +116,12 @@ final class InputReader: @unchecked Sendable {
                             isFull = true
                             return .stopVisiting
                         }
+                        let trace = Self.traceStart(for: Self.findTraceparent(in: record), sampler: &self.sampler)
                         batch.append(
                             inputIndex: inputIndex, partition: partition, offset: record.offset,
-                            timestampMs: record.timestampMs, key: record.key, value: record.value
+                            timestampMs: record.timestampMs, key: record.key, value: record.value, trace: trace
                         ) { encoder in
-                            encoder.appendUInt16(UInt16(min(record.headerCount, Int(UInt16.max))))
-                            record.forEachHeader { key, value in
-                                encoder.appendUInt16(UInt16(min(key.count, Int(UInt16.max))))
-                                encoder.bytes.append(contentsOf: key.prefix(Int(UInt16.max)))
-                                encoder.appendBytes(value)
-                            }
+                            Self.encodeHeaders(of: record, trace: trace?.context, into: &encoder)
                         }
                         lastTaken = record.offset
                         return .continueVisiting

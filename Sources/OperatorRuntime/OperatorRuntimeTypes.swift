@@ -28,6 +28,11 @@ public struct OperatorRuntimeConfiguration: Sendable {
     public var logFileSizeBytesMax: Int64 = 10 * 1024 * 1024
     /// Where operators' metrics go (`OperatorMetrics.swift`); the broker passes its Prometheus factory.
     public var metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    /// One record in this many entering an operator without a trace context starts a trace; 0 samples none
+    /// (records arriving with a sampled `traceparent` are traced whatever this says). See `Docs/tracing.md`.
+    public var traceSampleEvery = 0
+    /// Where every operator's finished spans go (shared, so the admin API and the exporter see one stream).
+    public var traceSpans = SpanStore()
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

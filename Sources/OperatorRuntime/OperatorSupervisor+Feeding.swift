@@ -130,6 +130,7 @@ extension OperatorSupervisor {
         }
         let sentNs = self.clock.monotonicNs()
         instance.process.send(frame)
+        self.traceBatchSent(batchId, work: work, recordsFrom: first)
         return SentBatch(batchId: batchId, work: work, sentNs: sentNs, watchdog: self.batchWatchdog(instance))
     }
 
@@ -229,6 +230,7 @@ extension OperatorSupervisor {
         if self.timers.pending != before { try self.persistTimers() }
         if case .records(let count) = work {
             try await self.commit(self.retained.commitPositions(upTo: count))
+            self.recordSpans(batchId: result.batchId, count: count)
             self.dropRetained(count)
             self.counters.recordsIn += Int64(count)
             self.recordRecordsIn(count)

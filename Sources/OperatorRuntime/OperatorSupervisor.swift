@@ -71,6 +71,7 @@ actor OperatorSupervisor {
     var loopTask: Task<Void, Never>?
     var counters = Counters()
     var metrics: OperatorMetrics
+    var traceTimings = TraceTimings()
 
     struct Counters {
         var recordsIn: Int64 = 0
@@ -216,7 +217,10 @@ actor OperatorSupervisor {
             self.committed[topicPartition] = fetched[topicPartition].map { max($0.offset, 0) } ?? 0
         }
         let wakeup = self.wakeup
-        return InputReader(sources: sources, onAppend: { wakeup.signal() }, onEvent: self.onEvent)
+        return InputReader(
+            sources: sources, traceSampleEvery: self.configuration.traceSampleEvery, onAppend: { wakeup.signal() },
+            onEvent: self.onEvent
+        )
     }
 
     /// The event pump of a process: delivers its events to this actor in order.
@@ -235,6 +239,7 @@ actor OperatorSupervisor {
     func handle(_ event: OperatorProcessEvent, from instance: OperatorInstance) {
         switch event {
         case .message(.batchResult(let result)):
+            self.traceBatchAnswered(result.batchId)
             self.deliver(.result(result), batchId: result.batchId, from: instance)
         case .message(.failed(let batchId, let recordIndex, let error)):
             if instance === self.current, self.awaitedBatchIds.contains(batchId) {

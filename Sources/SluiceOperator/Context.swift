@@ -22,6 +22,11 @@ public struct Context {
     var timers = ByteWriter(capacity: 1024)
     var timerCount: UInt32 = 0
 
+    /// The `traceparent` header value of the record being processed: every record produced while processing it
+    /// inherits it (unless it sets its own), so the next operator continues the trace (`Docs/tracing.md`).
+    var inheritedTraceparent: [UInt8]?
+    static let traceparentKey = "traceparent"
+
     /// False during `initialize`, where `produce` is refused.
     private var inBatch = false
 
@@ -54,8 +59,12 @@ public struct Context {
             )
         }
         var size = 2 + 4 + (key?.count ?? 0) + 4 + (value?.count ?? 0) + 2
+        let inherited = self.inheritedTraceparent.flatMap { value in
+            headers.contains { $0.key == Self.traceparentKey } ? nil : Header(key: Self.traceparentKey, value: value)
+        }
+        if let inherited { size += 2 + Self.traceparentKey.utf8.count + 4 + (inherited.value?.count ?? 0) }
         if !headers.isEmpty {
-            guard headers.count <= OperatorLimits.listCountMax else {
+            guard headers.count + (inherited == nil ? 0 : 1) <= OperatorLimits.listCountMax else {
                 throw OperatorError(.tooLarge, "\(headers.count) headers, more than 65,535")
             }
             for header in headers {
@@ -70,7 +79,11 @@ public struct Context {
         self.result.append(UInt16(truncatingIfNeeded: index))
         self.result.appendBytes(key)
         self.result.appendBytes(value)
-        self.result.appendHeaders(headers)
+        if let inherited {
+            self.result.appendHeaders(headers + [inherited])
+        } else {
+            self.result.appendHeaders(headers)
+        }
         self.outputCount += 1
     }
 
@@ -112,6 +125,7 @@ public struct Context {
         self.outputCount = 0
         self.timers.removeAll()
         self.timerCount = 0
+        self.inheritedTraceparent = nil
         self.inBatch = true
     }
 

@@ -115,6 +115,7 @@ struct OperatorSession<Operator: Computation> {
                 value: RecordsBatchParser.bytes(body, start: slot.valueStart, count: slot.valueCount),
                 headers: RecordsBatchParser.headers(body, of: slot)
             )
+            context.inheritedTraceparent = Self.traceparent(of: record)
             do {
                 try self.computation.processRecord(&context, record)
             } catch {
@@ -123,6 +124,11 @@ struct OperatorSession<Operator: Computation> {
         }
         context.finishBatch()
         try context.frame.withUnsafeBytes { try FileDescriptorIO.writeAll(self.output, $0) }
+    }
+
+    private static func traceparent(of record: Record) -> [UInt8]? {
+        guard !record.headers.isEmpty else { return nil }
+        return record.headers.first { $0.key == Context.traceparentKey }?.value
     }
 
     private mutating func handleTimers(_ body: UnsafeRawBufferPointer, context: inout Context) throws {

@@ -128,7 +128,7 @@ enum TopologyTree {
             case .operator(let name):
                 guard let status = self.operators[name] else { return name }
                 let canary = status.canaryVersion.map { ", canary v\($0)" } ?? ""
-                let instances = status.instances.map { ", \($0) instances" } ?? ""
+                let instances = status.instances.flatMap { $0 > 1 ? ", \($0) instances" : nil } ?? ""
                 let role = status.inputs.isEmpty ? "source operator" : "operator"
                 // A root has no edge to carry the state, so the node says it.
                 let state = isRoot ? ", \(status.state), \(rateText(status.recordsPerSecond))" : ""

@@ -39,6 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("default-partitions"), help: "Partitions of auto-created topics.")
     var defaultPartitions: String?
 
+    @Option(name: .customLong("trace-sample-every"), help: "Trace one record in N entering an operator; 0 = off (tracing.sample_every).")
+    var traceSampleEvery: String?
+
+    @Option(name: .customLong("trace-otlp-endpoint"), help: "Export spans as OTLP/HTTP JSON to http://HOST:PORT (tracing.otlp_endpoint).")
+    var traceOtlpEndpoint: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -79,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("storage.data_dir", self.dataDirectory), ("server.listen", self.listen),
             ("server.advertise", self.advertise), ("server.admin", self.admin), ("storage.fsync", self.fsync),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
+            ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
         ]
         for (key, value) in flags {
             if let value { try brokerConfig.apply(key: key, text: value, source: "flag for \(key)") }

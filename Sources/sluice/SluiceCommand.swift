@@ -9,7 +9,7 @@ struct SluiceCommand: AsyncParsableCommand {
             ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, GroupCommand.self,
             DeployCommand.self, OpsCommand.self, PauseCommand.self, ResumeCommand.self, SwapCommand.self,
             RollbackCommand.self, KillCommand.self, LogsCommand.self, ScaleCommand.self, PromoteCommand.self,
-            AbortCommand.self, TailCommand.self, CompareCommand.self, GraphCommand.self,
+            AbortCommand.self, TailCommand.self, CompareCommand.self, GraphCommand.self, TraceCommand.self,
         ]
     )
 }

@@ -22,6 +22,14 @@ final class AdminRouteTests: XCTestCase {
         )
     }
 
+    func testTracesRouteAndItsBounds() {
+        XCTAssertEqual(AdminRoute(method: "GET", uri: "/v1/traces"), .traces(last: AdminRoute.defaultTraces))
+        XCTAssertEqual(AdminRoute(method: "GET", uri: "/v1/traces?last=3"), .traces(last: 3))
+        XCTAssertEqual(AdminRoute(method: "GET", uri: "/v1/traces?last=0"), .traces(last: 1))
+        XCTAssertEqual(AdminRoute(method: "GET", uri: "/v1/traces?last=99999999"), .traces(last: AdminRoute.tracesMax))
+        XCTAssertNil(AdminRoute(method: "POST", uri: "/v1/traces"))
+    }
+
     func testUnknownRoutesAndBounds() {
         XCTAssertNil(AdminRoute(method: "GET", uri: "/v1"))
         XCTAssertNil(AdminRoute(method: "PUT", uri: "/v1/operators"))

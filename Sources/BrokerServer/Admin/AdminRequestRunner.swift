@@ -61,6 +61,8 @@ enum AdminRequestRunner {
             return .body(status: 200, contentType: BrokerMetrics.contentType, bytes: context.metrics.scrape())
         case .topology, .dashboard:
             return await self.answerTopology(route, context: context)
+        case .traces(let last):
+            return self.json(await control.traces(last: last))
         }
     }
 

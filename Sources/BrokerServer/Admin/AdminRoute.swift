@@ -18,6 +18,7 @@
 /// GET    /metrics                          Prometheus text format (Docs/metrics.md)
 /// GET    /v1/topology                      streams, operators and edges with rates and lag
 /// GET    /  or  /dashboard                 the dashboard page
+/// GET    /v1/traces?last=K                 the newest sampled paths (TraceListDocument)
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -38,9 +39,12 @@ enum AdminRoute: Equatable {
     case metrics
     case topology
     case dashboard
+    case traces(last: Int)
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
+    static let defaultTraces = 10
+    static let tracesMax = 1000
 
     init?(method: String, uri: String) {
         let (path, query) = Self.split(uri)
@@ -58,6 +62,12 @@ enum AdminRoute: Equatable {
         if segments == ["v1", "health"] {
             guard method == "GET" else { return nil }
             self = .health
+            return
+        }
+        if segments == ["v1", "traces"] {
+            guard method == "GET" else { return nil }
+            let last = query["last"].flatMap(Int.init) ?? Self.defaultTraces
+            self = .traces(last: min(max(last, 1), Self.tracesMax))
             return
         }
         guard segments[1] == "operators" else { return nil }

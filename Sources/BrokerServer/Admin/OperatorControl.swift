@@ -17,6 +17,8 @@ public protocol OperatorControl: Sendable {
     func deployCanary(name: String, _ document: DeployDocument) async throws -> OperatorDocument
     func promote(name: String) async throws -> SwapDocument
     func abortCanary(name: String) async throws -> OperatorDocument
+    /// The `last` newest sampled traces, each span in path order.
+    func traces(last: Int) async -> TraceListDocument
 }
 
 /// An admin request that cannot be carried out, with the HTTP status and the code the API answers.

@@ -71,6 +71,21 @@ struct RuntimeOperatorControl: OperatorControl {
         try await Self.translatingErrors { Self.document(try await self.runtime.abortCanary(name: name)) }
     }
 
+    func traces(last: Int) async -> TraceListDocument {
+        let spans = self.runtime.recentSpans(last: self.runtime.traceSpans.capacity)
+        return TraceListDocument.grouping(spans.map(Self.document), last: last)
+    }
+
+    private static func document(_ span: OperatorSpan) -> SpanDocument {
+        SpanDocument(
+            traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId,
+            operatorName: span.operatorName, version: span.version, instance: span.instance, stream: span.stream,
+            partition: span.partition, offset: span.offset, recordTimestampMs: span.recordTimestampMs,
+            startTimeUnixNs: span.startTimeUnixNs, endTimeUnixNs: span.endTimeUnixNs,
+            streamTimeMs: span.streamTimeMs, operatorTimeMs: span.operatorTimeMs
+        )
+    }
+
     private static func request(_ document: DeployDocument) throws -> DeployRequest {
         var files: [String: [UInt8]] = [:]
         for (path, encoded) in document.files {

@@ -15,6 +15,9 @@ _NULL_BYTES = _wire.NULL_BYTES
 _NO_HEADERS = _wire.NO_HEADERS
 _FRAME_LENGTH_MAX = _wire.FRAME_LENGTH_MAX
 _MISSING = object()
+# The W3C trace context header (Docs/tracing.md): copied from the record being processed onto every
+# record produced while processing it, so the next operator continues the trace.
+TRACEPARENT = "traceparent"
 
 
 class UndeclaredStreamError(ValueError):
@@ -52,6 +55,23 @@ def _encode_headers(headers):
     return b"".join(parts)
 
 
+def _traceparent_of(headers):
+    for key, value in headers:
+        if key == TRACEPARENT:
+            return value
+    return None
+
+
+def _with_traceparent(headers, value):
+    """The user's headers, plus the inherited traceparent unless they set one themselves."""
+    items = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    for key, _ in items:
+        if key == TRACEPARENT:
+            return items
+    items.append((TRACEPARENT, value))
+    return items
+
+
 class Context:
     """Passed to init, process_record and process_timer.
 
@@ -61,7 +81,7 @@ class Context:
 
     __slots__ = ("operator_name", "instance_id", "instance_index", "instance_count",
                  "_output_prefixes", "_ostreams", "_out", "_output_count", "_timers", "_timer_count",
-                 "_over_limit")
+                 "_over_limit", "_trace", "_trace_section")
 
     def __init__(self, ostreams, operator_name="", instance_id="", instance_index=0, instance_count=1):
         self.operator_name = operator_name
@@ -76,13 +96,16 @@ class Context:
         self._timers = bytearray()
         self._timer_count = 0
         self._over_limit = False
+        self._trace = None            # the traceparent of the record being processed, if it has one
+        self._trace_section = None    # that header alone, encoded as a headers field
 
     # The user API.
 
     def produce_record(self, stream, key, data, headers=None):
         """Appends a record to `stream` (one of the Metadata ostreams). `key` and `data` are bytes, str
         (UTF-8 encoded) or None; `headers` optional, a dict or (str, bytes) pairs. The record is written
-        only if the whole batch succeeds."""
+        only if the whole batch succeeds. It inherits the `traceparent` header of the record being
+        processed unless `headers` has one."""
         prefix = self._output_prefixes.get(stream)
         if prefix is None:
             raise UndeclaredStreamError("stream %r is not declared in metadata ostreams %r"
@@ -106,7 +129,10 @@ class Context:
         else:
             out += _pack_u32(len(data))
             out += data
-        out += _encode_headers(headers) if headers else _NO_HEADERS
+        if headers:
+            out += _encode_headers(_with_traceparent(headers, self._trace) if self._trace is not None else headers)
+        else:
+            out += self._trace_section or _NO_HEADERS
         self._output_count += 1
         if len(out) + len(self._timers) > _FRAME_LENGTH_MAX:
             self._over_limit = True
@@ -143,7 +169,19 @@ class Context:
 
     # The SDK's side.
 
+    def _set_trace(self, headers):
+        """Called before each record of a batch that has headers: the trace context its outputs inherit."""
+        value = _traceparent_of(headers) if headers else None
+        if value is None:
+            self._trace = None
+            self._trace_section = None
+        elif value != self._trace:
+            self._trace = value
+            self._trace_section = _pack_u16(1) + _wire.encode_string(TRACEPARENT) + _wire.encode_bytes(value)
+
     def _begin(self):
+        self._trace = None
+        self._trace_section = None
         self._out = bytearray(_wire.BATCH_RESULT_PREFIX_SIZE)
         self._output_count = 0
         self._timers = bytearray()
