@@ -246,100 +246,7 @@ extension OperatorSupervisor {
         if self.timers.pending != before { try self.persistTimers() }
     }
 
-    /// Puts fired timers back, or decides the retry of the records (and dead-letters one when its attempts
-    /// are used up).
-    private func batchFailedApplyingDeadLetters(_ work: Work, recordIndex: Int?, error: String) async {
-        if case .timers(let delivered) = work {
-            self.timersFailed(delivered, index: recordIndex, error: error)
-            return
-        }
-        guard case .records(let count) = work, let head = self.retained.head else { return }
-        let decision: BatchRetryPlanner.Decision
-        if let recordIndex, recordIndex < count {
-            decision = self.planner.recordFailed(
-                index: recordIndex, of: count, record: self.retained.identity(at: recordIndex), error: error
-            )
-        } else {
-            decision = self.planner.batchCrashed(count: count, head: head, error: error)
-        }
-        switch decision {
-        case .retry(let limit):
-            self.nextBatchLimit = limit
-        case .deadLetter(let reason):
-            do {
-                try await self.deadLetterHead(error: reason)
-            } catch {
-                self.noteError("dead-lettering failed: \(error)")
-            }
-        }
-    }
-
-    /// A Timers batch failed (at `index`) or died: the timers are due again; the one to blame (the one named,
-    /// or the only one of a batch that died) is counted and dropped after the configured attempts, since a
-    /// timer has no record to dead-letter. A dying batch of several timers is halved.
-    private func timersFailed(_ delivered: [OperatorTimer], index: Int?, error: String) {
-        var blamed: OperatorTimer?
-        if let index, index < delivered.count {
-            blamed = delivered[index]
-        } else if delivered.count == 1 {
-            blamed = delivered[0]
-        } else if delivered.count > 1 {
-            self.timerBatchLimit = delivered.count / 2
-        }
-        if let blamed {
-            self.timerFailures[blamed, default: 0] += 1
-            if self.timerFailures[blamed, default: 0] >= self.configuration.deadLetterAttempts {
-                self.timerFailures[blamed] = nil
-                self.timers.retire([blamed])
-                try? self.persistTimers()
-                self.noteError("dropped the timer at \(blamed.timeMs) after \(self.configuration.deadLetterAttempts) failures: \(error)")
-            }
-        }
-        self.timers.restore(delivered)
-    }
-
-    private func batchFailed(_ work: Work, recordIndex: Int?, error: String) {
-        switch work {
-        case .timers(let delivered):
-            self.timersFailed(delivered, index: recordIndex, error: error)
-        case .records(let count):
-            if let head = self.retained.head {
-                if case .retry(let limit) = self.planner.batchCrashed(count: count, head: head, error: error) {
-                    self.nextBatchLimit = limit
-                }
-            }
-        }
-    }
-
-    /// Appends the first retained record to `<name>.dlq` with the error and its source, and commits past it.
-    private func deadLetterHead(error: String) async throws {
-        let entry = self.retained.entries[0]
-        let stream = self.inputStreams[Int(entry.inputIndex)]
-        let record = self.retained.decodedRecord(at: 0)
-        if self.deadLetterWriter == nil {
-            let dlq = self.placement.deadLetterStream
-            try OperatorRuntime.createStreams([dlq], logs: self.logs, partitions: self.configuration.outputPartitions)
-            self.deadLetterWriter = try OutputWriter(streams: [dlq], logs: self.logs)
-        }
-        var headers = record.headers.map { RecordHeader(key: $0.0, value: $0.1) }
-        headers.append(RecordHeader(key: "sluice.error", value: Array(error.utf8)))
-        headers.append(RecordHeader(key: "sluice.source.stream", value: Array(stream.utf8)))
-        headers.append(RecordHeader(key: "sluice.source.partition", value: Array(String(entry.partition).utf8)))
-        headers.append(RecordHeader(key: "sluice.source.offset", value: Array(String(entry.offset).utf8)))
-        var writer = self.deadLetterWriter!
-        let durability = try writer.appendOne(
-            target: 0, timestampMs: self.clock.wallTimeMs(), key: record.key, value: record.value, headers: headers
-        )
-        self.deadLetterWriter = writer
-        for (log, endOffset) in durability { try await log.waitUntilDurable(upTo: endOffset) }
-        try await self.commit(self.retained.commitPositions(upTo: 1))
-        self.dropRetained(1)
-        self.counters.deadLettered += 1
-        self.recordDeadLettered()
-        self.noteError("dead-lettered \(stream)-\(entry.partition)@\(entry.offset): \(error)")
-    }
-
-    private func dropRetained(_ count: Int) {
+    func dropRetained(_ count: Int) {
         if count >= self.retained.count {
             self.retained = InputBatch()
             self.planner.retainedRecordsDrained()
@@ -349,7 +256,7 @@ extension OperatorSupervisor {
     }
 
     /// Commits input positions in the operator's group (generation -1: the runtime is a simple consumer).
-    private func commit(_ positions: [InputPartitionKey: Int64]) async throws {
+    func commit(_ positions: [InputPartitionKey: Int64]) async throws {
         guard !positions.isEmpty else { return }
         var partitions: [PartitionOffsetCommit] = []
         for (key, offset) in positions {
