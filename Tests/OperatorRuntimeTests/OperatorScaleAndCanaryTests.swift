@@ -58,7 +58,10 @@ final class OperatorScaleAndCanaryTests: XCTestCase {
         XCTAssertEqual(up.fromInstances, 1)
         XCTAssertEqual(up.toInstances, 3)
         XCTAssertEqual(try runtime.status(name: "identity").instances, 3)
-        try await Task.sleep(nanoseconds: 500_000_000)
+        await waitUntil("every instance copied records", timeoutSeconds: 30) {
+            let tags = Set(((try? self.tags(of: "out")) ?? []).map(\.tag))
+            return tags.contains("1") && tags.contains("2")
+        }
         let down = try await runtime.scale(name: "identity", instances: 1)
         XCTAssertEqual(down.toInstances, 1)
         try await Task.sleep(nanoseconds: 200_000_000)
@@ -113,12 +116,13 @@ final class OperatorScaleAndCanaryTests: XCTestCase {
         XCTAssertEqual(status.canary?.version, 2)
         XCTAssertEqual(status.canary?.outputs, ["out@2"])
         XCTAssertEqual(status.version, 1)
-        try await Task.sleep(nanoseconds: 500_000_000)
-        XCTAssertGreaterThan(self.harness.count("out@2"), 0, "the canary writes its shadow stream")
+        await waitUntil("the canary writes its shadow stream", timeoutSeconds: 30) { self.harness.count("out@2") > 0 }
         let report = try await runtime.promote(name: "identity")
         XCTAssertEqual(report.fromVersion, 1)
         XCTAssertEqual(report.toVersion, 2)
-        try await Task.sleep(nanoseconds: 300_000_000)
+        await waitUntil("the promoted version copies records", timeoutSeconds: 30) {
+            ((try? self.tags(of: "out")) ?? []).contains { $0.tag == "canary" }
+        }
         stop.set()
         let produced = await producer.value
         await waitUntil("every record copied") { self.harness.count("out") >= Int64(produced) }
