@@ -133,9 +133,33 @@ def test_dashboard_draws_the_pipeline_and_reflects_a_pause(pipeline, tmp_path):
              60, "the page to show shout running again", interval_s=0.5)
 
 
-def operator_state(broker, name: str) -> str:
+def operator_document(broker, name: str) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{broker.admin_port}/v1/operators/{name}", timeout=30) as response:
-        return json.load(response)["state"]
+        return json.load(response)
+
+
+def operator_state(broker, name: str) -> str:
+    return operator_document(broker, name)["state"]
+
+
+def operator_version(broker, name: str) -> int:
+    return operator_document(broker, name)["version"]
+
+
+def selenium_driver(tmp_path):
+    """Headless Chromium driven through Debian's chromedriver."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail("selenium is not installed: run scripts/install-deps.sh")
+    if CHROMEDRIVER is None:
+        pytest.fail("chromedriver is not installed: run scripts/install-deps.sh (Debian package chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'selenium'}"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
 def click(driver, selector: str, attempts: int = 20) -> None:
@@ -154,20 +178,9 @@ def click(driver, selector: str, attempts: int = 20) -> None:
 
 
 def test_buttons_pause_and_resume_an_operator(pipeline, tmp_path):
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        pytest.fail("selenium is not installed: run scripts/install-deps.sh")
-    if CHROMEDRIVER is None:
-        pytest.fail("chromedriver is not installed: run scripts/install-deps.sh (Debian package chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'selenium'}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = selenium_driver(tmp_path)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
     try:
         driver.get(f"http://127.0.0.1:{pipeline.admin_port}/dashboard")
         wait = WebDriverWait(driver, 30, poll_frequency=0.1)
@@ -188,5 +201,39 @@ def test_buttons_pause_and_resume_an_operator(pipeline, tmp_path):
         click(driver, 'tr[data-name="shout"] button[data-action="rollback"]')
         wait.until(lambda d: "rollback shout:" in d.find_element(By.ID, "message").text)
         assert "has no previous version" in driver.find_element(By.ID, "message").text, "the API's refusal is shown"
+    finally:
+        driver.quit()
+
+
+def test_swap_upload_and_promote_buttons(pipeline, tmp_path):
+    """The swap control uploads a new version picked in the browser; a canary deployed with the CLI gets a
+    promote button, and clicking it makes the canary live."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    second = tmp_path / "upper_v2"
+    second.mkdir()
+    upload = write_operator(second, "upper.py", IDENTITY, name="upper", input="words", output="upper")
+    driver = selenium_driver(tmp_path)
+    try:
+        driver.get(f"http://127.0.0.1:{pipeline.admin_port}/dashboard")
+        wait = WebDriverWait(driver, 60, poll_frequency=0.1)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-name="upper"] input[data-action="swap"]'))
+        for _ in range(20):
+            try:
+                driver.find_element(By.CSS_SELECTOR, 'tr[data-name="upper"] input[data-action="swap"]').send_keys(str(upload))
+                break
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        wait.until(lambda d: "swap upper: v1 → v2, handoff gap" in d.find_element(By.ID, "message").text)
+        assert operator_version(pipeline, "upper") == 2
+
+        sluice_cli(pipeline, "deploy", str(upload), "--name", "upper", "--canary")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-name="upper"] button[data-action="promote"]'))
+        click(driver, 'tr[data-name="upper"] button[data-action="promote"]')
+        wait.until(lambda d: "promote upper: v2 → v3" in d.find_element(By.ID, "message").text)
+        assert operator_version(pipeline, "upper") == 3
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'button[data-action="promote"]'))
     finally:
         driver.quit()

@@ -36,6 +36,8 @@ enum DashboardPage {
   th, td { border: 1px solid #d5d9e0; padding: 4px 10px; font-size: 13px; text-align: left; }
   td.state-running { color: #2e7d32; } td.state-paused { color: #e08a00; } td.state-failed { color: #c62828; }
   button { margin-right: 4px; }
+  label.swap { border: 1px solid #8a94a6; border-radius: 2px; padding: 1px 6px; margin-right: 4px; cursor: pointer; }
+  label.swap input { display: none; }
   #message { margin-top: 8px; font-size: 13px; min-height: 1em; }
 </style>
 </head>
@@ -163,6 +165,30 @@ function actionButton(label, operatorName, action) {
   return button;
 }
 
+// Swap uploads code picked in the browser: one file (.py or an executable), base64 in a deploy document; the
+// server decides how to run it, as `sluice swap NAME FILE` does.
+function swapControl(operatorName) {
+  const label = document.createElement("label");
+  label.className = "swap";
+  label.textContent = "swap…";
+  const input = document.createElement("input");
+  input.type = "file";
+  input.setAttribute("data-action", "swap");
+  input.addEventListener("change", () => { if (input.files.length > 0) swap(operatorName, input.files[0]); });
+  label.appendChild(input);
+  return label;
+}
+
+async function swap(operatorName, file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let index = 0; index < bytes.length; index += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(index, index + 0x8000));
+  }
+  const deployDocument = { name: operatorName, files: { [file.name]: btoa(binary) }, environment: {} };
+  await act(operatorName, "swap", deployDocument);
+}
+
 function drawTable(topology) {
   const body = document.querySelector("#operators tbody");
   body.replaceChildren();
@@ -180,6 +206,7 @@ function drawTable(topology) {
     const actions = document.createElement("td");
     actions.appendChild(actionButton("pause", op.name, "pause"));
     actions.appendChild(actionButton("resume", op.name, "resume"));
+    actions.appendChild(swapControl(op.name));
     actions.appendChild(actionButton("rollback", op.name, "rollback"));
     if (op.canaryVersion != null) actions.appendChild(actionButton("promote", op.name, "promote"));
     row.appendChild(actions);
@@ -193,12 +220,20 @@ function showMessage(text, isError) {
   message.style.color = isError ? "#c62828" : "#3b4454";
 }
 
-async function act(operatorName, action) {
+async function act(operatorName, action, body) {
   try {
-    const response = await fetch("/v1/operators/" + encodeURIComponent(operatorName) + "/" + action, { method: "POST" });
+    const request = { method: "POST" };
+    if (body !== undefined) {
+      request.body = JSON.stringify(body);
+      request.headers = { "Content-Type": "application/json" };
+    }
+    const response = await fetch("/v1/operators/" + encodeURIComponent(operatorName) + "/" + action, request);
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) showMessage(action + " " + operatorName + ": " + (answer.message || "HTTP " + response.status), true);
-    else showMessage(action + " " + operatorName + ": done", false);
+    else if (answer.handoffGapMs !== undefined) {
+      showMessage(action + " " + operatorName + ": v" + answer.fromVersion + " → v" + answer.toVersion + ", handoff gap " +
+        answer.handoffGapMs.toFixed(1) + " ms", false);
+    } else showMessage(action + " " + operatorName + ": done", false);
   } catch (error) {
     showMessage(action + " " + operatorName + ": " + error, true);
   }
