@@ -77,6 +77,10 @@ def test_canary_then_promote_under_load(broker, identity):
     assert "canary identity version 2 runs next to version 1, writing out@2" in started, started
     detail = sluice_cli(broker, "ops", "identity").stdout
     assert "canary: version 2" in detail, detail
+    topology = json.loads(sluice_cli(broker, "graph", "--format", "json").stdout)
+    assert {"stream": "out@2", "operator": "identity", "direction": "output"}.items() <= next(
+        edge for edge in topology["edges"] if edge["stream"] == "out@2").items(), topology["edges"]
+    assert next(op for op in topology["operators"] if op["name"] == "identity")["canaryVersion"] == 2
     time.sleep(3.0)
     promoted = sluice_cli(broker, "promote", "identity").stdout
     assert re.search(r"promoted: swapped identity from version 1 to 2; handoff gap [0-9.]+ ms", promoted), promoted

@@ -100,7 +100,8 @@ enum TopologyBuilder {
         return TopologyDocument(sampledAtMs: sampledAtMs, streams: streams, operators: operators, edges: edges)
     }
 
-    /// An operator's input edges, output edges, and an edge to its dead-letter stream once that exists.
+    /// An operator's input edges, output edges (its canary's shadow streams too), and an edge to its
+    /// dead-letter stream once that exists.
     private static func edges(
         of status: OperatorDocument, snapshot: TopologySnapshot, inputRate: Double, outputRate: Double,
         rates: RateTracker
@@ -117,6 +118,15 @@ enum TopologyBuilder {
                 stream: stream, operator: status.name, direction: .output, recordsPerSecond: outputRate, lag: nil,
                 state: status.state
             ))
+        }
+        // A canary's shadow streams hang off its operator, at the canary's own rate and state.
+        if let canary = status.canary {
+            for stream in self.unique(canary.outputs) {
+                edges.append(.init(
+                    stream: stream, operator: status.name, direction: .output, recordsPerSecond: canary.recordsPerSecond,
+                    lag: nil, state: canary.state
+                ))
+            }
         }
         let deadLetters = status.name + ".dlq"
         if !status.outputs.contains(deadLetters), snapshot.streams.contains(where: { $0.name == deadLetters }) {
