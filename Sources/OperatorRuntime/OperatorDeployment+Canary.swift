@@ -28,6 +28,10 @@ extension OperatorDeployment {
                 code: .startFailed, message: "canary v\(version) did not start, v\(self.record.currentVersion) runs alone: \(error)"
             )
         }
+        if self.isStopping {
+            await canary.stop()
+            try self.checkNotStopping()
+        }
         self.record.canaryVersion = version
         try self.context.store.saveRecord(self.record)
         self.members.withLock { $0.canary = canary }

@@ -24,10 +24,12 @@ extension OperatorDeployment {
         defer { self.isChanging = false }
         let fresh = (0..<count).map { self.makeSupervisor(.live(self.name, index: $0, of: count)) }
         let started = try await self.startInstances(of: fresh, fromCount: fromCount)
+        try self.giveUpIfStopping(killing: started)
         let beganNs = self.context.clock.monotonicNs()
         await withTaskGroup(of: Void.self) { group in
             for supervisor in old { group.addTask { await supervisor.stop(waitForExit: false) } }
         }
+        try self.giveUpIfStopping(killing: started)
         try self.redistributeTimers(from: old.map(\.placement), to: fresh.map(\.placement))
         self.members.withLock { $0.live = fresh }
         for (supervisor, instance) in zip(fresh, started) {
@@ -45,6 +47,13 @@ extension OperatorDeployment {
         try self.context.store.saveRecord(self.record)
         self.context.onEvent("operator \(self.name): scaled from \(fromCount) to \(count) instances, handoff gap \(gapMs) ms")
         return ScaleReport(name: self.name, fromInstances: fromCount, toInstances: count, handoffGapMs: gapMs)
+    }
+
+    /// A kill or shutdown came while the scale awaited: the new processes go, the stop carries on.
+    private func giveUpIfStopping(killing started: [OperatorInstance]) throws {
+        guard self.isStopping else { return }
+        for instance in started { instance.process.kill() }
+        try self.checkNotStopping()
     }
 
     /// Starts one process per supervisor (Ready, not yet fed); kills them all when one fails.

@@ -24,6 +24,8 @@ actor OperatorDeployment {
     let processNumbers = ProcessNumbering()
     var record: DeploymentRecord
     var isChanging = false
+    /// Set by a final stop (kill, shutdown): a scale or canary start that was awaiting meanwhile gives up.
+    var isStopping = false
 
     init(record: DeploymentRecord, context: OperatorRuntime.Context) {
         self.name = record.name
@@ -76,6 +78,7 @@ actor OperatorDeployment {
 
     /// Every instance finishes its in-flight batch and stops; followers of the log are ended when `finally`.
     func stop(finally: Bool) async {
+        if finally { self.isStopping = true }
         let all = self.members.withLock { members in
             defer { if finally { members = Members() } }
             return members.live + (members.canary.map { [$0] } ?? [])
@@ -135,6 +138,7 @@ actor OperatorDeployment {
     }
 
     func beginChange() throws {
+        try self.checkNotStopping()
         guard !self.isChanging else {
             throw OperatorRuntimeError(
                 code: .invalidRequest, message: "a swap, scale or canary change of \(self.name) is already under way"
@@ -174,6 +178,12 @@ actor OperatorDeployment {
         await self.refreshSupervisors()
         let gapMs = reports.map(\.handoffGapMs).max() ?? 0
         return SwapReport(name: self.name, fromVersion: fromVersion, toVersion: version, handoffGapMs: gapMs)
+    }
+
+    func checkNotStopping() throws {
+        guard !self.isStopping else {
+            throw OperatorRuntimeError(code: .invalidRequest, message: "operator \(self.name) is being stopped")
+        }
     }
 
     // MARK: - Status
