@@ -41,7 +41,7 @@ public final class BrokerService: Service, Sendable {
             defer { groupTimer.cancel() }
             let metrics = BrokerMetrics(logs: logs, groups: groups)
             runtime = try await self.startOperatorRuntime(logs: logs, groups: groups, metrics: metrics)
-            let traceExport = self.startTraceExport(runtime!)
+            let traceExport = self.startTraceExport(runtime!, metrics: metrics)
             defer { traceExport?.cancel() }
             let router = KafkaRequestRouter(
                 logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
@@ -97,9 +97,10 @@ public final class BrokerService: Service, Sendable {
     }
 
     /// Sends the operators' spans to the configured OTLP endpoint until the returned task is cancelled.
-    private func startTraceExport(_ runtime: OperatorRuntime) -> Task<Void, Never>? {
+    private func startTraceExport(_ runtime: OperatorRuntime, metrics: BrokerMetrics) -> Task<Void, Never>? {
         guard let endpoint = OTLPEndpoint(parsing: self.config.traceOtlpEndpoint) else { return nil }
         let exporter = OTLPExporter(endpoint: endpoint, logger: self.logger)
+        metrics.attach(exporter)
         runtime.traceSpans.setListener { spans in exporter.enqueue(spans) }
         self.logger.info("exporting spans to http://\(endpoint.host):\(endpoint.port)\(endpoint.path)")
         return Task { await exporter.run() }

@@ -46,6 +46,18 @@ final class MetricsCollectorTests: XCTestCase {
         XCTAssertEqual(Self.value(of: #"sluice_partition_log_end_offset{topic="orders",partition="0"}"#, in: registry), 4)
     }
 
+    func testTraceExportCountsAppearOnlyWhenSpansAreExported() {
+        let registry = PrometheusCollectorRegistry()
+        var collector = MetricsCollector(factory: BrokerMetrics.makeFactory(registry: registry))
+        collector.collect(Self.samples(orders: [1]))
+        XCTAssertNil(Self.value(of: "sluice_trace_spans_exported_total", in: registry), "no endpoint, no series")
+        var samples = Self.samples(orders: [1])
+        samples.traceExport = TraceExportTotals(exportedSpans: 512, droppedSpans: 3)
+        collector.collect(samples)
+        XCTAssertEqual(Self.value(of: "sluice_trace_spans_exported_total", in: registry), 512)
+        XCTAssertEqual(Self.value(of: "sluice_trace_spans_dropped_total", in: registry), 3)
+    }
+
     func testSeriesOfVanishedSourcesLeaveTheExposition() {
         let registry = PrometheusCollectorRegistry()
         var collector = MetricsCollector(factory: BrokerMetrics.makeFactory(registry: registry))

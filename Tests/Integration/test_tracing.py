@@ -9,6 +9,7 @@ import http.server
 import json
 import re
 import threading
+import urllib.request
 
 import confluent_kafka
 import pytest
@@ -226,9 +227,13 @@ def test_spans_are_exported_over_otlp_http_json(make_broker, tmp_path):
             assert span["name"] == "counter"
             parent = by_id[span["parentSpanId"]]
             assert parent["name"] == "uppercase" and parent["traceId"] == span["traceId"]
-    # The API shows the same spans the collector got.
+    # The API shows the same spans the collector got, and /metrics counts them.
     listed = {s["spanId"] for t in traces(broker, 100) for s in t["spans"]}
     assert listed == set(by_id)
+    with urllib.request.urlopen(f"http://127.0.0.1:{broker.admin_port}/metrics", timeout=30) as response:
+        exposition = response.read().decode()
+    assert re.search(r"^sluice_trace_spans_exported_total 20(\.0)?$", exposition, re.M), exposition[-2000:]
+    assert re.search(r"^sluice_trace_spans_dropped_total 0(\.0)?$", exposition, re.M)
 
 
 def test_an_unreachable_collector_does_not_hold_up_the_operators(make_broker, tmp_path):

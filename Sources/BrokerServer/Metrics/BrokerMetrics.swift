@@ -21,6 +21,8 @@ final class BrokerMetrics: Sendable {
     private let logs: LogManager
     private let groups: GroupCoordinator
     private let collector: Mutex<MetricsCollector>
+    /// Set once spans are exported over OTLP (`tracing.otlp_endpoint`), so a scrape can count them.
+    private let traceExporter = Mutex<OTLPExporter?>(nil)
 
     init(logs: LogManager, groups: GroupCoordinator, connections: KafkaConnectionCounter = KafkaConnectionCounter()) {
         let registry = PrometheusCollectorRegistry()
@@ -33,13 +35,21 @@ final class BrokerMetrics: Sendable {
         self.collector = Mutex(MetricsCollector(factory: factory))
     }
 
+    func attach(_ exporter: OTLPExporter) {
+        self.traceExporter.withLock { $0 = exporter }
+    }
+
     /// Reads the broker's numbers now and renders every series.
     func scrape() -> [UInt8] {
         let samples = MetricsSamples(
             partitions: MetricsSamples.partitions(of: self.logs),
             groupLags: MetricsSamples.groupLags(of: self.groups, logs: self.logs),
             residentMemoryBytes: ProcessStats.residentMemoryBytes(),
-            openKafkaConnections: self.connections.open
+            openKafkaConnections: self.connections.open,
+            traceExport: self.traceExporter.withLock { $0 }.map { exporter in
+                let counters = exporter.counters
+                return TraceExportTotals(exportedSpans: counters.exported, droppedSpans: counters.dropped)
+            }
         )
         // Under the lock until rendered, so two scrapes never interleave a mirror step with a render.
         return self.collector.withLock { collector in

@@ -9,6 +9,8 @@ enum BrokerMetricNames {
     static let groupLag = "sluice_consumer_group_lag_records"
     static let residentMemory = "sluice_process_resident_memory_bytes"
     static let kafkaConnections = "sluice_kafka_connections_open"
+    static let traceSpansExported = "sluice_trace_spans_exported_total"
+    static let traceSpansDropped = "sluice_trace_spans_dropped_total"
 }
 
 /// Turns the samples of a scrape into swift-metrics values, created through `factory`.
@@ -44,6 +46,10 @@ struct MetricsCollector {
             self.set(BrokerMetricNames.residentMemory, [], Double(residentBytes))
         }
         self.set(BrokerMetricNames.kafkaConnections, [], Double(samples.openKafkaConnections))
+        if let traceExport = samples.traceExport {
+            self.mirror(BrokerMetricNames.traceSpansExported, [], total: traceExport.exportedSpans)
+            self.mirror(BrokerMetricNames.traceSpansDropped, [], total: traceExport.droppedSpans)
+        }
         self.counters.endRound { $0.counter.destroy() }
         self.gauges.endRound { $0.destroy() }
     }

@@ -23,6 +23,14 @@ struct MetricsSamples: Sendable, Equatable {
     /// Nil where /proc is not there (not Linux): the series is then left out.
     var residentMemoryBytes: Int64?
     var openKafkaConnections: Int
+    /// Spans sent to and dropped on the way to the OTLP collector; nil when no endpoint is configured.
+    var traceExport: TraceExportTotals?
+}
+
+/// The OTLP exporter's totals since the broker started.
+struct TraceExportTotals: Sendable, Equatable {
+    var exportedSpans: Int64
+    var droppedSpans: Int64
 }
 
 extension MetricsSamples {
