@@ -206,6 +206,7 @@ actor OperatorDeployment {
             status.deadLettered += other.deadLettered
             status.lastErrors += other.lastErrors
             status.recentHandoffGapsMs += other.recentHandoffGapsMs
+            status.instanceDetails += other.instanceDetails
             if other.state != status.state { status.state = Self.combinedState(status.state, other.state) }
             if other.version != status.version { status.version = max(status.version, other.version) }
         }

@@ -80,7 +80,23 @@ public struct OperatorStatus: Sendable, Equatable {
     public var recentHandoffGapsMs: [Double]
     /// Live instances, each owning a share of the input partitions.
     public var instances = 1
+    /// One entry per live instance, in index order.
+    public var instanceDetails: [InstanceStatus] = []
     public var canary: CanaryStatus?
+}
+
+/// One live instance of an operator (`OperatorStatus.instanceDetails`).
+public struct InstanceStatus: Sendable, Equatable {
+    /// Its index among the live instances, from 0.
+    public var index: Int
+    /// The label of its current process in logs (`v2#7 [1/3]`), nil between processes.
+    public var process: String?
+    public var state: String
+    /// The input partitions it owns, as `stream-partition`.
+    public var partitions: [String]
+    public var lag: Int64
+    public var recordsPerSecond: Double
+    public var recordsIn: Int64
 }
 
 /// A canary running next to the live version (`OperatorStatus.canary`).

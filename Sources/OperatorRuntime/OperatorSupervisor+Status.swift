@@ -22,6 +22,10 @@ struct StatusSnapshot: Sendable {
         var status = self.status
         status.lag = self.lagSources.reduce(0) { $0 + max(0, $1.log.logEndOffset.rawValue - $1.committed) }
         if nowNs &- self.rateUpdatedNs > 3_000_000_000 { status.recordsPerSecond = 0 }
+        for index in status.instanceDetails.indices {
+            status.instanceDetails[index].lag = status.lag
+            status.instanceDetails[index].recordsPerSecond = status.recordsPerSecond
+        }
         return status
     }
 }
@@ -39,6 +43,11 @@ extension OperatorSupervisor {
         let stateName = self.lifecycle.stateName
         let restarts = self.lifecycle.restarts
         let placement = self.placement
+        let instance = InstanceStatus(
+            index: placement.index, process: self.current?.label, state: stateName,
+            partitions: (self.reader?.sources ?? []).map { "\($0.stream)-\($0.key.partition)" }, lag: 0,
+            recordsPerSecond: 0, recordsIn: counters.recordsIn
+        )
         self.statusBox.withLock { snapshot in
             snapshot.status.version = record.currentVersion
             snapshot.status.state = stateName
@@ -57,6 +66,7 @@ extension OperatorSupervisor {
                 snapshot.status.recordsPerSecond = counters.recordsPerSecond
                 snapshot.rateUpdatedNs = counters.rateWindowStartNs
             }
+            snapshot.status.instanceDetails = [instance]
             snapshot.lagSources = lagSources
         }
     }

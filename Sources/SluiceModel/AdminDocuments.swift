@@ -36,12 +36,15 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
     public var previousVersions: [Int]
     /// Live instances (absent from brokers before scaling existed: one).
     public var instances: Int?
+    /// One entry per live instance.
+    public var instanceDetails: [InstanceDocument]?
     public var canary: CanaryDocument?
 
     public init(
         name: String, version: Int, state: String, inputs: [String], outputs: [String], lag: Int64,
         recordsPerSecond: Double, recordsIn: Int64, recordsOut: Int64, restarts: Int, deadLettered: Int64,
-        lastErrors: [String], previousVersions: [Int], instances: Int? = nil, canary: CanaryDocument? = nil
+        lastErrors: [String], previousVersions: [Int], instances: Int? = nil, instanceDetails: [InstanceDocument]? = nil,
+        canary: CanaryDocument? = nil
     ) {
         self.name = name
         self.version = version
@@ -57,7 +60,34 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
         self.lastErrors = lastErrors
         self.previousVersions = previousVersions
         self.instances = instances
+        self.instanceDetails = instanceDetails
         self.canary = canary
+    }
+}
+
+/// One live instance of an operator: its place, its process, and the input partitions it owns.
+public struct InstanceDocument: Codable, Sendable, Equatable {
+    public var index: Int
+    /// Its process as logs name it (`v2#7 [1/3]`); absent between processes.
+    public var process: String?
+    public var state: String
+    /// The input partitions it owns, as `stream-partition`.
+    public var partitions: [String]
+    public var lag: Int64
+    public var recordsPerSecond: Double
+    public var recordsIn: Int64
+
+    public init(
+        index: Int, process: String?, state: String, partitions: [String], lag: Int64, recordsPerSecond: Double,
+        recordsIn: Int64
+    ) {
+        self.index = index
+        self.process = process
+        self.state = state
+        self.partitions = partitions
+        self.lag = lag
+        self.recordsPerSecond = recordsPerSecond
+        self.recordsIn = recordsIn
     }
 }
 

@@ -170,9 +170,24 @@ enum OpsText {
         ).rendered()
     }
 
+    /// Each live instance of a scaled operator: its process, state and the partitions it owns.
+    static func instances(_ instances: [InstanceDocument]) -> String {
+        let rows = instances.sorted { $0.index < $1.index }.map { instance in
+            [
+                String(instance.index + 1), instance.process ?? "-", instance.state,
+                instance.partitions.joined(separator: ","), String(instance.lag),
+                String(format: "%.0f", instance.recordsPerSecond),
+            ]
+        }
+        return "instances:\n" + TextTable(
+            headers: ["#", "PROCESS", "STATE", "PARTITIONS", "LAG", "RECORDS/S"], rows: rows
+        ).rendered()
+    }
+
     static func detail(_ status: OperatorDocument) -> String {
         var text = OpsText.table([status])
         text += "records in \(status.recordsIn), out \(status.recordsOut); restarts \(status.restarts); dead-lettered \(status.deadLettered)\n"
+        if let instances = status.instanceDetails, instances.count > 1 { text += Self.instances(instances) }
         if let canary = status.canary { text += CanaryText.line(canary) + "\n" }
         if !status.previousVersions.isEmpty {
             text += "previous versions: \(status.previousVersions.map(String.init).joined(separator: ", "))\n"

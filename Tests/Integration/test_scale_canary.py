@@ -44,6 +44,9 @@ def test_scale_one_to_three_to_one_under_load_copies_every_record_once(broker, i
     gaps = [scale(broker, 3)]
     ops = sluice_cli(broker, "ops").stdout
     assert re.search(r"^identity\s+1\s+running\s+in\s+out\s+3\s", ops, re.M), ops
+    detail = sluice_cli(broker, "ops", "identity").stdout
+    for index, partitions in ((1, "in-0,in-3"), (2, "in-1,in-4"), (3, "in-2,in-5")):
+        assert re.search(rf"^{index}\s+v1#\d+ \[{index}/3\]\s+running\s+{partitions}\s", detail, re.M), detail
     time.sleep(3.0)
     gaps.append(scale(broker, 1))
     producer.join(120)

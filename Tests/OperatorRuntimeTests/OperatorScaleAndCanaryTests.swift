@@ -57,7 +57,10 @@ final class OperatorScaleAndCanaryTests: XCTestCase {
         let up = try await runtime.scale(name: "identity", instances: 3)
         XCTAssertEqual(up.fromInstances, 1)
         XCTAssertEqual(up.toInstances, 3)
-        XCTAssertEqual(try runtime.status(name: "identity").instances, 3)
+        let scaled = try runtime.status(name: "identity")
+        XCTAssertEqual(scaled.instances, 3)
+        XCTAssertEqual(scaled.instanceDetails.map(\.partitions), [["in-0", "in-3"], ["in-1", "in-4"], ["in-2", "in-5"]])
+        XCTAssertEqual(scaled.instanceDetails.map(\.index), [0, 1, 2])
         await waitUntil("every instance copied records", timeoutSeconds: 30) {
             let tags = Set(((try? self.tags(of: "out")) ?? []).map(\.tag))
             return tags.contains("1") && tags.contains("2")

@@ -112,8 +112,9 @@ function drawNode(node) {
     group.appendChild(element("rect", { x: node.x, y: node.y, width: NODE_WIDTH, height: NODE_HEIGHT, rx: 4 }));
     group.appendChild(element("text", { x: centerX, y: node.y + 17, "text-anchor": "middle", "class": "node-title" }, data.name));
     const canary = data.canaryVersion != null ? " · canary v" + data.canaryVersion : "";
+    const instances = data.instances > 1 ? " · ×" + data.instances : "";
     group.appendChild(element("text", { x: centerX, y: node.y + 32, "text-anchor": "middle", "class": "node-state" },
-      "v" + data.version + " · " + data.state + canary));
+      "v" + data.version + instances + " · " + data.state + canary));
     group.appendChild(element("text", { x: centerX, y: node.y + 47, "text-anchor": "middle" },
       rate(data.recordsPerSecond) + " · lag " + data.lag));
   }

@@ -104,6 +104,13 @@ struct RuntimeOperatorControl: OperatorControl {
             recordsIn: status.recordsIn, recordsOut: status.recordsOut, restarts: status.restarts,
             deadLettered: status.deadLettered, lastErrors: status.lastErrors, previousVersions: status.previousVersions,
             instances: status.instances,
+            instanceDetails: status.instanceDetails.map { instance in
+                InstanceDocument(
+                    index: instance.index, process: instance.process, state: instance.state,
+                    partitions: instance.partitions, lag: instance.lag, recordsPerSecond: instance.recordsPerSecond,
+                    recordsIn: instance.recordsIn
+                )
+            },
             canary: status.canary.map { canary in
                 CanaryDocument(
                     version: canary.version, state: canary.state, outputs: canary.outputs, lag: canary.lag,
