@@ -72,6 +72,34 @@ extension OperatorDeployment {
         return started
     }
 
+    /// A crash in the middle of a scale can leave timers in the files of instances the stored count does
+    /// not run (`timers.<i>.json`, i ≥ count): the first instance takes them over, so none is lost (a timer
+    /// of a key another instance owns then fires on the first one, once).
+    func adoptStrayTimers(instanceCount: Int) {
+        let store = self.context.store
+        let directory = store.directory(of: self.name)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let stray = files.filter { file in
+            guard file.hasPrefix("timers."), file.hasSuffix(".json"),
+                  let index = Int(file.dropFirst("timers.".count).dropLast(".json".count)) else { return false }
+            return index >= instanceCount
+        }
+        guard !stray.isEmpty else { return }
+        var timers = store.loadTimers(of: self.name)
+        var keys = Set(timers.map(\.key))
+        for file in stray.sorted() {
+            for timer in store.loadTimers(of: self.name, file: file) where keys.insert(timer.key).inserted {
+                timers.append(timer)
+            }
+        }
+        do {
+            try store.saveTimers(timers, of: self.name)
+            for file in stray { store.remove(directory + "/" + file) }
+        } catch {
+            self.context.onEvent("operator \(self.name): cannot adopt the timers of \(stray): \(error)")
+        }
+    }
+
     /// Pending timers follow their keys: a keyed timer goes to the instance owning the key's partition of
     /// the first input, an unkeyed one to the first instance.
     private func redistributeTimers(from old: [OperatorPlacement], to new: [OperatorPlacement]) throws {

@@ -60,6 +60,7 @@ actor OperatorDeployment {
     /// cannot start is left restarting with backoff, so a bad version does not keep the broker down.
     func restore() async {
         let count = self.record.instanceCount
+        self.adoptStrayTimers(instanceCount: count)
         let supervisors = (0..<count).map { self.makeSupervisor(.live(self.name, index: $0, of: count)) }
         var canary: OperatorSupervisor?
         if let version = self.record.canaryVersion {

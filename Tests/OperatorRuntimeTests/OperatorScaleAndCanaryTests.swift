@@ -106,6 +106,23 @@ final class OperatorScaleAndCanaryTests: XCTestCase {
         await runtime.shutdown()
     }
 
+    /// A crash between a scale's timer move and its record: timers in files of instances the stored count
+    /// does not run are taken over by the first instance at start.
+    func testTimersLeftByAnInterruptedScaleAreAdopted() async throws {
+        try self.harness.createTopic("in", partitions: 2)
+        var runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py"))
+        await runtime.shutdown()
+        let store = try DeploymentStore(dataDirectory: self.harness.configuration.dataDirectory)
+        let timer = OperatorTimer(key: Array("k".utf8), timeMs: Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000)
+        try store.saveTimers([timer], of: "identity", file: "timers.2.json")
+        runtime = try self.harness.makeRuntime()
+        try await runtime.start()
+        XCTAssertEqual(store.loadTimers(of: "identity"), [timer])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.directory(of: "identity") + "/timers.2.json"))
+        await runtime.shutdown()
+    }
+
     func testCanaryWritesShadowStreamsThenPromoteKeepsTheLiveOutputExact() async throws {
         try self.harness.createTopic("in", partitions: 3)
         let runtime = try self.harness.makeRuntime()
