@@ -161,9 +161,9 @@ final class OperatorScaleAndCanaryTests: XCTestCase {
         await runtime.shutdown()
     }
 
-    func testAbortedCanaryIsForgottenAndTheLiveVersionGoesOn() async throws {
+    func testCanaryComesBackAfterARestartAndAbortForgetsIt() async throws {
         try self.harness.createTopic("in", partitions: 1)
-        let runtime = try self.harness.makeRuntime()
+        var runtime = try self.harness.makeRuntime()
         _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py"))
         try self.harness.produce("in", partition: 0, values: (0..<50).map { "p0-\($0)" })
         await waitUntil("the live copy") { self.harness.count("out") == 50 }
@@ -173,7 +173,14 @@ final class OperatorScaleAndCanaryTests: XCTestCase {
         }
         XCTAssertEqual(self.harness.count("out@2"), 0, "nothing before the live position is replayed")
         await XCTAssertThrowsErrorAsync(try await runtime.deployCanary(name: "identity", RuntimeHarness.fixture("identity.py")))
-        try self.harness.produce("in", partition: 0, values: (50..<60).map { "p0-\($0)" })
+        try self.harness.produce("in", partition: 0, values: (50..<55).map { "p0-\($0)" })
+        await waitUntil("both copy the new records") { self.harness.count("out") == 55 && self.harness.count("out@2") == 5 }
+        // A broker restart brings the canary back at its own offsets.
+        await runtime.shutdown()
+        runtime = try self.harness.makeRuntime()
+        try await runtime.start()
+        XCTAssertEqual(try runtime.status(name: "identity").canary?.version, 2)
+        try self.harness.produce("in", partition: 0, values: (55..<60).map { "p0-\($0)" })
         await waitUntil("both copy the new records") { self.harness.count("out") == 60 && self.harness.count("out@2") == 10 }
         let aborted = try await runtime.abortCanary(name: "identity")
         XCTAssertNil(aborted.canary)
