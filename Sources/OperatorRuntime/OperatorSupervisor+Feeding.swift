@@ -77,6 +77,8 @@ extension OperatorSupervisor {
         var batchId: UInt64
         var work: Work
         var sentNs: UInt64
+        /// The wall-clock send time: where the spans of its traced records start.
+        var sentWallTimeMs: Int64
         var watchdog: Task<Void, Never>
     }
 
@@ -88,9 +90,9 @@ extension OperatorSupervisor {
         var inFlight = [self.send(work, to: instance)]
         var succeeded = true
         while let head = inFlight.first {
-            let outcome = await self.outcome(of: head.batchId, from: instance)
+            let (outcome, answeredNs) = await self.outcome(of: head.batchId, from: instance)
             head.watchdog.cancel()
-            self.recordBatchAnswered(outcome, durationNs: self.clock.monotonicNs() &- head.sentNs, instance: instance)
+            self.recordBatchAnswered(outcome, durationNs: answeredNs &- head.sentNs, instance: instance)
             inFlight.removeFirst()
             if case .result = outcome, inFlight.isEmpty, let next = self.pipelinedWork(after: head.work) {
                 inFlight.append(self.send(next.work, to: instance, recordsFrom: next.first))
@@ -104,7 +106,7 @@ extension OperatorSupervisor {
                 self.processCrashed(instance)
                 return
             }
-            if !(await self.apply(outcome, of: head, instance: instance)) {
+            if !(await self.apply(outcome, of: head, answeredNs: answeredNs, instance: instance)) {
                 self.discard(inFlight)
                 inFlight.removeAll()
                 succeeded = false
@@ -129,17 +131,22 @@ extension OperatorSupervisor {
             self.recordHandOffGap(Double(self.clock.monotonicNs() &- startNs) / 1_000_000)
         }
         let sentNs = self.clock.monotonicNs()
+        let sentWallTimeMs = self.clock.wallTimeMs()
         instance.process.send(frame)
-        self.traceBatchSent(batchId, work: work, recordsFrom: first)
-        return SentBatch(batchId: batchId, work: work, sentNs: sentNs, watchdog: self.batchWatchdog(instance))
+        return SentBatch(
+            batchId: batchId, work: work, sentNs: sentNs, sentWallTimeMs: sentWallTimeMs,
+            watchdog: self.batchWatchdog(instance)
+        )
     }
 
-    /// The answer to `batchId`: kept from earlier, or awaited; `.crashed` when the process is gone.
-    private func outcome(of batchId: UInt64, from instance: OperatorInstance) async -> BatchOutcome {
+    /// The answer to `batchId` and when it arrived (monotonic): kept from earlier, or awaited; `.crashed`
+    /// when the process is gone.
+    private func outcome(of batchId: UInt64, from instance: OperatorInstance) async -> (BatchOutcome, UInt64) {
         defer { self.awaitedBatchIds.removeAll { $0 == batchId } }
-        if let arrived = self.arrivedOutcomes.removeValue(forKey: batchId) { return arrived }
-        if instance.hasExited { return .crashed(instance.exitStatus) }
-        return await withCheckedContinuation { self.resultWaiter = (batchId, $0) }
+        if let arrived = self.arrivedOutcomes.removeValue(forKey: batchId) { return (arrived.outcome, arrived.arrivedNs) }
+        if instance.hasExited { return (.crashed(instance.exitStatus), self.clock.monotonicNs()) }
+        let outcome = await withCheckedContinuation { self.resultWaiter = (batchId, $0) }
+        return (outcome, self.clock.monotonicNs())
     }
 
     /// Batches sent behind one that failed: their answers are dropped and their records sent again.
@@ -152,11 +159,13 @@ extension OperatorSupervisor {
     }
 
     /// Applies a batch's answer; false when the batch failed (the retry is planned).
-    private func apply(_ outcome: BatchOutcome, of batch: SentBatch, instance: OperatorInstance) async -> Bool {
+    private func apply(
+        _ outcome: BatchOutcome, of batch: SentBatch, answeredNs: UInt64, instance: OperatorInstance
+    ) async -> Bool {
         switch outcome {
         case .result(let result):
             do {
-                try await self.complete(batch.work, result: result)
+                try await self.complete(batch, result: result, answeredNs: answeredNs)
                 instance.batchesCompleted += 1
                 return true
             } catch {
@@ -214,7 +223,8 @@ extension OperatorSupervisor {
     }
 
     /// Applies a BatchResult: outputs appended and durable, timers persisted, inputs committed.
-    private func complete(_ work: Work, result: BatchResultMessage) async throws {
+    private func complete(_ batch: SentBatch, result: BatchResultMessage, answeredNs: UInt64) async throws {
+        let work = batch.work
         guard var writer = self.writer else { return }
         let (outputCount, durability) = try writer.append(result, timestampMs: self.clock.wallTimeMs())
         self.writer = writer
@@ -230,7 +240,9 @@ extension OperatorSupervisor {
         if self.timers.pending != before { try self.persistTimers() }
         if case .records(let count) = work {
             try await self.commit(self.retained.commitPositions(upTo: count))
-            self.recordSpans(batchId: result.batchId, count: count)
+            self.recordSpans(
+                count: count, sentWallTimeMs: batch.sentWallTimeMs, operatorTimeNs: answeredNs &- batch.sentNs
+            )
             self.dropRetained(count)
             self.counters.recordsIn += Int64(count)
             self.recordRecordsIn(count)

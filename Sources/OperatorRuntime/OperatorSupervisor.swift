@@ -56,8 +56,8 @@ actor OperatorSupervisor {
     /// The batches sent to the current process whose answers are awaited, oldest first (at most two: the
     /// feeding loop pipelines one batch behind the one being applied).
     var awaitedBatchIds: [UInt64] = []
-    /// Answers that came while the loop was still applying an earlier batch.
-    var arrivedOutcomes: [UInt64: BatchOutcome] = [:]
+    /// Answers that came while the loop was still applying an earlier batch, with when they came.
+    var arrivedOutcomes: [UInt64: (outcome: BatchOutcome, arrivedNs: UInt64)] = [:]
     var resultWaiter: (batchId: UInt64, continuation: CheckedContinuation<BatchOutcome, Never>)?
     var lastCommitNs: UInt64 = 0
     /// Set at a handoff; the gap is measured when the new version's first batch goes out.
@@ -71,7 +71,6 @@ actor OperatorSupervisor {
     var loopTask: Task<Void, Never>?
     var counters = Counters()
     var metrics: OperatorMetrics
-    var traceTimings = TraceTimings()
 
     struct Counters {
         var recordsIn: Int64 = 0
@@ -239,7 +238,6 @@ actor OperatorSupervisor {
     func handle(_ event: OperatorProcessEvent, from instance: OperatorInstance) {
         switch event {
         case .message(.batchResult(let result)):
-            self.traceBatchAnswered(result.batchId)
             self.deliver(.result(result), batchId: result.batchId, from: instance)
         case .message(.failed(let batchId, let recordIndex, let error)):
             if instance === self.current, self.awaitedBatchIds.contains(batchId) {
@@ -273,7 +271,7 @@ actor OperatorSupervisor {
             self.resultWaiter = nil
             waiter.continuation.resume(returning: outcome)
         } else {
-            self.arrivedOutcomes[batchId] = outcome
+            self.arrivedOutcomes[batchId] = (outcome, self.clock.monotonicNs())
         }
     }
 
