@@ -40,11 +40,16 @@ public final class BrokerService: Service, Sendable {
             let groupTimer = self.startGroupTimers(groups, on: group.next())
             defer { groupTimer.cancel() }
             let metrics = BrokerMetrics(logs: logs, groups: groups)
-            runtime = try await self.startOperatorRuntime(logs: logs, groups: groups, metrics: metrics)
+            // One allocator for the data directory: InitProducerId and the operator runtime both take ids from it.
+            let producerIds = logs.makeProducerIdAllocator()
+            runtime = try await self.startOperatorRuntime(
+                logs: logs, groups: groups, producerIds: producerIds, metrics: metrics
+            )
             let traceExport = self.startTraceExport(runtime!, metrics: metrics)
             defer { traceExport?.cancel() }
             let router = KafkaRequestRouter(
-                logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
+                logs: logs, groups: groups, producerIds: producerIds, config: self.config, clock: self.clock,
+                logger: self.logger
             )
             let channel = try await self.bind(group: group, router: router, connections: metrics.connections)
             let adminChannel = try await AdminServer.bind(
@@ -80,7 +85,7 @@ public final class BrokerService: Service, Sendable {
 
     /// Writes the bundled Python SDK for operators and brings deployed operators back at their offsets.
     private func startOperatorRuntime(
-        logs: LogManager, groups: GroupCoordinator, metrics: BrokerMetrics
+        logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, metrics: BrokerMetrics
     ) async throws -> OperatorRuntime {
         var configuration = OperatorRuntimeConfiguration(dataDirectory: self.config.dataDirectory)
         configuration.metricsFactory = metrics.factory
@@ -89,7 +94,7 @@ public final class BrokerService: Service, Sendable {
         configuration.traceSampleEvery = Int(self.config.traceSampleEvery)
         let logger = self.logger
         let runtime = try OperatorRuntime(
-            configuration: configuration, logs: logs, groups: groups, clock: self.clock,
+            configuration: configuration, logs: logs, groups: groups, clock: self.clock, producerIds: producerIds,
             onEvent: { message in logger.info("\(message)") }
         )
         try await runtime.start()

@@ -19,14 +19,17 @@ final class KafkaRequestRouter: Sendable {
     /// Producer ids for InitProducerId; one per broker (two would hand out the same ids).
     let producerIds: ProducerIdAllocator
 
-    init(logs: LogManager, groups: GroupCoordinator, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
+    init(
+        logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, config: BrokerConfig,
+        clock: SluiceClock, logger: Logger
+    ) {
         self.logs = logs
         self.groups = groups
         self.config = config
         self.clock = clock
         self.logger = logger
         self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
-        self.producerIds = logs.makeProducerIdAllocator()
+        self.producerIds = producerIds
     }
 
     func handle(frame: ByteBuffer, context: RequestContext, respond: @escaping @Sendable (RequestOutcome) -> Void) {

@@ -139,6 +139,9 @@ extension GroupCoordinator {
         return .none
     }
 
+    /// The longest commit metadata accepted (Kafka's `offset.metadata.max.bytes`).
+    public var offsetMetadataLengthBytesMax: Int { self.offsetStore.configuration.metadataLengthBytesMax }
+
     /// The committed offsets of the listed partitions (all of the group's when nil); -1 where none.
     public func fetchOffsets(groupId: String, partitions: [TopicPartition]?) -> OffsetFetchResult {
         if let errorCode = self.groupIdError(groupId) {

@@ -21,6 +21,12 @@ extension PartitionLog {
         self.state.withLock { $0.producers.producerIdMax }
     }
 
+    /// The sequence of the last record that `producerId` appended here (nil when none of its batches is in
+    /// the log): the operator runtime asks it after a crash to learn how much of a batch's output landed.
+    public func lastSequence(ofProducer producerId: Int64) -> Int32? {
+        self.state.withLock { $0.producers.producers[producerId]?.lastSequence }
+    }
+
     /// How many producers the partition keeps state for.
     public var producerCount: Int {
         self.state.withLock { $0.producers.count }

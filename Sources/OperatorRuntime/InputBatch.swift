@@ -120,6 +120,26 @@ struct InputBatch: Sendable {
         return positions
     }
 
+    /// Records [0, end) as runs of one input partition each, in order, with the offset each run ends at:
+    /// what an `OutputIntent` needs to send exactly these records again. `streams` names inputs by index.
+    func runs(upTo end: Int, streams: [String]) -> [OutputIntent.InputRun] {
+        var runs: [OutputIntent.InputRun] = []
+        var index = 0
+        while index < end {
+            let entry = self.entries[index]
+            var last = index
+            while last + 1 < end && self.entries[last + 1].inputIndex == entry.inputIndex
+                && self.entries[last + 1].partition == entry.partition {
+                last += 1
+            }
+            runs.append(OutputIntent.InputRun(
+                stream: streams[Int(entry.inputIndex)], partition: entry.partition, endOffset: self.entries[last].offset + 1
+            ))
+            index = last + 1
+        }
+        return runs
+    }
+
     /// The record at `index` decoded back (for the dead-letter stream).
     func decodedRecord(at index: Int) -> (timestampMs: Int64, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)]) {
         let bytes = Array(self.recordBytes(index..<index + 1))

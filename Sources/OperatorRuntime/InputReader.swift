@@ -59,11 +59,24 @@ final class InputReader: @unchecked Sendable {
         }
     }
 
-    private func fill(_ batch: inout InputBatch, from index: Int, recordsMax: Int, bytesMax: Int) {
+    /// Appends exactly the records of `runs`, in order (a batch sent again after a broker crash, see
+    /// `OutputIntent`): each run reads its partition from where it stands up to the run's end offset.
+    /// Returns false when a run names a partition this reader does not have.
+    func fill(_ batch: inout InputBatch, runs: [OutputIntent.InputRun]) -> Bool {
+        for run in runs {
+            guard let index = self.sources.firstIndex(where: { $0.stream == run.stream && $0.key.partition == run.partition }) else {
+                return false
+            }
+            self.fill(&batch, from: index, recordsMax: .max, bytesMax: .max, endOffset: run.endOffset)
+        }
+        return true
+    }
+
+    private func fill(_ batch: inout InputBatch, from index: Int, recordsMax: Int, bytesMax: Int, endOffset: Int64 = .max) {
         var source = self.sources[index]
         defer { self.sources[index] = source }
         while batch.count < recordsMax && batch.recordsSizeBytes < bytesMax {
-            guard source.position < source.log.logEndOffset.rawValue else { return }
+            guard source.position < min(source.log.logEndOffset.rawValue, endOffset) else { return }
             let stored: [UInt8]
             do {
                 let result = try source.log.read(
@@ -83,14 +96,15 @@ final class InputReader: @unchecked Sendable {
                 return
             }
             let before = source.position
-            self.decode(stored, into: &batch, source: &source, recordsMax: recordsMax, bytesMax: bytesMax)
+            self.decode(stored, into: &batch, source: &source, recordsMax: recordsMax, bytesMax: bytesMax, endOffset: endOffset)
             if source.position == before { return }
         }
     }
 
     /// Walks the stored batches in `stored`, adding the records at or after the source's position.
     private func decode(
-        _ stored: [UInt8], into batch: inout InputBatch, source: inout Source, recordsMax: Int, bytesMax: Int
+        _ stored: [UInt8], into batch: inout InputBatch, source: inout Source, recordsMax: Int, bytesMax: Int,
+        endOffset: Int64
     ) {
         stored.withUnsafeBytes { bytes in
             var start = 0
@@ -112,7 +126,7 @@ final class InputReader: @unchecked Sendable {
                 do {
                     try RecordBatchDecoder.forEachRecord(inBatch: batchBytes) { record in
                         guard record.offset >= position else { return .continueVisiting }
-                        if batch.count >= recordsMax || batch.recordsSizeBytes >= bytesMax {
+                        if batch.count >= recordsMax || batch.recordsSizeBytes >= bytesMax || record.offset >= endOffset {
                             isFull = true
                             return .stopVisiting
                         }

@@ -31,6 +31,10 @@ extension OperatorDeployment {
         }
         try self.giveUpIfStopping(killing: started)
         try self.redistributeTimers(from: old.map(\.placement), to: fresh.map(\.placement))
+        // Saved before the new instances are fed: after a crash from here on, the restart runs the new count,
+        // so an interrupted batch's intent always names partitions of one instance (`OutputIntent`).
+        self.record.instances = count
+        try self.context.store.saveRecord(self.record)
         self.members.withLock { $0.live = fresh }
         for (supervisor, instance) in zip(fresh, started) {
             // A pause that came while the new instances were starting holds for them too.
@@ -43,8 +47,6 @@ extension OperatorDeployment {
             }
         }
         let gapMs = Double(self.context.clock.monotonicNs() &- beganNs) / 1_000_000
-        self.record.instances = count
-        try self.context.store.saveRecord(self.record)
         self.context.onEvent("operator \(self.name): scaled from \(fromCount) to \(count) instances, handoff gap \(gapMs) ms")
         return ScaleReport(name: self.name, fromInstances: fromCount, toInstances: count, handoffGapMs: gapMs)
     }

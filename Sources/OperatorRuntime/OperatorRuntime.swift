@@ -21,6 +21,8 @@ public final class OperatorRuntime: Sendable {
         var groups: GroupCoordinator
         var clock: SluiceClock
         var store: DeploymentStore
+        /// Ids for the outputs of each fed process (`OutputIntent`): the broker's one allocator.
+        var producerIds: ProducerIdAllocator
         var onEvent: @Sendable (String) -> Void
     }
 
@@ -30,13 +32,15 @@ public final class OperatorRuntime: Sendable {
     let clock: SluiceClock
     let onEvent: @Sendable (String) -> Void
     let store: DeploymentStore
+    let producerIds: ProducerIdAllocator
     let deployments = Mutex<[String: OperatorDeployment]>([:])
     /// Names being deployed right now, so two deploys of one name cannot race.
     let reservedNames = Mutex<Set<String>>([])
 
     public init(
         configuration: OperatorRuntimeConfiguration, logs: LogManager, groups: GroupCoordinator,
-        clock: SluiceClock = SystemClock(), onEvent: @escaping @Sendable (String) -> Void = { _ in }
+        clock: SluiceClock = SystemClock(), producerIds: ProducerIdAllocator? = nil,
+        onEvent: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         precondition(configuration.batchRecordsMax >= 1 && configuration.batchBytesMax >= 1, "batch bounds")
         precondition(configuration.batchBytesMax < OperatorProtocol.frameSizeBytesMax / 2, "a batch fits in a frame")
@@ -46,6 +50,8 @@ public final class OperatorRuntime: Sendable {
         self.groups = groups
         self.clock = clock
         self.onEvent = onEvent
+        // Pass the broker's allocator when the Kafka port hands out ids too: two would issue the same ones.
+        self.producerIds = producerIds ?? logs.makeProducerIdAllocator()
         self.store = try DeploymentStore(dataDirectory: configuration.dataDirectory)
         // A write to the pipe of an operator that just died must fail with EPIPE, not kill the broker.
         signal(SIGPIPE, SIG_IGN)
@@ -73,7 +79,7 @@ public final class OperatorRuntime: Sendable {
     var context: Context {
         Context(
             configuration: self.configuration, logs: self.logs, groups: self.groups, clock: self.clock,
-            store: self.store, onEvent: self.onEvent
+            store: self.store, producerIds: self.producerIds, onEvent: self.onEvent
         )
     }
 

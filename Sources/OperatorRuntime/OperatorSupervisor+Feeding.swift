@@ -26,8 +26,10 @@ extension OperatorSupervisor {
         }
     }
 
-    /// Retained records first (a retry), then due timers, then fresh input.
+    /// Batches interrupted by a broker stop first (exactly as sent then), retained records (a retry), then
+    /// due timers, then fresh input.
     private func nextWork() -> Work? {
+        if let replay = self.takeReplayWork() { return replay }
         if self.retained.isEmpty, let reader = self.reader, reader.hasInput {
             var batch = InputBatch(reservingCapacityBytes: min(self.configuration.batchBytesMax, 1 << 20))
             reader.fill(&batch, recordsMax: self.configuration.batchRecordsMax, bytesMax: self.configuration.batchBytesMax)
@@ -99,6 +101,7 @@ extension OperatorSupervisor {
             }
             if case .crashed(let status) = outcome {
                 self.discard(inFlight)
+                self.abandonReplay()
                 await self.batchFailedApplyingDeadLetters(
                     head.work, recordIndex: nil, error: "the operator process died (\(status)) while processing this record"
                 )
@@ -107,6 +110,7 @@ extension OperatorSupervisor {
                 return
             }
             if !(await self.apply(outcome, of: head, answeredNs: answeredNs, instance: instance)) {
+                self.abandonReplay()
                 self.discard(inFlight)
                 inFlight.removeAll()
                 succeeded = false
@@ -188,8 +192,9 @@ extension OperatorSupervisor {
     /// only in the steady state (running, no retry being planned, no timer due), so pause, swap, stop and
     /// failures see at most the two batches of one span.
     private func pipelinedWork(after work: Work) -> (work: Work, first: Int)? {
-        guard case .records(let count) = work, self.lifecycle.state == .running,
-              self.planner.limit == nil, self.nextBatchLimit == nil, let reader = self.reader else { return nil }
+        guard case .records(let count) = work, self.lifecycle.state == .running, self.activeReplay == nil,
+              self.pendingReplays.isEmpty, self.planner.limit == nil, self.nextBatchLimit == nil,
+              let reader = self.reader else { return nil }
         if let earliest = self.timers.earliestTimeMs, earliest <= self.clock.wallTimeMs() { return nil }
         let recordsMax = self.configuration.batchRecordsMax
         if self.retained.count < count + recordsMax && reader.hasInput {
@@ -222,11 +227,22 @@ extension OperatorSupervisor {
         }
     }
 
-    /// Applies a BatchResult: outputs appended and durable, timers persisted, inputs committed.
+    /// Applies a BatchResult: intent committed (a Records batch with outputs), outputs appended and durable,
+    /// timers persisted, inputs committed (which clears the intent).
     private func complete(_ batch: SentBatch, result: BatchResultMessage, answeredNs: UInt64) async throws {
         let work = batch.work
         guard var writer = self.writer else { return }
-        let (outputCount, durability) = try writer.append(result, timestampMs: self.clock.wallTimeMs())
+        let replay = self.activeReplay
+        let prepared = try writer.prepare(result, timestampMs: self.clock.wallTimeMs(), replay: replay)
+        self.writer = writer
+        if case .records(let count) = work, !prepared.ranges.isEmpty {
+            try await self.writeIntent(OutputIntent(
+                producerId: writer.producerId, inputs: self.retained.runs(upTo: count, streams: self.inputStreams),
+                outputs: prepared.ranges, roundRobinStarts: prepared.roundRobinStarts
+            ))
+        }
+        let outputCount = prepared.count
+        let durability = try writer.append(prepared)
         self.writer = writer
         for (log, endOffset) in durability { try await log.waitUntilDurable(upTo: endOffset) }
         // The answer first retires the timers it delivered, then applies the ones it sets (the last per key wins).
@@ -244,6 +260,7 @@ extension OperatorSupervisor {
                 count: count, sentWallTimeMs: batch.sentWallTimeMs, operatorTimeNs: answeredNs &- batch.sentNs
             )
             self.dropRetained(count)
+            if replay != nil { self.activeReplay = nil }
             self.counters.recordsIn += Int64(count)
             self.recordRecordsIn(count)
         }

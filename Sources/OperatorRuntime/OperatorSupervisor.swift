@@ -23,6 +23,7 @@ actor OperatorSupervisor {
     let groups: GroupCoordinator
     let clock: SluiceClock
     let store: DeploymentStore
+    let producerIds: ProducerIdAllocator
     let onEvent: @Sendable (String) -> Void
     nonisolated let log: OperatorLog
     nonisolated let statusBox: Mutex<StatusSnapshot>
@@ -51,6 +52,11 @@ actor OperatorSupervisor {
     var retained = InputBatch()
     /// A one-time bound on the next batch, set by a retry decision.
     var nextBatchLimit: Int?
+    /// Batches that were being applied when the broker stopped (their intents were in the commit metadata):
+    /// sent again first, exactly as before, with the outputs that landed dropped (`OutputIntent`).
+    var pendingReplays: [OutputReplay] = []
+    /// The replay whose batch is in flight now.
+    var activeReplay: OutputReplay?
     /// Committed input positions (this supervisor is the group's only committer).
     var committed: [TopicPartition: Int64] = [:]
     /// The batches sent to the current process whose answers are awaited, oldest first (at most two: the
@@ -105,6 +111,7 @@ actor OperatorSupervisor {
         self.groups = context.groups
         self.clock = context.clock
         self.store = context.store
+        self.producerIds = context.producerIds
         self.onEvent = context.onEvent
         self.log = log
         self.lifecycle = OperatorLifecycle(
@@ -161,7 +168,8 @@ actor OperatorSupervisor {
     func adopt(_ instance: OperatorInstance, isRestart: Bool = false) async throws {
         if instance.iterator != nil { self.pump(instance) }
         let outputs = try self.createOutputStreams(instance.metadata.outputs)
-        let writer = try OutputWriter(streams: outputs, logs: self.logs)
+        // A fresh producer id per process: its sequences start at 0, so the log can tell what a batch landed.
+        let writer = try OutputWriter(streams: outputs, logs: self.logs, producerId: try self.producerIds.allocate())
         let inputStreams = instance.metadata.inputs.map(\.stream)
         if !(isRestart && self.reader != nil && inputStreams == self.inputStreams) {
             let reader = try self.makeReader(for: instance.metadata)
@@ -171,6 +179,7 @@ actor OperatorSupervisor {
             self.nextBatchLimit = nil
             self.planner.retainedRecordsDrained()
             self.inputStreams = inputStreams
+            self.activeReplay = nil
         }
         self.writer = writer
         self.current = instance
@@ -208,6 +217,7 @@ actor OperatorSupervisor {
             }
         }
         let fetched = self.groups.fetchOffsets(groupId: self.placement.groupId, partitions: wanted).offsets
+        self.pendingReplays = self.replays(of: fetched, owned: Set(wanted))
         for index in sources.indices {
             let topicPartition = TopicPartition(topic: sources[index].stream, partition: PartitionID(sources[index].key.partition))
             if let offset = fetched[topicPartition]?.offset, offset >= 0 {

@@ -1,0 +1,73 @@
+import GroupCoordinator
+import LogStore
+import SluiceModel
+
+/// Exactly once across a broker crash (`OutputIntent`, `Docs/decisions/0004-exactly-once-across-broker-crashes.md`):
+/// before a Records batch's outputs are appended, its intent is committed with the inputs' current offsets;
+/// the commit that follows the outputs clears it. After a crash, the intents still in the group's metadata
+/// name the batches to send again, exactly as before, and how many of their outputs to drop.
+extension OperatorSupervisor {
+    /// Makes `intent` durable in the group's commit metadata (on the batch's first input partition, at its
+    /// committed offset: only the metadata changes). Too large for the metadata limit: the batch goes on
+    /// without one and a crash could repeat its outputs, which is logged.
+    func writeIntent(_ intent: OutputIntent) async throws {
+        guard let first = intent.inputs.first else { return }
+        let topicPartition = TopicPartition(topic: first.stream, partition: PartitionID(first.partition))
+        let metadata = intent.encoded
+        guard metadata.utf8.count <= self.groups.offsetMetadataLengthBytesMax else {
+            self.noteError("a batch over \(intent.inputs.count) input runs is too wide for an intent: a broker crash now could repeat its outputs")
+            return
+        }
+        let commit = PartitionOffsetCommit(
+            topicPartition: topicPartition, offset: self.committed[topicPartition] ?? 0, metadata: metadata
+        )
+        let results = await self.groups.commitOffsets(GroupOffsetCommitRequest(groupId: self.placement.groupId, partitions: [commit]))
+        if let failed = results.first(where: { $0.errorCode != .none }) {
+            throw OperatorRuntimeError(code: .storageFailed, message: "intent on \(failed.topicPartition) failed: \(failed.errorCode)")
+        }
+    }
+
+    /// The intents left in `fetched` (a group's committed offsets) whose input runs all read partitions in
+    /// `owned`, with what each already landed. One naming a partition another instance owns (the instance
+    /// count changed under it) cannot be sent again exactly: its batch is read afresh, and that is logged.
+    func replays(of fetched: [TopicPartition: CommittedOffset], owned: Set<TopicPartition>) -> [OutputReplay] {
+        var seen: Set<String> = []
+        var replays: [OutputReplay] = []
+        for (_, committed) in fetched.sorted(by: { $0.key.description < $1.key.description }) {
+            guard seen.insert(committed.metadata).inserted, let intent = OutputIntent(decoding: committed.metadata) else { continue }
+            let partitions = intent.inputs.map { TopicPartition(topic: $0.stream, partition: PartitionID($0.partition)) }
+            guard partitions.allSatisfy(owned.contains) else {
+                self.noteError("an interrupted batch reads partitions this instance does not own; it is processed afresh")
+                continue
+            }
+            var skips: [OutputIntent.OutputSlot: Int] = [:]
+            for range in intent.outputs {
+                let log = self.logs.partition(TopicPartition(topic: range.slot.stream, partition: PartitionID(range.slot.partition)))
+                let landed = OutputIntent.landedCount(of: range, lastSequence: log?.lastSequence(ofProducer: intent.producerId))
+                skips[range.slot] = range.skip + landed
+            }
+            replays.append(OutputReplay(intent: intent, skips: skips))
+            let landed = skips.values.reduce(0, +)
+            self.onEvent("operator \(self.name): sending an interrupted batch again (\(landed) of its outputs had landed)")
+        }
+        return replays
+    }
+
+    /// The next interrupted batch, read exactly as it was first sent, as the work to feed now.
+    func takeReplayWork() -> Work? {
+        guard self.retained.isEmpty, !self.pendingReplays.isEmpty, let reader = self.reader else { return nil }
+        let replay = self.pendingReplays.removeFirst()
+        var batch = InputBatch()
+        guard reader.fill(&batch, runs: replay.intent.inputs), !batch.isEmpty else { return nil }
+        self.retained = batch
+        self.activeReplay = replay
+        return .records(count: batch.count)
+    }
+
+    /// A replayed batch that failed is retried like any other: what landed before may then repeat.
+    func abandonReplay() {
+        guard self.activeReplay != nil else { return }
+        self.activeReplay = nil
+        self.noteError("an interrupted batch failed when sent again; its outputs may repeat")
+    }
+}
