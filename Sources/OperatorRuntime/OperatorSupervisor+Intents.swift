@@ -2,7 +2,7 @@ import GroupCoordinator
 import LogStore
 import SluiceModel
 
-/// Exactly once across a broker crash (`OutputIntent`, `Docs/decisions/0004-exactly-once-across-broker-crashes.md`):
+/// Exactly once across a broker crash (`OutputIntent`, `Docs/decisions/0003-exactly-once-across-broker-crashes.md`):
 /// before a Records batch's outputs are appended, its intent is committed with the inputs' current offsets;
 /// the commit that follows the outputs clears it. After a crash, the intents still in the group's metadata
 /// name the batches to send again, exactly as before, and how many of their outputs to drop.

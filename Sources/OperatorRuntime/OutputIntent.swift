@@ -1,6 +1,6 @@
 /// What one Records batch is about to append, written (durably) into the operator group's commit metadata
 /// *before* its outputs are appended, so that a broker crash between the outputs and the commit of the inputs
-/// neither loses nor duplicates an output (`Docs/decisions/0004-exactly-once-across-broker-crashes.md`).
+/// neither loses nor duplicates an output (`Docs/decisions/0003-exactly-once-across-broker-crashes.md`).
 ///
 /// The outputs of a batch are appended with the supervisor's own producer id and per-partition sequences
 /// (`OutputWriter`); the log's producer state survives a crash, so after a restart the runtime learns, per

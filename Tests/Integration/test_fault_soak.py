@@ -1,6 +1,6 @@
 """Fault soak: a steady load through a two-operator pipeline while the broker is killed with SIGKILL in the
 middle of swaps, scales and canary promotions, many times. The final stream must equal the input exactly:
-nothing lost, nothing twice, order kept per key (Docs/durability.md, Docs/decisions/0004).
+nothing lost, nothing twice, order kept per key (Docs/durability.md, Docs/decisions/0003).
 
 Bounded: SLUICE_SOAK_ROUNDS rounds (default 12), each a few seconds."""
 
