@@ -120,11 +120,12 @@ struct InputBatch: Sendable {
         return positions
     }
 
-    /// Records [0, end) as runs of one input partition each, in order, with the offset each run ends at:
+    /// Records `range` as runs of one input partition each, in order, with the offset each run ends at:
     /// what an `OutputIntent` needs to send exactly these records again. `streams` names inputs by index.
-    func runs(upTo end: Int, streams: [String]) -> [OutputIntent.InputRun] {
+    func runs(in range: Range<Int>, streams: [String]) -> [OutputIntent.InputRun] {
         var runs: [OutputIntent.InputRun] = []
-        var index = 0
+        let end = range.upperBound
+        var index = range.lowerBound
         while index < end {
             let entry = self.entries[index]
             var last = index

@@ -109,7 +109,7 @@ extension OperatorSupervisor {
                 self.processCrashed(instance)
                 return
             }
-            if !(await self.apply(outcome, of: head, answeredNs: answeredNs, instance: instance)) {
+            if !(await self.apply(outcome, of: head, next: inFlight.first, answeredNs: answeredNs, instance: instance)) {
                 self.abandonReplay()
                 self.discard(inFlight)
                 inFlight.removeAll()
@@ -164,12 +164,12 @@ extension OperatorSupervisor {
 
     /// Applies a batch's answer; false when the batch failed (the retry is planned).
     private func apply(
-        _ outcome: BatchOutcome, of batch: SentBatch, answeredNs: UInt64, instance: OperatorInstance
+        _ outcome: BatchOutcome, of batch: SentBatch, next: SentBatch?, answeredNs: UInt64, instance: OperatorInstance
     ) async -> Bool {
         switch outcome {
         case .result(let result):
             do {
-                try await self.complete(batch, result: result, answeredNs: answeredNs)
+                try await self.complete(batch, result: result, next: next, answeredNs: answeredNs)
                 instance.batchesCompleted += 1
                 return true
             } catch {
@@ -228,19 +228,24 @@ extension OperatorSupervisor {
     }
 
     /// Applies a BatchResult: intent committed (a Records batch with outputs), outputs appended and durable,
-    /// timers persisted, inputs committed (which clears the intent).
-    private func complete(_ batch: SentBatch, result: BatchResultMessage, answeredNs: UInt64) async throws {
+    /// timers persisted, inputs committed (which clears the intent). When the answer to the batch pipelined
+    /// behind (`next`) is already there, its intent goes into this batch's commit, so it costs no write of
+    /// its own.
+    private func complete(_ batch: SentBatch, result: BatchResultMessage, next: SentBatch?, answeredNs: UInt64) async throws {
         let work = batch.work
         guard var writer = self.writer else { return }
         let replay = self.activeReplay
-        let prepared = try writer.prepare(result, timestampMs: self.clock.wallTimeMs(), replay: replay)
-        self.writer = writer
-        if case .records(let count) = work, !prepared.ranges.isEmpty {
-            try await self.writeIntent(OutputIntent(
-                producerId: writer.producerId, inputs: self.retained.runs(upTo: count, streams: self.inputStreams),
-                outputs: prepared.ranges, roundRobinStarts: prepared.roundRobinStarts
-            ))
+        let prepared: OutputWriter.PreparedOutputs
+        if let ahead = self.preparedAhead, ahead.batchId == batch.batchId {
+            prepared = ahead.outputs
+        } else {
+            prepared = try writer.prepare(result, timestampMs: self.clock.wallTimeMs(), replay: replay)
+            if case .records(let count) = work, !prepared.ranges.isEmpty {
+                try await self.writeIntent(self.intent(for: prepared, records: 0..<count, producerId: writer.producerId))
+            }
         }
+        self.preparedAhead = nil
+        self.writer = writer
         let outputCount = prepared.count
         let durability = try writer.append(prepared)
         self.writer = writer
@@ -255,7 +260,7 @@ extension OperatorSupervisor {
         for timer in result.timers { self.timers.set(timer) }
         if self.timers.pending != before { try self.persistTimers() }
         if case .records(let count) = work {
-            try await self.commit(self.retained.commitPositions(upTo: count))
+            try await self.commit(self.retained.commitPositions(upTo: count), intent: self.prepareAhead(next, after: count))
             self.recordSpans(
                 count: count, sentWallTimeMs: batch.sentWallTimeMs, operatorTimeNs: answeredNs &- batch.sentNs
             )
@@ -284,14 +289,25 @@ extension OperatorSupervisor {
         }
     }
 
-    /// Commits input positions in the operator's group (generation -1: the runtime is a simple consumer).
-    func commit(_ positions: [InputPartitionKey: Int64]) async throws {
+    /// Commits input positions in the operator's group (generation -1: the runtime is a simple consumer),
+    /// with `intent` (the next batch's) as the metadata of its first input partition.
+    func commit(_ positions: [InputPartitionKey: Int64], intent: OutputIntent? = nil) async throws {
         guard !positions.isEmpty else { return }
         var partitions: [PartitionOffsetCommit] = []
         for (key, offset) in positions {
             let topicPartition = TopicPartition(topic: self.inputStreams[key.inputIndex], partition: PartitionID(key.partition))
             partitions.append(PartitionOffsetCommit(topicPartition: topicPartition, offset: offset))
             self.committed[topicPartition] = offset
+        }
+        if let intent, let metadata = self.intentMetadata(intent), let first = intent.inputs.first {
+            let topicPartition = TopicPartition(topic: first.stream, partition: PartitionID(first.partition))
+            if let index = partitions.firstIndex(where: { $0.topicPartition == topicPartition }) {
+                partitions[index].metadata = metadata
+            } else {
+                partitions.append(PartitionOffsetCommit(
+                    topicPartition: topicPartition, offset: self.committed[topicPartition] ?? 0, metadata: metadata
+                ))
+            }
         }
         let results = await self.groups.commitOffsets(GroupOffsetCommitRequest(groupId: self.placement.groupId, partitions: partitions))
         if let failed = results.first(where: { $0.errorCode != .none }) {

@@ -7,17 +7,32 @@ import SluiceModel
 /// the commit that follows the outputs clears it. After a crash, the intents still in the group's metadata
 /// name the batches to send again, exactly as before, and how many of their outputs to drop.
 extension OperatorSupervisor {
-    /// Makes `intent` durable in the group's commit metadata (on the batch's first input partition, at its
-    /// committed offset: only the metadata changes). Too large for the metadata limit: the batch goes on
-    /// without one and a crash could repeat its outputs, which is logged.
-    func writeIntent(_ intent: OutputIntent) async throws {
-        guard let first = intent.inputs.first else { return }
-        let topicPartition = TopicPartition(topic: first.stream, partition: PartitionID(first.partition))
+    /// The intent of a Records batch made of retained records `records` whose outputs are `prepared`.
+    func intent(
+        for prepared: OutputWriter.PreparedOutputs, records: Range<Int>, producerId: Int64
+    ) -> OutputIntent {
+        OutputIntent(
+            producerId: producerId, inputs: self.retained.runs(in: records, streams: self.inputStreams),
+            outputs: prepared.ranges, roundRobinStarts: prepared.roundRobinStarts
+        )
+    }
+
+    /// `intent` as commit metadata, or nil (logged) when it is over the metadata limit: the batch then goes
+    /// on without one, and a broker crash before its commit could repeat its outputs.
+    func intentMetadata(_ intent: OutputIntent) -> String? {
         let metadata = intent.encoded
         guard metadata.utf8.count <= self.groups.offsetMetadataLengthBytesMax else {
             self.noteError("a batch over \(intent.inputs.count) input runs is too wide for an intent: a broker crash now could repeat its outputs")
-            return
+            return nil
         }
+        return metadata
+    }
+
+    /// Makes `intent` durable in the group's commit metadata (on the batch's first input partition, at its
+    /// committed offset: only the metadata changes).
+    func writeIntent(_ intent: OutputIntent) async throws {
+        guard let first = intent.inputs.first, let metadata = self.intentMetadata(intent) else { return }
+        let topicPartition = TopicPartition(topic: first.stream, partition: PartitionID(first.partition))
         let commit = PartitionOffsetCommit(
             topicPartition: topicPartition, offset: self.committed[topicPartition] ?? 0, metadata: metadata
         )
@@ -25,6 +40,19 @@ extension OperatorSupervisor {
         if let failed = results.first(where: { $0.errorCode != .none }) {
             throw OperatorRuntimeError(code: .storageFailed, message: "intent on \(failed.topicPartition) failed: \(failed.errorCode)")
         }
+    }
+
+    /// When the answer to `next` (the Records batch pipelined behind the one being committed, whose records
+    /// start at retained index `first`) has already come, builds its outputs now and returns its intent, to
+    /// be written with the commit in front of it; `complete` then uses what was built here.
+    func prepareAhead(_ next: SentBatch?, after first: Int) throws -> OutputIntent? {
+        guard let next, case .records(let count) = next.work, self.activeReplay == nil,
+              case .result(let result)? = self.arrivedOutcomes[next.batchId]?.outcome, var writer = self.writer else { return nil }
+        let outputs = try writer.prepare(result, timestampMs: self.clock.wallTimeMs())
+        self.writer = writer
+        guard !outputs.ranges.isEmpty else { return nil }
+        self.preparedAhead = (next.batchId, outputs)
+        return self.intent(for: outputs, records: first..<first + count, producerId: writer.producerId)
     }
 
     /// The intents left in `fetched` (a group's committed offsets) whose input runs all read partitions in

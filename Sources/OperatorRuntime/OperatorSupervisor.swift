@@ -57,6 +57,8 @@ actor OperatorSupervisor {
     var pendingReplays: [OutputReplay] = []
     /// The replay whose batch is in flight now.
     var activeReplay: OutputReplay?
+    /// The outputs of a pipelined batch, built while the batch in front of it was committed (with its intent).
+    var preparedAhead: (batchId: UInt64, outputs: OutputWriter.PreparedOutputs)?
     /// Committed input positions (this supervisor is the group's only committer).
     var committed: [TopicPartition: Int64] = [:]
     /// The batches sent to the current process whose answers are awaited, oldest first (at most two: the
