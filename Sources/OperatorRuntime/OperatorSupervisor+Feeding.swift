@@ -240,8 +240,13 @@ extension OperatorSupervisor {
             prepared = ahead.outputs
         } else {
             prepared = try writer.prepare(result, timestampMs: self.clock.wallTimeMs(), replay: replay)
-            if case .records(let count) = work, !prepared.ranges.isEmpty {
+            switch work {
+            case .records(let count) where !prepared.ranges.isEmpty:
                 try await self.writeIntent(self.intent(for: prepared, records: 0..<count, producerId: writer.producerId))
+            case .timers(let delivered) where !prepared.ranges.isEmpty:
+                try self.writeTimersIntent(delivered, prepared: prepared, producerId: writer.producerId)
+            default:
+                break
             }
         }
         self.preparedAhead = nil
@@ -259,16 +264,19 @@ extension OperatorSupervisor {
         }
         for timer in result.timers { self.timers.set(timer) }
         if self.timers.pending != before { try self.persistTimers() }
+        if case .timers = work, !prepared.ranges.isEmpty {
+            self.store.removeInFlightTimers(of: self.name, timersFile: self.placement.timersFileName)
+        }
         if case .records(let count) = work {
             try await self.commit(self.retained.commitPositions(upTo: count), intent: self.prepareAhead(next, after: count))
             self.recordSpans(
                 count: count, sentWallTimeMs: batch.sentWallTimeMs, operatorTimeNs: answeredNs &- batch.sentNs
             )
             self.dropRetained(count)
-            if replay != nil { self.activeReplay = nil }
             self.counters.recordsIn += Int64(count)
             self.recordRecordsIn(count)
         }
+        if replay != nil { self.activeReplay = nil }
         self.counters.recordsOut += Int64(outputCount)
         self.recordRecordsOut(outputCount)
     }

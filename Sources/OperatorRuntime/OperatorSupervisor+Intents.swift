@@ -68,23 +68,59 @@ extension OperatorSupervisor {
                 self.noteError("an interrupted batch reads partitions this instance does not own; it is processed afresh")
                 continue
             }
-            var skips: [OutputIntent.OutputSlot: Int] = [:]
-            for range in intent.outputs {
-                let log = self.logs.partition(TopicPartition(topic: range.slot.stream, partition: PartitionID(range.slot.partition)))
-                let landed = OutputIntent.landedCount(of: range, lastSequence: log?.lastSequence(ofProducer: intent.producerId))
-                skips[range.slot] = range.skip + landed
-            }
-            replays.append(OutputReplay(intent: intent, skips: skips))
-            let landed = skips.values.reduce(0, +)
-            self.onEvent("operator \(self.name): sending an interrupted batch again (\(landed) of its outputs had landed)")
+            replays.append(self.replay(of: intent))
         }
         return replays
     }
 
+    /// `intent` with, per output partition, how many of its outputs are in the log already.
+    private func replay(of intent: OutputIntent, timers: [OperatorTimer] = []) -> OutputReplay {
+        var skips: [OutputIntent.OutputSlot: Int] = [:]
+        for range in intent.outputs {
+            let log = self.logs.partition(TopicPartition(topic: range.slot.stream, partition: PartitionID(range.slot.partition)))
+            let landed = OutputIntent.landedCount(of: range, lastSequence: log?.lastSequence(ofProducer: intent.producerId))
+            skips[range.slot] = range.skip + landed
+        }
+        let landed = skips.values.reduce(0, +)
+        let kind = timers.isEmpty ? "batch" : "timers batch"
+        self.onEvent("operator \(self.name): sending an interrupted \(kind) again (\(landed) of its outputs had landed)")
+        return OutputReplay(intent: intent, timers: timers, skips: skips)
+    }
+
+    /// The Timers batch that was being applied when the broker stopped, if its timers are all still pending
+    /// (otherwise it finished, and its file goes).
+    func interruptedTimersReplay() -> OutputReplay? {
+        let file = self.placement.timersFileName
+        guard let inFlight = self.store.loadInFlightTimers(of: self.name, timersFile: file) else { return nil }
+        let pending = self.timers.pending
+        guard !inFlight.timers.isEmpty, inFlight.timers.allSatisfy({ pending[$0.key] == $0.timeMs }),
+              let intent = OutputIntent(decoding: inFlight.intent) else {
+            self.store.removeInFlightTimers(of: self.name, timersFile: file)
+            return nil
+        }
+        return self.replay(of: intent, timers: inFlight.timers)
+    }
+
+    /// Before a Timers batch's outputs are appended: what it delivered and what it appends, on disk.
+    func writeTimersIntent(_ delivered: [OperatorTimer], prepared: OutputWriter.PreparedOutputs, producerId: Int64) throws {
+        let intent = OutputIntent(
+            producerId: producerId, inputs: [], outputs: prepared.ranges, roundRobinStarts: prepared.roundRobinStarts
+        )
+        try self.store.saveInFlightTimers(
+            InFlightTimerBatch(timers: delivered, intent: intent.encoded), of: self.name, timersFile: self.placement.timersFileName
+        )
+    }
+
     /// The next interrupted batch, read exactly as it was first sent, as the work to feed now.
     func takeReplayWork() -> Work? {
-        guard self.retained.isEmpty, !self.pendingReplays.isEmpty, let reader = self.reader else { return nil }
+        guard self.retained.isEmpty, !self.pendingReplays.isEmpty else { return nil }
         let replay = self.pendingReplays.removeFirst()
+        if !replay.timers.isEmpty {
+            // Still pending in the heap: delivered again as they are, retired when this batch is applied.
+            self.activeReplay = replay
+            return .timers(replay.timers)
+        }
+        guard let reader = self.reader else { return nil }
         var batch = InputBatch()
         guard reader.fill(&batch, runs: replay.intent.inputs), !batch.isEmpty else { return nil }
         self.retained = batch

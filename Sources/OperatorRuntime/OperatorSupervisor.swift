@@ -55,6 +55,9 @@ actor OperatorSupervisor {
     /// Batches that were being applied when the broker stopped (their intents were in the commit metadata):
     /// sent again first, exactly as before, with the outputs that landed dropped (`OutputIntent`).
     var pendingReplays: [OutputReplay] = []
+    /// An interrupted Timers batch (`InFlightTimerBatch`), queued behind the Records replays once the reader
+    /// is made (which resets them).
+    var timersReplay: OutputReplay?
     /// The replay whose batch is in flight now.
     var activeReplay: OutputReplay?
     /// The outputs of a pipelined batch, built while the batch in front of it was committed (with its intent).
@@ -132,6 +135,7 @@ actor OperatorSupervisor {
     func begin(with instance: OperatorInstance?) async throws {
         // Loaded here, not at init: a scale writes the timers of the new instances after creating them.
         self.timers = TimerHeap(self.store.loadTimers(of: self.name, file: self.placement.timersFileName))
+        if let replay = self.interruptedTimersReplay() { self.timersReplay = replay }
         let started: OperatorInstance
         if let instance {
             started = instance
@@ -220,6 +224,10 @@ actor OperatorSupervisor {
         }
         let fetched = self.groups.fetchOffsets(groupId: self.placement.groupId, partitions: wanted).offsets
         self.pendingReplays = self.replays(of: fetched, owned: Set(wanted))
+        if let timersReplay = self.timersReplay {
+            self.pendingReplays.append(timersReplay)
+            self.timersReplay = nil
+        }
         for index in sources.indices {
             let topicPartition = TopicPartition(topic: sources[index].stream, partition: PartitionID(sources[index].key.partition))
             if let offset = fetched[topicPartition]?.offset, offset >= 0 {

@@ -88,7 +88,6 @@ struct OutputIntent: Equatable, Sendable {
             guard parts.count == 2, !parts[0].isEmpty, let start = Int(parts[1]), start >= 0 else { return nil }
             starts[String(parts[0])] = start
         }
-        guard !inputs.isEmpty else { return nil }
         self.init(producerId: producerId, inputs: inputs, outputs: outputs, roundRobinStarts: starts)
     }
 
@@ -111,6 +110,8 @@ struct OutputIntent: Equatable, Sendable {
 /// A batch to send again after a broker crash, exactly as it was first sent, with the outputs to drop.
 struct OutputReplay: Sendable {
     var intent: OutputIntent
+    /// For a Timers batch (`InFlightTimerBatch`), the timers it delivered; empty for a Records batch.
+    var timers: [OperatorTimer] = []
     /// Per output partition, how many of the replayed batch's outputs are already in the log.
     var skips: [OutputIntent.OutputSlot: Int]
 }

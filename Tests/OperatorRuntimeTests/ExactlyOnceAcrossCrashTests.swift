@@ -29,11 +29,12 @@ final class ExactlyOnceAcrossCrashTests: XCTestCase {
             roundRobinStarts: ["out": 1, "dlq.x": 0]
         )
         XCTAssertEqual(OutputIntent(decoding: intent.encoded), intent)
-        for text in ["", "hello", "sluice-intent/1", "sluice-intent/1;p=1;in=;out=;rr=", "sluice-intent/1;p=x;in=a:0:1;out=;rr=",
+        for text in ["", "hello", "sluice-intent/1", "sluice-intent/1;p=x;in=a:0:1;out=;rr=",
                      "sluice-intent/1;p=1;in=a:0;out=;rr=", "sluice-intent/1;p=1;in=a:0:1;out=b:0:-1:0:1;rr="] {
             XCTAssertNil(OutputIntent(decoding: text), text)
         }
         XCTAssertNotNil(OutputIntent(decoding: "sluice-intent/1;p=1;in=a:0:1;out=;rr="))
+        XCTAssertNotNil(OutputIntent(decoding: "sluice-intent/1;p=1;in=;out=o:0:0:0:1;rr=o:0"), "a Timers batch has no input runs")
     }
 
     func testLandedCountFollowsTheLastSequenceAcrossTheWrap() {
