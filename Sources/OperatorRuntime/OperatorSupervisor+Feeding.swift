@@ -250,7 +250,6 @@ extension OperatorSupervisor {
             }
         }
         self.preparedAhead = nil
-        self.writer = writer
         let outputCount = prepared.count
         let durability = try writer.append(prepared)
         self.writer = writer
