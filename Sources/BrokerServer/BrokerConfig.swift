@@ -1,3 +1,4 @@
+import LogStore
 import SluiceModel
 
 /// Every setting of the broker with its default. Filled, in increasing precedence, from the defaults
@@ -23,6 +24,9 @@ public struct BrokerConfig: Equatable, Sendable {
     public var defaultPartitions: Int64 = 1
     public var requestSizeBytesMax: Int64 = Int64(Limits.requestFrameSizeBytesMax)
     public var batchSizeBytesMax: Int64 = 8 * 1024 * 1024
+    /// Below this many available bytes in the data directory's file system, appends to ordinary topics are
+    /// refused (KAFKA_STORAGE_ERROR) so internal topics and checkpoints keep room; 0 sets no floor.
+    public var minFreeBytes: Int64 = DiskSpaceGuard.defaultMinFreeBytes
     /// The longest a fetch may wait for data, whatever the client asks.
     public var fetchWaitMsMax: Int64 = 30_000
     /// 0 means one event loop per core.
@@ -82,10 +86,9 @@ public struct BrokerConfig: Equatable, Sendable {
                 message: "limits.request_size_bytes_max must exceed the batch limit and be at most \(Limits.requestFrameSizeBytesMax)"
             )
         }
-        guard self.segmentSizeBytes >= 1024 * 1024 || self.segmentSizeBytes >= self.batchSizeBytesMax,
-              self.segmentSizeBytes <= Limits.segmentSizeBytesMax
-        else {
-            throw BrokerConfigError(message: "storage.segment_size_bytes is out of range")
+        // The storage rules, as the storage layer enforces them when the broker opens its logs.
+        if let problem = try LogSettings.problems(in: self).first {
+            throw BrokerConfigError(message: problem)
         }
     }
 }

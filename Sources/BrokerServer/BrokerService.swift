@@ -117,6 +117,7 @@ public final class BrokerService: Service, Sendable {
             dataDirectory: self.config.dataDirectory,
             defaultConfig: try LogSettings.logConfig(from: self.config),
             clock: self.clock,
+            minFreeBytes: self.config.minFreeBytes,
             onEvent: { message in logger.notice("\(message)") }
         )
     }

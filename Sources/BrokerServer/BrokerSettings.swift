@@ -29,6 +29,12 @@ public struct BrokerSettings: Sendable {
         .integer("storage.retention_size_bytes", \.retentionSizeBytes, -1...Int64.max),
         .integer("storage.index_interval_bytes", \.indexIntervalBytes, 1...(1 << 20)),
         .integer("storage.retention_check_interval_ms", \.retentionCheckIntervalMs, 100...Int64.max),
+        BrokerSettings(key: "storage.min_free_bytes", environmentVariable: "SLUICE_MIN_FREE_BYTES") { config, text, source in
+            guard let number = Int64(text), number >= 0 else {
+                throw BrokerConfigError(message: "\(source): '\(text)' is not a byte count of 0 or more")
+            }
+            config.minFreeBytes = number
+        },
         BrokerSettings(key: "topics.auto_create", environmentVariable: "SLUICE_AUTO_CREATE_TOPICS") { config, text, source in
             guard let flag = Bool(text) else { throw BrokerConfigError(message: "\(source): expected true or false") }
             config.autoCreateTopics = flag

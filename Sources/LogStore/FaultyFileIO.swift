@@ -15,8 +15,11 @@ public final class FaultyFileIO: FileIO {
         public var writeSizeBytesMax: Int?
         /// The next this many syncs of files fail with EIO.
         public var failingSyncCount = 0
-        /// Writes fail with ENOSPC once this many more bytes have been written.
+        /// Writes and allocations fail with ENOSPC once this many more bytes have been written or allocated;
+        /// `diskSpace` reports it as the available space. nil: the real disk decides.
         public var remainingDiskBytes: Int64?
+        /// The next this many allocations fail with ENOSPC whatever `remainingDiskBytes` says.
+        public var failingAllocateCount = 0
         /// Each sync of a file sleeps this long first, so that concurrent waiters pile up (group commit).
         public var syncDelayMicroseconds: UInt32 = 0
 
@@ -28,6 +31,8 @@ public final class FaultyFileIO: FileIO {
         public var fileSyncCount = 0
         public var writeCallCount = 0
         public var writtenBytes: Int64 = 0
+        public var allocateCallCount = 0
+        public var diskSpaceCallCount = 0
     }
 
     private struct State {
@@ -100,6 +105,23 @@ public final class FaultyFileIO: FileIO {
         try self.base.truncate(descriptor, toSizeBytes: sizeBytes)
     }
 
+    public func allocate(_ descriptor: Int32, offsetBytes: Int64, sizeBytes: Int64) throws(StorageError) {
+        let isRefused = self.state.withLock { state -> Bool in
+            state.counters.allocateCallCount += 1
+            if state.faults.failingAllocateCount > 0 {
+                state.faults.failingAllocateCount -= 1
+                return true
+            }
+            guard let remaining = state.faults.remainingDiskBytes else { return false }
+            // Like posix_fallocate on a nearly full disk: all or nothing, never a partial range.
+            if remaining < sizeBytes { return true }
+            state.faults.remainingDiskBytes = remaining - sizeBytes
+            return false
+        }
+        if isRefused { throw .systemCall("posix_fallocate", path: nil, errno: ENOSPC) }
+        try self.base.allocate(descriptor, offsetBytes: offsetBytes, sizeBytes: sizeBytes)
+    }
+
     public func fileSize(_ descriptor: Int32) throws(StorageError) -> Int64 {
         try self.base.fileSize(descriptor)
     }
@@ -140,5 +162,15 @@ public final class FaultyFileIO: FileIO {
 
     public func syncDirectory(_ path: String) throws(StorageError) {
         try self.base.syncDirectory(path)
+    }
+
+    public func diskSpace(_ path: String) throws(StorageError) -> DiskSpace {
+        let remaining = self.state.withLock { state -> Int64? in
+            state.counters.diskSpaceCallCount += 1
+            return state.faults.remainingDiskBytes
+        }
+        var space = try self.base.diskSpace(path)
+        if let remaining { space.availableBytes = max(0, remaining) }
+        return space
     }
 }

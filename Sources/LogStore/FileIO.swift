@@ -14,6 +14,11 @@ public protocol FileIO: Sendable {
     /// fsync, or fdatasync when `dataOnly` (enough for appended data: it still persists the new size).
     func sync(_ descriptor: Int32, dataOnly: Bool) throws(StorageError)
     func truncate(_ descriptor: Int32, toSizeBytes sizeBytes: Int64) throws(StorageError)
+    /// Gives the range `offsetBytes..<offsetBytes + sizeBytes` real blocks (posix_fallocate), growing the file
+    /// when the range ends past it. Throws `diskFull` when the device has no room. A store into a mapping of a
+    /// range without blocks (a sparse file) cannot report ENOSPC: the kernel answers it with SIGBUS, so every
+    /// mapped range written to must be allocated first.
+    func allocate(_ descriptor: Int32, offsetBytes: Int64, sizeBytes: Int64) throws(StorageError)
     func fileSize(_ descriptor: Int32) throws(StorageError) -> Int64
     /// Maps `sizeBytes` of the file shared and writable (or read-only).
     func map(_ descriptor: Int32, sizeBytes: Int, writable: Bool) throws(StorageError) -> UnsafeMutableRawPointer
@@ -27,6 +32,22 @@ public protocol FileIO: Sendable {
     func fileExists(_ path: String) -> Bool
     /// fsyncs a directory, so that file creations, renames and unlinks in it are durable.
     func syncDirectory(_ path: String) throws(StorageError)
+    /// The size and free space of the file system holding `path` (statvfs).
+    func diskSpace(_ path: String) throws(StorageError) -> DiskSpace
+}
+
+/// A file system's size and room, as `statvfs` reports them.
+public struct DiskSpace: Sendable, Equatable {
+    public var totalBytes: Int64
+    /// Bytes an unprivileged process may still allocate (f_bavail: excludes blocks reserved for root).
+    public var availableBytes: Int64
+
+    public init(totalBytes: Int64, availableBytes: Int64) {
+        self.totalBytes = totalBytes
+        self.availableBytes = availableBytes
+    }
+
+    public var usedBytes: Int64 { max(0, self.totalBytes - self.availableBytes) }
 }
 
 /// One name in a directory listing.

@@ -1,3 +1,4 @@
+import RecordFormat
 import SluiceModel
 
 /// When appended data is forced to disk.
@@ -70,28 +71,65 @@ public struct LogConfig: Sendable, Equatable {
         self.batchSizeBytesMax = batchSizeBytesMax
     }
 
-    /// Throws `invalidConfig` when a value is outside what the on-disk formats can hold.
-    public func validate() throws(StorageError) {
-        func require(_ condition: Bool, _ message: String) throws(StorageError) {
-            if !condition { throw StorageError(code: .invalidConfig, message: message) }
+    /// A field of `LogConfig`, so that a broken rule can name the settings it involves; the broker maps each
+    /// to its config key (`LogSettings.configKey(for:)`), topic configs to theirs.
+    public enum Setting: String, Sendable, CaseIterable {
+        case segmentSizeBytes, segmentAgeMs, retentionMs, retentionSizeBytes, indexIntervalBytes, fsyncPolicy
+        case batchSizeBytesMax
+    }
+
+    /// A rule the configuration breaks: the settings that clash (one for a value out of range, two or more
+    /// for values that do not fit together) and why.
+    public struct Violation: Sendable, Equatable, CustomStringConvertible {
+        public var settings: [Setting]
+        public var message: String
+
+        public var description: String {
+            let names = self.settings.map(\.rawValue).joined(separator: " and ")
+            return self.settings.count > 1 ? "\(names) clash: \(self.message)" : "\(names): \(self.message)"
         }
-        // Index positions are 32-bit, and one batch must fit in a segment.
-        try require(
-            self.segmentSizeBytes >= Int64(self.batchSizeBytesMax)
-                && self.segmentSizeBytes <= Limits.segmentSizeBytesMax,
-            "segment size \(self.segmentSizeBytes) must be between the batch size limit and "
-                + "\(Limits.segmentSizeBytesMax)"
+    }
+
+    /// Every rule the configuration breaks, in a fixed order. The one set of rules: `validate()` (the storage
+    /// layer at open and topic creation) and the broker's start-time check (`BrokerConfig.validate`) both
+    /// read it, so a configuration the check accepts is one the broker opens.
+    public func violations() -> [Violation] {
+        var violations: [Violation] = []
+        func require(_ condition: Bool, _ settings: [Setting], _ message: String) {
+            if !condition { violations.append(Violation(settings: settings, message: message)) }
+        }
+        // Index positions are 32-bit.
+        require(
+            self.segmentSizeBytes > 0 && self.segmentSizeBytes <= Limits.segmentSizeBytesMax, [.segmentSizeBytes],
+            "segment size \(self.segmentSizeBytes) must be between 1 and \(Limits.segmentSizeBytesMax)"
         )
-        try require(self.segmentAgeMs > 0, "segment age must be positive")
-        try require((self.retentionMs ?? 1) > 0, "retention time must be positive")
-        try require((self.retentionSizeBytes ?? 1) > 0, "retention size must be positive")
-        try require(self.indexIntervalBytes > 0, "index interval must be positive")
-        try require(
-            self.batchSizeBytesMax >= 61 && self.batchSizeBytesMax <= Limits.batchSizeBytesMax,
-            "batch size limit must be between 61 and \(Limits.batchSizeBytesMax)"
+        require(
+            self.batchSizeBytesMax >= RecordBatchHeader.sizeBytes && self.batchSizeBytesMax <= Limits.batchSizeBytesMax,
+            [.batchSizeBytesMax],
+            "batch size limit \(self.batchSizeBytesMax) must be between \(RecordBatchHeader.sizeBytes) and "
+                + "\(Limits.batchSizeBytesMax)"
         )
+        // The largest batch accepted must fit in one segment, or an append of it could never be stored.
+        require(
+            self.segmentSizeBytes >= Int64(self.batchSizeBytesMax), [.segmentSizeBytes, .batchSizeBytesMax],
+            "segment size \(self.segmentSizeBytes) is below the batch size limit \(self.batchSizeBytesMax); "
+                + "one batch must fit in a segment: raise the segment size or lower the batch size limit"
+        )
+        require(self.segmentAgeMs > 0, [.segmentAgeMs], "segment age must be positive")
+        require((self.retentionMs ?? 1) > 0, [.retentionMs], "retention time must be positive")
+        require((self.retentionSizeBytes ?? 1) > 0, [.retentionSizeBytes], "retention size must be positive")
+        require(self.indexIntervalBytes > 0, [.indexIntervalBytes], "index interval must be positive")
         if case .interval(let milliseconds) = self.fsyncPolicy {
-            try require(milliseconds > 0, "fsync interval must be positive")
+            require(milliseconds > 0, [.fsyncPolicy], "fsync interval must be positive")
+        }
+        return violations
+    }
+
+    /// Throws `invalidConfig` for the first rule of `violations()` the configuration breaks.
+    public func validate() throws(StorageError) {
+        if let violation = self.violations().first {
+            throw StorageError(code: .invalidConfig, message: violation.description)
         }
     }
 }
+

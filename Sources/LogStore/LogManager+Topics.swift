@@ -4,7 +4,9 @@ import SluiceModel
 /// manager's lock from start to end, so two of them never interleave.
 extension LogManager {
     /// Creates a topic with `partitionCount` empty partitions and `config` (the broker defaults when nil).
-    /// `topic.conf` is written last, so a crash part-way leaves a directory the next open removes.
+    /// `topic.conf` is written last, so a crash part-way leaves a directory the next open removes. A failure
+    /// part-way (a full disk while allocating indexes or writing `topic.conf`) removes the directory at once:
+    /// a failed create leaves nothing behind. Below the free-space floor an ordinary topic is not created.
     public func createTopic(_ name: String, partitionCount: Int, config: LogConfig? = nil) throws {
         if let problem = TopicNames.problem(with: name) {
             throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)': \(problem)")
@@ -22,26 +24,47 @@ extension LogManager {
             guard state.topics[name] == nil else {
                 throw StorageError(code: .topicAlreadyExists, message: "topic '\(name)' already exists")
             }
+            if let problem = self.diskSpaceGuard.problem(writingTo: name, sizeBytes: 0) { throw problem }
             let topicDirectory = self.topicsDirectory + "/" + name
             if self.fileIO.fileExists(topicDirectory) { try self.fileIO.removeTree(topicDirectory) }
             try self.fileIO.makeDirectory(topicDirectory)
             var partitions: [PartitionLog] = []
-            for partition in 0..<partitionCount {
-                let topicPartition = TopicPartition(topic: name, partition: PartitionID(Int32(partition)))
-                partitions.append(try PartitionLog(
-                    topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition),
-                    config: config, clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
-                    recoveryPoint: nil, wasCleanShutdown: true, onEvent: self.onEvent
-                ))
+            do {
+                for partition in 0..<partitionCount {
+                    let topicPartition = TopicPartition(topic: name, partition: PartitionID(Int32(partition)))
+                    partitions.append(try PartitionLog(
+                        topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition),
+                        config: config, clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
+                        recoveryPoint: nil, wasCleanShutdown: true, diskSpaceGuard: self.diskSpaceGuard,
+                        onEvent: self.onEvent
+                    ))
+                }
+                let file = TopicConfigFile(partitionCount: partitionCount, config: config, defaults: self.defaultConfig)
+                try self.fileIO.writeFileAtomically(topicDirectory + "/" + TopicConfigFile.fileName, file.serialized())
+                try self.fileIO.syncDirectory(self.topicsDirectory)
+            } catch {
+                self.removeFailedTopic(topicDirectory, partitions: partitions, error: error)
+                throw error
             }
-            let file = TopicConfigFile(partitionCount: partitionCount, config: config, defaults: self.defaultConfig)
-            try self.fileIO.writeFileAtomically(topicDirectory + "/" + TopicConfigFile.fileName, file.serialized())
-            try self.fileIO.syncDirectory(self.topicsDirectory)
             partitions.forEach(self.flusher.register)
             let info = TopicInfo(name: name, partitionCount: partitionCount, config: config)
             state.topics[name] = Topic(info: info, partitions: partitions)
         }
         self.onEvent("created topic \(name) with \(partitionCount) partitions")
+    }
+
+    /// Undoes a creation that failed part-way: stops the partitions opened so far and removes the directory.
+    /// Removing only frees space, so it works on a full disk; should it fail anyway, the directory has no
+    /// `topic.conf` and the next open removes it.
+    private func removeFailedTopic(_ topicDirectory: String, partitions: [PartitionLog], error: Error) {
+        partitions.forEach { $0.abandon() }
+        do {
+            try self.fileIO.removeTree(topicDirectory)
+            try? self.fileIO.syncDirectory(self.topicsDirectory)
+            self.onEvent("removed \(topicDirectory) after its creation failed: \(error)")
+        } catch let removeError {
+            self.onEvent("could not remove \(topicDirectory) after its creation failed (\(error)): \(removeError)")
+        }
     }
 
     /// Deletes a topic: its directory is first renamed into `<data>/deleting` (atomic, so a crash cannot

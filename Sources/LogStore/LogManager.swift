@@ -46,6 +46,8 @@ public final class LogManager: @unchecked Sendable {
     let clock: SluiceClock
     let fileIO: FileIO
     let onEvent: StorageEventHandler
+    /// The free-space floor shared by every partition, and the count of appends refused for lack of space.
+    public let diskSpaceGuard: DiskSpaceGuard
     let state = Mutex(State())
     struct CheckpointState {
         var lastWriteMonotonicNs: UInt64
@@ -63,9 +65,13 @@ public final class LogManager: @unchecked Sendable {
 
     /// Opens the data directory (creating it when missing) and recovers every partition. After an unclean stop
     /// (no clean-shutdown marker) each partition scans its segments from its checkpointed recovery point on.
+    /// `minFreeBytes` is the free-space floor below which appends to ordinary topics are refused
+    /// (`DiskSpaceGuard`); 0, the default for embedding and tests, sets none. The broker passes its
+    /// `storage.min_free_bytes` (64 MiB unless configured).
     public init(
         dataDirectory: String, defaultConfig: LogConfig, clock: SluiceClock = SystemClock(),
-        fileIO: FileIO = SystemFileIO(), onEvent: @escaping @Sendable (String) -> Void = { _ in }
+        fileIO: FileIO = SystemFileIO(), minFreeBytes: Int64 = 0,
+        onEvent: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         try defaultConfig.validate()
         self.dataDirectory = dataDirectory
@@ -73,6 +79,9 @@ public final class LogManager: @unchecked Sendable {
         self.clock = clock
         self.fileIO = fileIO
         self.onEvent = onEvent
+        self.diskSpaceGuard = DiskSpaceGuard(
+            path: dataDirectory, minFreeBytes: minFreeBytes, fileIO: fileIO, clock: clock, onEvent: onEvent
+        )
         self.checkpointState = Mutex(CheckpointState(lastWriteMonotonicNs: clock.monotonicNs()))
         // A data directory without a topics directory has never held data: nothing to recover.
         let isNew = !fileIO.fileExists(dataDirectory + "/topics")
@@ -141,7 +150,8 @@ public final class LogManager: @unchecked Sendable {
             let log = try PartitionLog(
                 topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition), config: config,
                 clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
-                recoveryPoint: recoveryPoints[topicPartition], wasCleanShutdown: wasCleanShutdown, onEvent: self.onEvent
+                recoveryPoint: recoveryPoints[topicPartition], wasCleanShutdown: wasCleanShutdown,
+                diskSpaceGuard: self.diskSpaceGuard, onEvent: self.onEvent
             )
             self.flusher.register(log)
             partitions.append(log)

@@ -119,6 +119,11 @@ final class OffsetIndex {
         try self.storage.preallocate()
     }
 
+    /// Gives `additionalEntries` more entries real blocks (see `MappedIndexFile.reserve`).
+    func reserve(additionalEntries: Int) throws(StorageError) {
+        try self.storage.reserve(additionalEntries: additionalEntries)
+    }
+
     func trim() throws(StorageError) {
         try self.storage.trim()
     }

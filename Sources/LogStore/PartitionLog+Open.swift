@@ -13,8 +13,7 @@ extension PartitionLog {
         try fileIO.makeDirectoryIfMissing(directory)
         let baseOffsets = try Self.findSegmentBaseOffsets(directory: directory, fileIO: fileIO, onEvent: onEvent)
         guard !baseOffsets.isEmpty else {
-            let segment = try Segment(directory: directory, baseOffset: .zero, fileIO: fileIO)
-            try segment.activate()
+            let segment = try Segment.create(directory: directory, baseOffset: .zero, fileIO: fileIO)
             try fileIO.syncDirectory(directory)
             return [segment]
         }

@@ -17,6 +17,9 @@ import Synchronization
 ///   descriptor that survives the segment's deletion.
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
 ///   from then on (after fsync fails, what the page cache holds is unknown), reads still work.
+/// - A full disk does not: a write that fails with ENOSPC is cut back to the last whole batch, a roll that
+///   cannot create the next segment leaves the sealed one last, and the append fails with `diskFull`; the
+///   next append tries again, so writes resume by themselves once space is freed (`Docs/durability.md`).
 /// - Idempotent producers' batches (producerId >= 0) are checked against the partition's producer state under
 ///   the same lock hold as their write: a retry of one of the producer's last 5 batches is answered with the
 ///   original offsets and not written (`PartitionLog+ProducerState.swift`, `Docs/idempotence.md`).
@@ -66,6 +69,8 @@ public final class PartitionLog: @unchecked Sendable {
     let fileIO: FileIO
     let flusher: Flusher
     let onEvent: StorageEventHandler
+    /// The data directory's free-space floor and refusal accounting; nil only for logs opened without a manager.
+    let diskSpaceGuard: DiskSpaceGuard?
     let state: Mutex<State>
     private let logStartOffsetValue = Atomic<Int64>(0)
     private let logEndOffsetValue = Atomic<Int64>(0)
@@ -82,7 +87,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// `PartitionLog+Open.swift`. `recoveryPoint` is the checkpointed offset below which data was synced.
     init(
         topicPartition: TopicPartition, directory: String, config: LogConfig, clock: SluiceClock, fileIO: FileIO,
-        flusher: Flusher, recoveryPoint: Offset?, wasCleanShutdown: Bool, onEvent: @escaping StorageEventHandler
+        flusher: Flusher, recoveryPoint: Offset?, wasCleanShutdown: Bool, diskSpaceGuard: DiskSpaceGuard? = nil,
+        onEvent: @escaping StorageEventHandler
     ) throws(StorageError) {
         self.topicPartition = topicPartition
         self.config = config
@@ -91,6 +97,7 @@ public final class PartitionLog: @unchecked Sendable {
         self.fileIO = fileIO
         self.flusher = flusher
         self.onEvent = onEvent
+        self.diskSpaceGuard = diskSpaceGuard
         let segments = try Self.openSegments(
             directory: directory, topicPartition: topicPartition, config: config, fileIO: fileIO,
             recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
@@ -120,13 +127,49 @@ public final class PartitionLog: @unchecked Sendable {
     /// or of a fenced epoch, and other `StorageError`s for storage failures. On error nothing of the request is
     /// in the log. An idempotent producer's retry of one of its last 5 batches writes nothing and returns the
     /// original offsets with `isDuplicate` set. The producer check and the write happen under one lock hold.
+    /// Below the data directory's free-space floor, appends to ordinary topics fail with `diskFull` before
+    /// the lock is taken (`DiskSpaceGuard`).
     public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
         let validated = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
+        try self.diskSpaceGuard?.checkRoom(for: self.topicPartition, sizeBytes: batches.count)
         let offsetSpan = validated.offsetSpan
         let nowNs = self.clock.monotonicNs()
         var rolledToOffset: Offset?
         var snapshotProblem: String?
-        let outcome = try self.state.withLock { (state) throws(StorageError) -> ProducerCheckedAppend in
+        let outcome: ProducerCheckedAppend
+        do {
+            outcome = try self.lockedAppend(
+                batches, validated: validated, nowNs: nowNs, rolledToOffset: &rolledToOffset,
+                snapshotProblem: &snapshotProblem
+            )
+        } catch {
+            self.reportFailedAppend(error)
+            throw error
+        }
+        if let rolledToOffset {
+            self.onEvent("\(self.topicPartition): rolled to a new segment at offset \(rolledToOffset)")
+        }
+        if let snapshotProblem { self.onEvent(snapshotProblem) }
+        switch outcome {
+        case .appended(let result):
+            self.countAppend(records: offsetSpan, bytes: batches.count)
+            self.diskSpaceGuard?.recordAppend(sizeBytes: batches.count)
+            self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
+            return result
+        case .duplicate(let result):
+            return result
+        case .rejected(let error):
+            throw error
+        }
+    }
+
+    /// The part of `append` under the lock: the producer check, a roll when due, the write and its index.
+    private func lockedAppend(
+        _ batches: UnsafeRawBufferPointer, validated: ValidatedAppend, nowNs: UInt64, rolledToOffset: inout Offset?,
+        snapshotProblem: inout String?
+    ) throws(StorageError) -> ProducerCheckedAppend {
+        let offsetSpan = validated.offsetSpan
+        return try self.state.withLock { (state) throws(StorageError) -> ProducerCheckedAppend in
             if let failure = state.failure { throw StorageError(code: .closed, message: "log failed: \(failure)") }
             if state.isClosed { throw StorageError(code: .closed, message: "log \(self.topicPartition) is closed") }
             if let idempotentBatch = validated.idempotentBatch, let verdict = Self.checkProducer(
@@ -136,7 +179,7 @@ public final class PartitionLog: @unchecked Sendable {
             }
             let firstOffset = state.activeSegment.nextOffset
             let lastOffset = firstOffset + (offsetSpan - 1)
-            if state.activeSegment.mustRoll(
+            if state.activeSegment.isSealed || state.activeSegment.mustRoll(
                 appendSizeBytes: batches.count, lastOffset: lastOffset, config: self.config, nowMonotonicNs: nowNs
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
@@ -167,19 +210,21 @@ public final class PartitionLog: @unchecked Sendable {
                 )
             )
         }
-        if let rolledToOffset {
-            self.onEvent("\(self.topicPartition): rolled to a new segment at offset \(rolledToOffset)")
+    }
+
+    /// Counts and logs (rate-limited, through the manager's guard) an append the storage layer failed.
+    private func reportFailedAppend(_ error: StorageError) {
+        let reason: String
+        switch error.code {
+        case .diskFull: reason = "disk full"
+        case .ioFailure: reason = "storage failure"
+        case .closed: reason = "log closed or failed"
+        default: reason = "\(error.code)"
         }
-        if let snapshotProblem { self.onEvent(snapshotProblem) }
-        switch outcome {
-        case .appended(let result):
-            self.countAppend(records: offsetSpan, bytes: batches.count)
-            self.notifyListeners(newLogEndOffset: result.lastOffset + 1)
-            return result
-        case .duplicate(let result):
-            return result
-        case .rejected(let error):
-            throw error
+        if let diskSpaceGuard = self.diskSpaceGuard {
+            diskSpaceGuard.recordRefusal(of: self.topicPartition, error: error, reason: reason)
+        } else {
+            self.onEvent("append to \(self.topicPartition) failed (\(reason)): \(error)")
         }
     }
 
@@ -214,20 +259,36 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Seals the active segment (syncing it) and starts a new one at `newBaseOffset`.
+    ///
+    /// Two failures, two outcomes. A failed seal (its fsync) fails the log: what the page cache holds is
+    /// unknown. A failure to create the next segment (typically `diskFull` while allocating its indexes)
+    /// does not: the sealed segment is synced and complete, the new files are removed, and the sealed segment
+    /// stays last, so the next append retries the roll and writes resume by themselves once there is room.
     func roll(_ state: inout State, newBaseOffset: Offset) throws(StorageError) {
         let old = state.activeSegment
         precondition(newBaseOffset == old.nextOffset, "a new segment starts where the old one ends")
+        if !old.isSealed {
+            do {
+                try old.seal()
+            } catch {
+                // The old segment's indexes may be trimmed and its sync failed: no safe way to go on appending.
+                state.failure = error
+                throw error
+            }
+            state.durableOffset = max(state.durableOffset, old.nextOffset)
+        }
+        if old.isEmpty {
+            // Only a sealed, empty last segment gets here (its creation's own roll failed): reuse it.
+            try old.activate()
+            return
+        }
+        let segment = try Segment.create(directory: self.directory, baseOffset: newBaseOffset, fileIO: self.fileIO)
         do {
-            try old.seal()
-            let segment = try Segment(directory: self.directory, baseOffset: newBaseOffset, fileIO: self.fileIO)
-            try segment.activate()
             try self.fileIO.syncDirectory(self.directory)
-            state.segments.append(segment)
         } catch {
-            // The old segment's indexes may be trimmed and its sync failed: no safe way to go on appending.
-            state.failure = error
+            try? segment.deleteFiles(fileIO: self.fileIO)
             throw error
         }
-        state.durableOffset = max(state.durableOffset, newBaseOffset)
+        state.segments.append(segment)
     }
 }

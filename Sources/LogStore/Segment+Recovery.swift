@@ -37,6 +37,7 @@ extension Segment {
                     report.truncation = (batch.positionBytes, fileSizeBytes - batch.positionBytes, reason)
                     break scanning
                 }
+                try self.reserveIndexRoom(batchCount: 1)
                 self.index(batch, indexIntervalBytes: indexIntervalBytes)
                 self.setSizeAfterScan(batch.endPositionBytes)
             case .end:

@@ -37,6 +37,9 @@ final class Segment {
     private(set) var firstAppendMonotonicNs: UInt64?
     /// A failed write could not be cut back: the file holds bytes past `sizeBytes` that are not batches.
     private(set) var isPoisoned = false
+    /// `seal()` finished: indexes trimmed, everything synced, no appends. Also true of the last segment of a
+    /// log whose roll sealed it but could not create the next one (a full disk): the next append retries.
+    private(set) var isSealed = false
     /// Bytes known to be on disk (fdatasync'ed).
     private(set) var syncedSizeBytes: Int64
 
@@ -84,12 +87,16 @@ final class Segment {
         return false
     }
 
-    /// Appends validated, offset-stamped batches with one positional write, then indexes them. On a failed
-    /// write the file is cut back to its previous size so no partial batch stays behind.
+    /// Appends validated, offset-stamped batches with one positional write, then indexes them. Index room
+    /// is reserved first, so a full disk fails the append before any byte is written. On a failed write
+    /// (ENOSPC part-way, EIO) the file is cut back to its previous size so no partial batch stays behind and
+    /// the segment takes appends again; only when that cut fails is the segment poisoned.
     func append(
         _ batches: UnsafeRawBufferPointer, indexIntervalBytes: Int, nowMonotonicNs: UInt64
     ) throws(StorageError) {
         precondition(batches.count > 0, "append of nothing")
+        precondition(!self.isSealed, "append to a sealed segment")
+        try self.reserveIndexRoom(batchCount: Self.batchCount(in: batches))
         do {
             try self.file.writeAll(batches, at: self.sizeBytes)
         } catch {
@@ -117,6 +124,24 @@ final class Segment {
         }
         precondition(position == batches.count, "appended bytes end on a batch boundary")
         self.sizeBytes += Int64(batches.count)
+    }
+
+    /// How many batches `batches` (validated, back to back) holds: each adds at most one entry to each index.
+    static func batchCount(in batches: UnsafeRawBufferPointer) -> Int {
+        var position = 0
+        var count = 0
+        while position < batches.count {
+            position += Int(batches.readBigEndian(Int32.self, at: position + 8)) + RecordBatchHeader.logOverheadBytes
+            count += 1
+        }
+        return count
+    }
+
+    /// Gives both indexes blocks for the entries `batchCount` more batches may add, plus the time index's
+    /// final entry at `seal()`, so sealing never needs new space. Throws `diskFull` when there is no room.
+    func reserveIndexRoom(batchCount: Int) throws(StorageError) {
+        try self.offsetIndex.reserve(additionalEntries: batchCount)
+        try self.timeIndex.reserve(additionalEntries: batchCount + 1)
     }
 
     /// Accounts for one batch now in the file: offsets, timestamps, and a sparse index entry when due.
@@ -152,15 +177,19 @@ final class Segment {
         self.syncedSizeBytes = max(self.syncedSizeBytes, sizeBytes)
     }
 
-    /// Makes the indexes appendable (preallocated, mapped): the segment becomes the active one.
+    /// Makes the indexes appendable (allocated, mapped): the segment becomes the active one. Throws
+    /// `diskFull` when the disk has no room for the first chunk of index entries.
     func activate() throws(StorageError) {
         try self.offsetIndex.preallocate()
         try self.timeIndex.preallocate()
+        try self.reserveIndexRoom(batchCount: 0)
+        self.isSealed = false
     }
 
     /// Ends appends: records the largest timestamp in the time index, trims the indexes to their entries,
     /// and syncs everything, so the files of a sealed segment never need recovery.
     func seal() throws(StorageError) {
+        guard !self.isSealed else { return }
         if !self.isEmpty {
             self.timeIndex.appendIfGreater(timestampMs: self.maxTimestampMs, offset: self.offsetOfMaxTimestamp)
         }
@@ -168,6 +197,24 @@ final class Segment {
         try self.timeIndex.trim()
         try self.file.truncate(toSizeBytes: self.sizeBytes)
         try self.sync()
+        self.isSealed = true
+    }
+
+    /// Creates the segment starting at `baseOffset` and activates it, for a roll or a new partition. On any
+    /// failure (a full disk while allocating its indexes) its files are removed again, so nothing is left
+    /// that a later roll to the same offset would trip over.
+    static func create(directory: String, baseOffset: Offset, fileIO: FileIO) throws(StorageError) -> Segment {
+        do {
+            let segment = try Segment(directory: directory, baseOffset: baseOffset, fileIO: fileIO)
+            try segment.activate()
+            return segment
+        } catch {
+            let stem = directory + "/" + Self.fileStem(baseOffset)
+            for suffix in [".log", ".index", ".timeindex"] {
+                try? fileIO.unlink(stem + suffix)
+            }
+            throw error
+        }
     }
 
     /// Removes the segment's files: the log first, so a crash part-way leaves stray index files (removed at the

@@ -49,6 +49,14 @@ public final class SegmentFileHandle: @unchecked Sendable {
         }
     }
 
+    func allocate(offsetBytes: Int64, sizeBytes: Int64) throws(StorageError) {
+        do {
+            try self.fileIO.allocate(self.descriptor, offsetBytes: offsetBytes, sizeBytes: sizeBytes)
+        } catch {
+            throw error.at(self.path)
+        }
+    }
+
     func sizeBytes() throws(StorageError) -> Int64 {
         do {
             return try self.fileIO.fileSize(self.descriptor)

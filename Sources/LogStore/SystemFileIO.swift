@@ -52,6 +52,39 @@ public struct SystemFileIO: FileIO {
         guard result == 0 else { throw .systemCall("ftruncate", path: nil, errno: errno) }
     }
 
+    public func allocate(_ descriptor: Int32, offsetBytes: Int64, sizeBytes: Int64) throws(StorageError) {
+        guard sizeBytes > 0 else { return }
+        #if canImport(Glibc)
+        // posix_fallocate returns the error number instead of setting errno; glibc falls back to writing
+        // zeros on file systems without fallocate, so the blocks are real either way.
+        var result: Int32
+        repeat {
+            result = posix_fallocate(descriptor, off_t(offsetBytes), off_t(sizeBytes))
+        } while result == EINTR
+        guard result == 0 else { throw .systemCall("posix_fallocate", path: nil, errno: result) }
+        #else
+        try self.allocateByWritingZeros(descriptor, offsetBytes: offsetBytes, sizeBytes: sizeBytes)
+        #endif
+    }
+
+    /// Where there is no fallocate: writes zeros over the range, which allocates it just the same.
+    private func allocateByWritingZeros(_ descriptor: Int32, offsetBytes: Int64, sizeBytes: Int64) throws(StorageError) {
+        let chunkSizeBytes = 64 * 1024
+        let zeros = [UInt8](repeating: 0, count: chunkSizeBytes)
+        var writtenBytes: Int64 = 0
+        while writtenBytes < sizeBytes {
+            let count = Int(min(Int64(chunkSizeBytes), sizeBytes - writtenBytes))
+            try zeros.withUnsafeBytes { buffer in
+                Result { () throws(StorageError) in
+                    try self.writeAll(
+                        descriptor, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: offsetBytes + writtenBytes
+                    )
+                }
+            }.get()
+            writtenBytes += Int64(count)
+        }
+    }
+
     public func fileSize(_ descriptor: Int32) throws(StorageError) -> Int64 {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .systemCall("fstat", path: nil, errno: errno) }
@@ -119,6 +152,20 @@ public struct SystemFileIO: FileIO {
         guard descriptor >= 0 else { throw .systemCall("open directory", path: path, errno: errno) }
         defer { Glibc.close(descriptor) }
         guard fsync(descriptor) == 0 else { throw .systemCall("fsync directory", path: path, errno: errno) }
+    }
+
+    public func diskSpace(_ path: String) throws(StorageError) -> DiskSpace {
+        // Through a descriptor: in Swift the name `statvfs` means the struct, which hides the function.
+        let descriptor = Self.retryingInterrupts { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else { throw .systemCall("open for statvfs", path: path, errno: errno) }
+        defer { Glibc.close(descriptor) }
+        var status = statvfs()
+        let result = Self.retryingInterrupts { fstatvfs(descriptor, &status) }
+        guard result == 0 else { throw .systemCall("fstatvfs", path: path, errno: errno) }
+        let blockSizeBytes = Int64(status.f_frsize)
+        return DiskSpace(
+            totalBytes: Int64(status.f_blocks) * blockSizeBytes, availableBytes: Int64(status.f_bavail) * blockSizeBytes
+        )
     }
 
     private static func retryingInterrupts<Result: BinaryInteger>(_ call: () -> Result) -> Result {

@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Durability policy: always | interval:<ms> | never (storage.fsync).")
     var fsync: String?
 
+    @Option(name: .customLong("min-free-bytes"), help: "Refuse appends to ordinary topics below this much free space; 0 = no floor (storage.min_free_bytes).")
+    var minFreeBytes: String?
+
     @Option(name: .customLong("auto-create-topics"), help: "true or false (topics.auto_create).")
     var autoCreateTopics: String?
 
@@ -84,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         let flags: [(String, String?)] = [
             ("storage.data_dir", self.dataDirectory), ("server.listen", self.listen),
             ("server.advertise", self.advertise), ("server.admin", self.admin), ("storage.fsync", self.fsync),
+            ("storage.min_free_bytes", self.minFreeBytes),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
         ]

@@ -1,5 +1,6 @@
 @testable import BrokerServer
 import Foundation
+import LogStore
 import SluiceModel
 import XCTest
 
@@ -42,6 +43,36 @@ final class BrokerConfigTests: XCTestCase {
         XCTAssertThrowsError(try ConfigFile(parsing: "a = \"open"))
         config.batchSizeBytesMax = Int64(Limits.batchSizeBytesMax) + 1
         XCTAssertThrowsError(try config.validate())
+    }
+
+    /// The start-time check and the storage layer are one rule: what the check accepts, the broker opens; what
+    /// it rejects names every key that clashes.
+    func testSegmentSizeBelowTheBatchLimitIsRejectedNamingBothKeys() throws {
+        var config = BrokerConfig()
+        try config.apply(ConfigFile(parsing: "[storage]\nsegment_size_bytes = 1048576"))
+        XCTAssertThrowsError(try config.validate()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("storage.segment_size_bytes = 1048576"), text)
+            XCTAssertTrue(text.contains("limits.batch_size_bytes_max = 8388608"), text)
+            XCTAssertTrue(text.contains("clash"), text)
+        }
+        try config.apply(key: "limits.batch_size_bytes_max", text: "1048576", source: "flag")
+        try config.validate()
+        XCTAssertNoThrow(try LogSettings.logConfig(from: config).validate(), "the storage layer opens what the check accepts")
+        XCTAssertEqual(try LogSettings.problems(in: BrokerConfig()), [])
+        // Every storage setting has a config key of its own.
+        let keys = Set(BrokerSettings.all.map(\.key))
+        for setting in LogConfig.Setting.allCases {
+            XCTAssertTrue(keys.contains(LogSettings.configKey(for: setting)), "\(setting)")
+        }
+    }
+
+    func testMinFreeBytesIsASetting() throws {
+        var config = BrokerConfig()
+        XCTAssertEqual(config.minFreeBytes, 64 * 1024 * 1024)
+        try config.apply(environment: ["SLUICE_MIN_FREE_BYTES": "0"])
+        XCTAssertEqual(config.minFreeBytes, 0)
+        XCTAssertThrowsError(try config.apply(key: "storage.min_free_bytes", text: "-1", source: "flag"))
     }
 
     func testConfigFileValues() throws {

@@ -19,6 +19,7 @@ final class IndexTests: LogStoreTestCase {
         for _ in 0..<3_000 {
             offset = offset + Int64.random(in: 1...50, using: &random)
             position += Int64.random(in: 1...9_000, using: &random)
+            try index.reserve(additionalEntries: 1)
             index.append(offset: offset, positionBytes: position)
             reference.append((offset, position))
         }
@@ -47,6 +48,7 @@ final class IndexTests: LogStoreTestCase {
             offset = offset + Int64.random(in: 1...20, using: &random)
             // Producers' clocks wander: timestamps go up on average but often go back.
             let timestampMs = 1_000_000 + offset.rawValue * 10 + Int64.random(in: -400...400, using: &random)
+            try index.reserve(additionalEntries: 1)
             index.appendIfGreater(timestampMs: timestampMs, offset: offset)
             if timestampMs > (reference.last?.timestampMs ?? Int64.min) { reference.append((timestampMs, offset)) }
         }
@@ -66,6 +68,7 @@ final class IndexTests: LogStoreTestCase {
             let index = try OffsetIndex(path: path, baseOffset: .zero, entryCountMax: 100, fileIO: SystemFileIO())
             try index.preallocate()
             for step in 1...10 {
+                try index.reserve(additionalEntries: 1)
                 index.append(offset: Offset(Int64(step * 3)), positionBytes: Int64(step * 100))
             }
             try index.trim()

@@ -43,6 +43,7 @@ final class BrokerMetrics: Sendable {
     func scrape() -> [UInt8] {
         let samples = MetricsSamples(
             partitions: MetricsSamples.partitions(of: self.logs),
+            dataDirectories: MetricsSamples.dataDirectories(of: self.logs),
             groupLags: MetricsSamples.groupLags(of: self.groups, logs: self.logs),
             residentMemoryBytes: ProcessStats.residentMemoryBytes(),
             openKafkaConnections: self.connections.open,

@@ -6,6 +6,10 @@ enum BrokerMetricNames {
     static let partitionAppendedBytes = "sluice_partition_appended_bytes_total"
     static let partitionLogEndOffset = "sluice_partition_log_end_offset"
     static let partitionLogStartOffset = "sluice_partition_log_start_offset"
+    static let diskAvailableBytes = "sluice_data_dir_available_bytes"
+    static let diskUsedBytes = "sluice_data_dir_used_bytes"
+    static let diskTotalBytes = "sluice_data_dir_total_bytes"
+    static let appendsRefusedForSpace = "sluice_appends_refused_disk_full_total"
     static let groupLag = "sluice_consumer_group_lag_records"
     static let residentMemory = "sluice_process_resident_memory_bytes"
     static let kafkaConnections = "sluice_kafka_connections_open"
@@ -38,6 +42,15 @@ struct MetricsCollector {
             self.mirror(BrokerMetricNames.partitionAppendedBytes, dimensions, total: sample.stats.appendedBytes)
             self.set(BrokerMetricNames.partitionLogEndOffset, dimensions, Double(sample.stats.logEndOffset))
             self.set(BrokerMetricNames.partitionLogStartOffset, dimensions, Double(sample.stats.logStartOffset))
+        }
+        for sample in samples.dataDirectories {
+            let dimensions = [("path", sample.path)]
+            if let space = sample.space {
+                self.set(BrokerMetricNames.diskAvailableBytes, dimensions, Double(space.availableBytes))
+                self.set(BrokerMetricNames.diskUsedBytes, dimensions, Double(space.usedBytes))
+                self.set(BrokerMetricNames.diskTotalBytes, dimensions, Double(space.totalBytes))
+            }
+            self.mirror(BrokerMetricNames.appendsRefusedForSpace, dimensions, total: sample.refusedAppends)
         }
         for sample in samples.groupLags {
             self.set(BrokerMetricNames.groupLag, [("group", sample.group), ("topic", sample.topic)], Double(sample.lagRecords))

@@ -18,7 +18,16 @@ struct MetricsSamples: Sendable, Equatable {
         var lagRecords: Int64
     }
 
+    /// The data directory's file system and the appends refused for lack of space there.
+    struct DataDirectory: Sendable, Equatable {
+        var path: String
+        /// Nil when `statvfs` failed: the space series are then left out of that scrape.
+        var space: DiskSpace?
+        var refusedAppends: Int64
+    }
+
     var partitions: [Partition] = []
+    var dataDirectories: [DataDirectory] = []
     var groupLags: [GroupLag] = []
     /// Nil where /proc is not there (not Linux): the series is then left out.
     var residentMemoryBytes: Int64?
@@ -46,6 +55,17 @@ extension MetricsSamples {
             }
         }
         return samples
+    }
+
+    /// The broker's one data directory (a list, so that more can come without a new series).
+    static func dataDirectories(of logs: LogManager) -> [DataDirectory] {
+        let diskSpaceGuard = logs.diskSpaceGuard
+        return [
+            DataDirectory(
+                path: diskSpaceGuard.path, space: diskSpaceGuard.currentSpace(),
+                refusedAppends: diskSpaceGuard.refusedAppendCount
+            )
+        ]
     }
 
     /// Each group's lag per topic, as `sluice group describe` computes it per partition: the log end minus
