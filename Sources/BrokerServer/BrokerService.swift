@@ -90,7 +90,8 @@ public final class BrokerService: Service, Sendable {
         let logger = self.logger
         let runtime = try OperatorRuntime(
             configuration: configuration, logs: logs, groups: groups, clock: self.clock,
-            onEvent: { message in logger.info("\(message)") }
+            onEvent: { message in logger.info("\(message)") },
+            onError: { message in logger.error("\(message)") }
         )
         try await runtime.start()
         return runtime
@@ -112,7 +113,9 @@ public final class BrokerService: Service, Sendable {
             dataDirectory: self.config.dataDirectory,
             defaultConfig: try LogSettings.logConfig(from: self.config),
             clock: self.clock,
-            onEvent: { message in logger.notice("\(message)") }
+            onEvent: { message in logger.notice("\(message)") },
+            onError: { message in logger.error("\(message)") },
+            scrubber: ScrubberConfiguration(bytesPerSecond: Int(self.config.scrubBytesPerSecond))
         )
     }
 

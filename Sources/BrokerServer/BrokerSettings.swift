@@ -29,6 +29,7 @@ public struct BrokerSettings: Sendable {
         .integer("storage.retention_size_bytes", \.retentionSizeBytes, -1...Int64.max),
         .integer("storage.index_interval_bytes", \.indexIntervalBytes, 1...(1 << 20)),
         .integer("storage.retention_check_interval_ms", \.retentionCheckIntervalMs, 100...Int64.max),
+        .integer("storage.scrub_bytes_per_second", \.scrubBytesPerSecond, 0...Int64(Int32.max)),
         BrokerSettings(key: "topics.auto_create", environmentVariable: "SLUICE_AUTO_CREATE_TOPICS") { config, text, source in
             guard let flag = Bool(text) else { throw BrokerConfigError(message: "\(source): expected true or false") }
             config.autoCreateTopics = flag

@@ -31,7 +31,7 @@ extension LogManager {
                 partitions.append(try PartitionLog(
                     topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition),
                     config: config, clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
-                    recoveryPoint: nil, wasCleanShutdown: true, onEvent: self.onEvent
+                    recoveryPoint: nil, wasCleanShutdown: true, onEvent: self.onEvent, onError: self.onError
                 ))
             }
             let file = TopicConfigFile(partitionCount: partitionCount, config: config, defaults: self.defaultConfig)

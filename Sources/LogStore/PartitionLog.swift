@@ -66,6 +66,8 @@ public final class PartitionLog: @unchecked Sendable {
     let fileIO: FileIO
     let flusher: Flusher
     let onEvent: StorageEventHandler
+    /// Damage found (corrupt batches, unreadable state): the executable logs these at error level.
+    let onError: StorageEventHandler
     let state: Mutex<State>
     private let logStartOffsetValue = Atomic<Int64>(0)
     private let logEndOffsetValue = Atomic<Int64>(0)
@@ -73,6 +75,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// Totals since this log was opened, for metrics (`PartitionLog+Stats.swift`).
     let appendedRecordsCount = Atomic<Int64>(0)
     let appendedBytesCount = Atomic<Int64>(0)
+    /// Damaged ranges fenced off since this log was opened, by recovery, reads and the scrubber.
+    let fencedRangesCount = Atomic<Int64>(0)
 
     public var logStartOffset: Offset { Offset(self.logStartOffsetValue.load(ordering: .acquiring)) }
     /// The next offset to be assigned; also the high watermark (a single node commits what it appends).
@@ -82,7 +86,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// `PartitionLog+Open.swift`. `recoveryPoint` is the checkpointed offset below which data was synced.
     init(
         topicPartition: TopicPartition, directory: String, config: LogConfig, clock: SluiceClock, fileIO: FileIO,
-        flusher: Flusher, recoveryPoint: Offset?, wasCleanShutdown: Bool, onEvent: @escaping StorageEventHandler
+        flusher: Flusher, recoveryPoint: Offset?, wasCleanShutdown: Bool, onEvent: @escaping StorageEventHandler,
+        onError: StorageEventHandler? = nil
     ) throws(StorageError) {
         self.topicPartition = topicPartition
         self.config = config
@@ -91,20 +96,24 @@ public final class PartitionLog: @unchecked Sendable {
         self.fileIO = fileIO
         self.flusher = flusher
         self.onEvent = onEvent
-        let segments = try Self.openSegments(
+        let onErrorHandler = onError ?? onEvent
+        self.onError = onErrorHandler
+        let (segments, fenceCount) = try Self.openSegments(
             directory: directory, topicPartition: topicPartition, config: config, fileIO: fileIO,
-            recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
+            scanFromOffset: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), durableOffset: recoveryPoint,
+            onEvent: onEvent, onError: onErrorHandler
         )
         let endOffset = segments[segments.count - 1].nextOffset
         let producers = try Self.loadProducerState(
             directory: directory, segments: segments, topicPartition: topicPartition, fileIO: fileIO,
-            onEvent: onEvent
+            onEvent: onEvent, onError: onErrorHandler
         )
         let state = State(
             segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs(),
             producers: producers
         )
         self.state = Mutex(state)
+        self.fencedRangesCount.store(Int64(fenceCount), ordering: .relaxed)
         self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
     }
 

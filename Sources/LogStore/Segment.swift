@@ -39,6 +39,9 @@ final class Segment {
     private(set) var isPoisoned = false
     /// Bytes known to be on disk (fdatasync'ed).
     private(set) var syncedSizeBytes: Int64
+    /// Damaged ranges kept in the file but never served (`Segment+Fences.swift`), sorted by offset. Almost always
+    /// empty, so a read pays one emptiness check for them.
+    private(set) var fences: [FencedRange] = []
 
     var isEmpty: Bool { self.sizeBytes == 0 }
     var logPath: String { self.file.path }
@@ -178,6 +181,27 @@ final class Segment {
         try? fileIO.unlink(self.timeIndex.path)
     }
 
+    /// Records `fence` unless one already covers its start; returns whether it is new. Fences found after
+    /// opening (by a read or the scrubber) lie inside the segment's offsets and bytes, so nothing else moves.
+    @discardableResult
+    func addFence(_ fence: FencedRange) -> Bool {
+        precondition(fence.firstOffset >= self.baseOffset && fence.endOffset <= self.nextOffset, "fence inside")
+        guard !self.fences.contains(where: { $0.overlaps(fence) }) else { return false }
+        self.fences.append(fence)
+        self.fences.sort { $0.firstOffset < $1.firstOffset }
+        return true
+    }
+
+    /// Recovery's scan met `fence` where it expected `nextOffset`: the segment goes on after it, and the first
+    /// batch after it gets an index entry so that reads past the fence can start there.
+    func skipDuringScan(_ fence: FencedRange, indexIntervalBytes: Int) {
+        precondition(fence.firstOffset == self.nextOffset && fence.positionBytes == self.sizeBytes, "fence in order")
+        self.fences.append(fence)
+        self.sizeBytes = fence.endPositionBytes
+        self.nextOffset = fence.endOffset
+        self.bytesSinceLastIndexEntry = indexIntervalBytes
+    }
+
     /// Recovery's scan accepted the batches up to `sizeBytes`, already in the file.
     func setSizeAfterScan(_ sizeBytes: Int64) {
         precondition(sizeBytes >= self.sizeBytes, "a scan only moves forward")
@@ -194,5 +218,6 @@ final class Segment {
         self.maxTimestampMs = maxTimestampMs
         self.offsetOfMaxTimestamp = offsetOfMaxTimestamp
         self.bytesSinceLastIndexEntry = bytesSinceLastIndexEntry
+        self.fences.removeAll()
     }
 }

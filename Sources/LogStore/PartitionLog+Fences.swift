@@ -1,0 +1,123 @@
+import RecordFormat
+import SluiceModel
+
+/// Damage found after opening, by a read or the scrubber: recorded as a fence on its segment (under the lock,
+/// so reads see it at once), counted for `/metrics` and reported as an error. And the scrubber's step: re-verify
+/// the CRCs of sealed segments, a bounded number of bytes at a time.
+extension PartitionLog {
+    /// Where the scrubber is in this partition: a batch boundary of a segment, and the base offset of the batch
+    /// that should start there.
+    public struct ScrubPosition: Equatable, Sendable {
+        var segmentBaseOffset: Offset
+        var positionBytes: Int64
+        var expectedOffset: Offset
+
+        static func start(of segmentBaseOffset: Offset) -> ScrubPosition {
+            ScrubPosition(segmentBaseOffset: segmentBaseOffset, positionBytes: 0, expectedOffset: segmentBaseOffset)
+        }
+    }
+
+    /// Adds `fence` to the segment starting at `segmentBaseOffset` (gone already: nothing to do); returns whether
+    /// it is new. New fences are counted and reported at error level.
+    @discardableResult
+    func recordFence(_ fence: FencedRange, segmentBaseOffset: Offset, foundBy finder: String) -> Bool {
+        let isNew = self.state.withLock { state -> Bool in
+            guard let segment = state.segments.first(where: { $0.baseOffset == segmentBaseOffset }),
+                  fence.endOffset <= segment.nextOffset, fence.endPositionBytes <= segment.sizeBytes
+            else { return false }
+            return segment.addFence(fence)
+        }
+        if isNew {
+            self.fencedRangesCount.add(1, ordering: .relaxed)
+            self.onError(
+                "\(self.topicPartition): corrupt data in segment \(segmentBaseOffset) found by \(finder), fenced off "
+                    + "(kept, not served): \(fence)"
+            )
+        }
+        return isNew
+    }
+
+    static func fencedError(_ fence: FencedRange, offset: Offset, in topicPartition: TopicPartition) -> StorageError {
+        StorageError(
+            code: .corruptMessage,
+            message: "\(topicPartition) offset \(offset) is in a corrupt, fenced-off range: \(fence)"
+        )
+    }
+
+    /// Verifies up to about `bytesMax` bytes (whole batches) of sealed segments from `position` (nil: the first
+    /// sealed segment), fencing what fails. Returns the bytes verified and where to go on, or nil once the last
+    /// sealed segment is done. Reads the file outside the lock: sealed segments never change, and retention
+    /// deleting one meanwhile leaves its descriptor readable.
+    func scrub(from position: ScrubPosition?, bytesMax: Int) throws(StorageError) -> (bytes: Int, next: ScrubPosition?) {
+        typealias Target = (
+            segment: Segment, start: ScrubPosition, fences: [FencedRange], endOffset: Offset, sizeBytes: Int64,
+            followingBaseOffset: Offset
+        )
+        let target = self.state.withLock { state -> Target? in
+            let sealed = state.segments.dropLast()
+            let from = position ?? .start(of: sealed.first?.baseOffset ?? .zero)
+            guard let index = sealed.firstIndex(where: { $0.baseOffset >= from.segmentBaseOffset }) else { return nil }
+            let segment = state.segments[index]
+            let start = segment.baseOffset == from.segmentBaseOffset ? from : .start(of: segment.baseOffset)
+            return (
+                segment, start, segment.fences, segment.nextOffset, segment.sizeBytes,
+                state.segments[index + 1].baseOffset
+            )
+        }
+        guard let (segment, start, fences, segmentEndOffset, sizeBytes, followingBaseOffset) = target else {
+            return (0, nil)
+        }
+        var position = start
+        var verifiedBytes = 0
+        while position.positionBytes < sizeBytes && verifiedBytes < bytesMax {
+            if let fence = fences.first(where: { $0.positionBytes <= position.positionBytes
+                && position.positionBytes < $0.endPositionBytes })
+            {
+                position.positionBytes = fence.endPositionBytes
+                position.expectedOffset = fence.endOffset
+                continue
+            }
+            let stopBytes = fences.first { $0.positionBytes > position.positionBytes }?.positionBytes ?? sizeBytes
+            var scanner = BatchScanner(
+                file: segment.file, fromPositionBytes: position.positionBytes, toPositionBytes: stopBytes,
+                validating: true, batchSizeBytesMax: self.config.batchSizeBytesMax, chunkSizeBytes: 256 * 1024
+            )
+            var damage: (positionBytes: Int64, reason: String)?
+            scanning: while verifiedBytes < bytesMax {
+                switch try scanner.next() {
+                case .batch(let batch):
+                    guard batch.baseOffset == position.expectedOffset else {
+                        damage = (batch.positionBytes, "batch base offset \(batch.baseOffset) where "
+                            + "\(position.expectedOffset) was expected")
+                        break scanning
+                    }
+                    verifiedBytes += batch.sizeBytes
+                    position.positionBytes = batch.endPositionBytes
+                    position.expectedOffset = batch.nextOffset
+                case .end:
+                    // Up to a fence (skipped at the top of the loop) or the end of the segment.
+                    if stopBytes == sizeBytes { position.positionBytes = sizeBytes }
+                    break scanning
+                case .invalid(let positionBytes, let reason):
+                    damage = (positionBytes, reason)
+                    break scanning
+                }
+            }
+            guard let damage else { continue }
+            let fence = try Segment.damagedRange(
+                in: segment.file, at: damage.positionBytes, expectedOffset: position.expectedOffset,
+                searchEndOffset: segmentEndOffset, endOffset: segmentEndOffset, endPositionBytes: stopBytes,
+                batchSizeBytesMax: self.config.batchSizeBytesMax, reason: damage.reason
+            )
+            self.recordFence(fence, segmentBaseOffset: segment.baseOffset, foundBy: "the scrubber")
+            verifiedBytes += Int(fence.endPositionBytes - fence.positionBytes)
+            position.positionBytes = fence.endPositionBytes
+            position.expectedOffset = fence.endOffset
+        }
+        if position.positionBytes >= sizeBytes {
+            // This segment is done: the next call starts at the following segment, if it is sealed by then.
+            return (verifiedBytes, ScrubPosition.start(of: followingBaseOffset))
+        }
+        return (verifiedBytes, position)
+    }
+}
