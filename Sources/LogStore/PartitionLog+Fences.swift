@@ -37,6 +37,77 @@ extension PartitionLog {
         return isNew
     }
 
+    /// How far before a read's first batch the check may start to keep a segment's verified prefix contiguous;
+    /// a read further ahead checks only what it returns (and extends nothing).
+    static let verifyGapBytesMax: Int64 = 1024 * 1024
+
+    enum VerifyOutcome {
+        case intact
+        /// The batch at `positionBytes` failed; `fence` is recorded.
+        case damaged(positionBytes: Int64, fence: FencedRange)
+    }
+
+    /// Checks the CRC-32C of the batches a read returns, `first` up to `endBytes`, where they lie beyond the
+    /// segment's verified prefix: each byte of a segment is checked once per start by reads (or by recovery, an
+    /// append or the scrubber before them), so damage is never served and re-reads cost nothing. The bytes still
+    /// go out by sendfile; the check is a positional read from the page cache plus hardware CRC-32C.
+    func verifyOnce(from first: StoredBatch, to endBytes: Int64, start: ScanStart) throws(StorageError) -> VerifyOutcome {
+        var from = (positionBytes: first.positionBytes, offset: first.baseOffset)
+        let verified = start.verifiedEnd
+        // Start at the verified prefix's end when it lies in this read's fence-free range, inside what the read
+        // returns or close before it (the caller only asks when the read ends past it).
+        if verified.positionBytes >= start.positionBytes && verified.positionBytes != first.positionBytes
+            && first.positionBytes - verified.positionBytes <= Self.verifyGapBytesMax
+        {
+            from = verified
+        }
+        var scanner = BatchScanner(
+            file: start.file, fromPositionBytes: from.positionBytes, toPositionBytes: endBytes, validating: true,
+            batchSizeBytesMax: self.config.batchSizeBytesMax, chunkSizeBytes: 256 * 1024
+        )
+        var expectedOffset = from.offset
+        while true {
+            var damage: (positionBytes: Int64, reason: String)?
+            switch try scanner.next() {
+            case .batch(let batch):
+                if batch.baseOffset == expectedOffset {
+                    expectedOffset = batch.nextOffset
+                    continue
+                }
+                damage = (batch.positionBytes, "batch base offset \(batch.baseOffset) where \(expectedOffset) was expected")
+            case .end:
+                self.markVerified(
+                    segmentBaseOffset: start.segmentBaseOffset, fromPositionBytes: from.positionBytes,
+                    toPositionBytes: endBytes, nextOffset: expectedOffset
+                )
+                return .intact
+            case .invalid(let positionBytes, let reason):
+                damage = (positionBytes, reason)
+            }
+            guard let damage else { continue }
+            let fence = try Segment.damagedRange(
+                in: start.file, at: damage.positionBytes, expectedOffset: expectedOffset,
+                searchEndOffset: start.segmentEndOffset, endOffset: start.segmentEndOffset,
+                endPositionBytes: start.segmentSizeBytes, batchSizeBytesMax: self.config.batchSizeBytesMax,
+                reason: damage.reason
+            )
+            self.recordFence(fence, segmentBaseOffset: start.segmentBaseOffset, foundBy: "a read")
+            self.markVerified(
+                segmentBaseOffset: start.segmentBaseOffset, fromPositionBytes: from.positionBytes,
+                toPositionBytes: damage.positionBytes, nextOffset: expectedOffset
+            )
+            return .damaged(positionBytes: damage.positionBytes, fence: fence)
+        }
+    }
+
+    func markVerified(segmentBaseOffset: Offset, fromPositionBytes: Int64, toPositionBytes: Int64, nextOffset: Offset) {
+        self.state.withLock { state in
+            state.segments.first { $0.baseOffset == segmentBaseOffset }?.markVerified(
+                fromPositionBytes: fromPositionBytes, toPositionBytes: toPositionBytes, nextOffset: nextOffset
+            )
+        }
+    }
+
     static func fencedError(_ fence: FencedRange, offset: Offset, in topicPartition: TopicPartition) -> StorageError {
         StorageError(
             code: .corruptMessage,
@@ -114,6 +185,10 @@ extension PartitionLog {
             position.positionBytes = fence.endPositionBytes
             position.expectedOffset = fence.endOffset
         }
+        self.markVerified(
+            segmentBaseOffset: segment.baseOffset, fromPositionBytes: start.positionBytes,
+            toPositionBytes: position.positionBytes, nextOffset: position.expectedOffset
+        )
         if position.positionBytes >= sizeBytes {
             // This segment is done: the next call starts at the following segment, if it is sealed by then.
             return (verifiedBytes, ScrubPosition.start(of: followingBaseOffset))

@@ -2,10 +2,12 @@ import RecordFormat
 import SluiceModel
 
 /// Reads: the lock is held only to pick the segment and look up the sparse indexes; the scan of batch headers
-/// that follows reads the file outside it, up to the segment size seen under the lock.
+/// that follows reads the file outside it, up to the segment size seen under the lock, stopping at fenced
+/// (damaged) ranges. What a read returns beyond its segment's verified prefix has its CRCs checked once
+/// (`PartitionLog+Fences.swift`); the bytes are then sent as they are.
 extension PartitionLog {
     /// Where a read scans, fixed under the lock.
-    private struct ScanStart {
+    struct ScanStart {
         var file: SegmentFileHandle
         var positionBytes: Int64
         var segmentSizeBytes: Int64
@@ -13,9 +15,11 @@ extension PartitionLog {
         /// there once it has found its first batch, since everything before is whole batches that fit.
         var skipToPositionBytes: Int64?
         var segmentBaseOffset: Offset = .zero
-        /// The base offset of the batch at `positionBytes`, when known (to place damage found by the scan).
-        var startOffset: Offset?
+        /// The base offset of the batch at `positionBytes` (to place damage found by the scan).
+        var startOffset: Offset = .zero
         var segmentEndOffset: Offset = .zero
+        /// The segment's CRC-verified prefix (`Segment.verifiedEnd`) when the read started.
+        var verifiedEnd: (positionBytes: Int64, offset: Offset) = (0, .zero)
     }
 
     /// Whole batches starting at the batch that contains `offset`, up to `maxBytes`; at least one whole batch
@@ -24,6 +28,12 @@ extension PartitionLog {
     /// when `offset` is in a fenced (damaged) range; a read starting before a fence stops at it, one starting
     /// after it is served from the next intact batch.
     public func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool) throws -> LogReadResult {
+        try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isRetry: false)
+    }
+
+    /// A read that found new damage before its first batch is retried once, with the damage fenced: it then
+    /// starts after the fence or answers `corruptMessage`.
+    private func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool, isRetry: Bool) throws -> LogReadResult {
         let (start, logStartOffset, logEndOffset) = try self.state.withLock { (state) throws(StorageError) in
             let logStartOffset = state.segments[0].baseOffset
             let logEndOffset = state.activeSegment.nextOffset
@@ -42,7 +52,7 @@ extension PartitionLog {
                 file: segment.file, positionBytes: range.startBytes, segmentSizeBytes: range.endBytes,
                 skipToPositionBytes: segment.offsetIndex.lastPosition(atOrBefore: min(readEndBytes, range.endBytes)),
                 segmentBaseOffset: segment.baseOffset, startOffset: range.startOffset,
-                segmentEndOffset: segment.nextOffset
+                segmentEndOffset: segment.nextOffset, verifiedEnd: segment.verifiedEnd
             )
             return (start, logStartOffset, logEndOffset)
         }
@@ -56,6 +66,9 @@ extension PartitionLog {
         var endPositionBytes: Int64 = 0
         // The offset the next batch should start at, to place damage; unknown after a skip over whole batches.
         var expectedOffset: Offset? = start.startOffset
+        let retry = { [self] () throws -> LogReadResult in
+            try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isRetry: true)
+        }
         scanning: while true {
             switch try scanner.next() {
             case .batch(let batch):
@@ -76,9 +89,10 @@ extension PartitionLog {
             case .end:
                 break scanning
             case .invalid(let positionBytes, let reason):
-                // Damage in a header (reads check headers, not CRCs, so the fast path stays sendfile): fence it
-                // as the scrubber would. Serve what came before it; a read that has nothing yet is retried once
-                // the fence is in place, which then answers CORRUPT_MESSAGE or starts after the fence.
+                // Damage in a header the scan walks through: fence it as the scrubber would (CRCs of what is
+                // returned are checked below, once per start). Serve what came before it; a read that has
+                // nothing yet is retried once the fence is in place, and then answers CORRUPT_MESSAGE or starts
+                // after the fence.
                 guard let expectedOffset else { break scanning }
                 let fence = try Segment.damagedRange(
                     in: start.file, at: positionBytes, expectedOffset: expectedOffset,
@@ -88,8 +102,22 @@ extension PartitionLog {
                 )
                 let isNew = self.recordFence(fence, segmentBaseOffset: start.segmentBaseOffset, foundBy: "a read")
                 guard first == nil else { break scanning }
-                if isNew { return try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch) }
+                if isNew && !isRetry { return try retry() }
                 throw Self.fencedError(fence, offset: offset, in: self.topicPartition)
+            }
+        }
+        if let found = first, endPositionBytes > start.verifiedEnd.positionBytes {
+            switch try self.verifyOnce(from: found, to: endPositionBytes, start: start) {
+            case .intact:
+                break
+            case .damaged(let positionBytes, let fence):
+                if positionBytes > found.positionBytes {
+                    endPositionBytes = positionBytes  // serve the intact batches before the damage
+                } else if !isRetry {
+                    return try retry()
+                } else {
+                    throw Self.fencedError(fence, offset: offset, in: self.topicPartition)
+                }
             }
         }
         if let first {

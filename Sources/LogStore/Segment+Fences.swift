@@ -6,7 +6,7 @@ import SluiceModel
 /// offsets they held: a fetch at a fenced offset gets CORRUPT_MESSAGE, a fetch before it stops at the fence, a
 /// fetch after it is served as usual. Nothing is truncated or deleted (see `Docs/durability.md`).
 ///
-/// Fences live in memory only: recovery, the scrubber or a read find them again after a restart.
+/// Fences live in memory only: recovery, the first read or the scrubber find the damage again after a restart.
 struct FencedRange: Equatable, Sendable, CustomStringConvertible {
     /// The first offset the damaged bytes held.
     var firstOffset: Offset

@@ -81,6 +81,9 @@ extension Segment {
             try self.file.truncate(toSizeBytes: truncation.positionBytes)
             try self.file.sync(dataOnly: false)
         }
+        if validating {
+            self.markVerified(fromPositionBytes: 0, toPositionBytes: self.sizeBytes, nextOffset: self.nextOffset)
+        }
         return report
     }
 

@@ -77,7 +77,7 @@ final class CorruptionTests: LogStoreTestCase {
         try self.flipByte(at: self.batchSizeBytes * 3 + self.batchSizeBytes - 4, in: self.firstLogPath)
         let (manager, log) = try self.open()
         defer { try? manager.close() }
-        XCTAssertEqual(try self.readOffsets(log, from: 3).first, 3, "a clean open does not verify CRCs")
+        XCTAssertEqual(log.stats.fencedRanges, 0, "a clean open does not verify CRCs")
         XCTAssertEqual(manager.scrubber.tick(), 0, "no time has passed: no budget")
         self.clock.advance(byMs: 100)
         let verified = manager.scrubber.tick()
@@ -95,6 +95,30 @@ final class CorruptionTests: LogStoreTestCase {
         }
         XCTAssertGreaterThanOrEqual(manager.scrubber.completedPasses, 1)
         XCTAssertEqual(log.stats.fencedRanges, 1)
+    }
+
+    func testReadFindsAFlippedValueByteBeforeServingIt() throws {
+        try self.writeAndClose()
+        try self.flipByte(at: self.batchSizeBytes * 3 + self.batchSizeBytes - 4, in: self.firstLogPath)
+        let (manager, log) = try self.open()
+        defer { try? manager.close() }
+        // The first read of these bytes since the start checks their CRCs: it stops before the damage.
+        XCTAssertEqual(try self.readOffsets(log, from: 0), [0, 1, 2])
+        XCTAssertTrue(self.errors.contains("found by a read"), "\(self.errors.events)")
+        try self.assertBatchThreeIsFenced(log)
+    }
+
+    func testReadsCheckEachByteOncePerStart() throws {
+        try self.writeAndClose()
+        let (manager, log) = try self.open()
+        defer { try? manager.close() }
+        XCTAssertEqual(try self.readOffsets(log, from: 0).count, 12, "the first segment, whole")
+        // Damage now, after the bytes were checked: a re-read does not check again (the scrubber will).
+        try self.flipByte(at: self.batchSizeBytes * 3 + self.batchSizeBytes - 4, in: self.firstLogPath)
+        XCTAssertEqual(try self.readOffsets(log, from: 0).count, 12)
+        XCTAssertEqual(log.stats.fencedRanges, 0)
+        manager.scrubber.scrub(bytesMax: 1 << 30)
+        try self.assertBatchThreeIsFenced(log)
     }
 
     func testReadFindsADamagedHeader() throws {
