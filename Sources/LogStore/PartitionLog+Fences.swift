@@ -7,7 +7,7 @@ import SluiceModel
 extension PartitionLog {
     /// Where the scrubber is in this partition: a batch boundary of a segment, and the base offset of the batch
     /// that should start there.
-    public struct ScrubPosition: Equatable, Sendable {
+    struct ScrubPosition: Equatable, Sendable {
         var segmentBaseOffset: Offset
         var positionBytes: Int64
         var expectedOffset: Offset

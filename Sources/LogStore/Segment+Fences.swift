@@ -23,10 +23,12 @@ struct FencedRange: Equatable, Sendable, CustomStringConvertible {
 
     func contains(_ offset: Offset) -> Bool { offset >= self.firstOffset && offset < self.endOffset }
 
+    /// Whether the two share a byte or an offset, or are the same empty range (two finders of one damage).
     func overlaps(_ other: FencedRange) -> Bool {
-        self.positionBytes < other.endPositionBytes && other.positionBytes < self.endPositionBytes
-            || (self.firstOffset < other.endOffset && other.firstOffset < self.endOffset)
-            || (self.firstOffset == other.firstOffset && self.positionBytes == other.positionBytes)
+        let sharesBytes = self.positionBytes < other.endPositionBytes && other.positionBytes < self.endPositionBytes
+        let sharesOffsets = self.firstOffset < other.endOffset && other.firstOffset < self.endOffset
+        let isSameStart = self.firstOffset == other.firstOffset && self.positionBytes == other.positionBytes
+        return sharesBytes || sharesOffsets || isSameStart
     }
 
     var description: String {
