@@ -15,6 +15,9 @@ import Synchronization
 /// - `onEvent` is never called with the lock held, but must not block for long either.
 /// - Reads hold the lock only to find a file position; the file scan happens outside it, on a reference-counted
 ///   descriptor that survives the segment's deletion.
+/// - Damaged bytes (found by recovery, a read's once-per-start CRC check or the scrubber) are fenced: kept on
+///   disk, never served, answered with `corruptMessage`; the batches around them stay readable and nothing is
+///   cut but the active segment's unsynced tail (`Segment+Fences.swift`, `PartitionLog+Fences.swift`).
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
 ///   from then on (after fsync fails, what the page cache holds is unknown), reads still work.
 /// - Idempotent producers' batches (producerId >= 0) are checked against the partition's producer state under

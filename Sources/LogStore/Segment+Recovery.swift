@@ -2,7 +2,7 @@ import RecordFormat
 import SluiceModel
 
 /// Bringing a segment's in-memory state back from its files when a log opens: either trust the indexes
-/// (after sanity checks) or scan the log, validating each batch, and rebuild them.
+/// (after sanity checks) or scan the log, validating each batch, and rebuild them, fencing what fails.
 extension Segment {
     /// What opening a segment found, for the log's event hook.
     struct LoadReport {
