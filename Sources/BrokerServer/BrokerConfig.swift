@@ -20,6 +20,8 @@ public struct BrokerConfig: Equatable, Sendable {
     public var retentionSizeBytes: Int64 = -1
     public var indexIntervalBytes: Int64 = 4096
     public var retentionCheckIntervalMs: Int64 = 60_000
+    /// Bytes of sealed segments the background scrubber re-verifies per second (CRC-32C); 0 turns it off.
+    public var scrubBytesPerSecond = Int64(ScrubberConfiguration.defaultBytesPerSecond)
     public var autoCreateTopics = true
     public var defaultPartitions: Int64 = 1
     public var requestSizeBytesMax: Int64 = Int64(Limits.requestFrameSizeBytesMax)

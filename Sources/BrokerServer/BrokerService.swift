@@ -95,7 +95,8 @@ public final class BrokerService: Service, Sendable {
         let logger = self.logger
         let runtime = try OperatorRuntime(
             configuration: configuration, logs: logs, groups: groups, clock: self.clock, producerIds: producerIds,
-            onEvent: { message in logger.info("\(message)") }
+            onEvent: { message in logger.info("\(message)") },
+            onError: { message in logger.error("\(message)") }
         )
         try await runtime.start()
         return runtime
@@ -118,7 +119,9 @@ public final class BrokerService: Service, Sendable {
             defaultConfig: try LogSettings.logConfig(from: self.config),
             clock: self.clock,
             minFreeBytes: self.config.minFreeBytes,
-            onEvent: { message in logger.notice("\(message)") }
+            onEvent: { message in logger.notice("\(message)") },
+            onError: { message in logger.error("\(message)") },
+            scrubber: ScrubberConfiguration(bytesPerSecond: Int(self.config.scrubBytesPerSecond))
         )
     }
 

@@ -35,6 +35,7 @@ public struct BrokerSettings: Sendable {
             }
             config.minFreeBytes = number
         },
+        .integer("storage.scrub_bytes_per_second", \.scrubBytesPerSecond, 0...Int64(Int32.max)),
         BrokerSettings(key: "topics.auto_create", environmentVariable: "SLUICE_AUTO_CREATE_TOPICS") { config, text, source in
             guard let flag = Bool(text) else { throw BrokerConfigError(message: "\(source): expected true or false") }
             config.autoCreateTopics = flag

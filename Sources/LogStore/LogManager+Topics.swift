@@ -36,7 +36,7 @@ extension LogManager {
                         topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition),
                         config: config, clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
                         recoveryPoint: nil, wasCleanShutdown: true, diskSpaceGuard: self.diskSpaceGuard,
-                        onEvent: self.onEvent
+                        onEvent: self.onEvent, onError: self.onError
                     ))
                 }
                 let file = TopicConfigFile(partitionCount: partitionCount, config: config, defaults: self.defaultConfig)

@@ -48,6 +48,9 @@ public final class LogManager: @unchecked Sendable {
     let onEvent: StorageEventHandler
     /// The free-space floor shared by every partition, and the count of appends refused for lack of space.
     public let diskSpaceGuard: DiskSpaceGuard
+    /// Damage found: corrupt batches, state files failing their checksum. The executable logs these at error
+    /// level; by default they go to `onEvent`.
+    let onError: StorageEventHandler
     let state = Mutex(State())
     struct CheckpointState {
         var lastWriteMonotonicNs: UInt64
@@ -57,6 +60,9 @@ public final class LogManager: @unchecked Sendable {
     /// Serializes checkpoint writes (flusher tick, flushAll, close) and remembers the last one.
     let checkpointState: Mutex<CheckpointState>
     private(set) var flusher: Flusher!
+    let scrubberConfiguration: ScrubberConfiguration
+    /// Re-verifies sealed segments in the background (`SegmentScrubber`); started once every log is open.
+    public private(set) var scrubber: SegmentScrubber!
 
     var topicsDirectory: String { self.dataDirectory + "/topics" }
     var deletingDirectory: String { self.dataDirectory + "/deleting" }
@@ -71,7 +77,8 @@ public final class LogManager: @unchecked Sendable {
     public init(
         dataDirectory: String, defaultConfig: LogConfig, clock: SluiceClock = SystemClock(),
         fileIO: FileIO = SystemFileIO(), minFreeBytes: Int64 = 0,
-        onEvent: @escaping @Sendable (String) -> Void = { _ in }
+        onEvent: @escaping @Sendable (String) -> Void = { _ in },
+        onError: (@Sendable (String) -> Void)? = nil, scrubber scrubberConfiguration: ScrubberConfiguration = .init()
     ) throws {
         try defaultConfig.validate()
         self.dataDirectory = dataDirectory
@@ -82,6 +89,8 @@ public final class LogManager: @unchecked Sendable {
         self.diskSpaceGuard = DiskSpaceGuard(
             path: dataDirectory, minFreeBytes: minFreeBytes, fileIO: fileIO, clock: clock, onEvent: onEvent
         )
+        self.onError = onError ?? onEvent
+        self.scrubberConfiguration = scrubberConfiguration
         self.checkpointState = Mutex(CheckpointState(lastWriteMonotonicNs: clock.monotonicNs()))
         // A data directory without a topics directory has never held data: nothing to recover.
         let isNew = !fileIO.fileExists(dataDirectory + "/topics")
@@ -97,6 +106,10 @@ public final class LogManager: @unchecked Sendable {
             self.flusher.shutdown(waitingForQueuedFlushes: true)
             throw error
         }
+        self.scrubber = SegmentScrubber(
+            configuration: scrubberConfiguration, clock: clock, onError: self.onError,
+            partitions: { [weak self] in self?.allPartitions() ?? [] }
+        )
     }
 
     deinit {
@@ -109,7 +122,9 @@ public final class LogManager: @unchecked Sendable {
         try self.finishDeletions()
         let hasCleanShutdownMarker = self.fileIO.fileExists(self.cleanShutdownPath)
         let wasCleanShutdown = isNew || hasCleanShutdownMarker
-        let recoveryPoints = wasCleanShutdown ? [:] : self.readCheckpoint()
+        // Read after a clean stop too: the recovery points are then the durable ends that let an index rebuild
+        // fence damage instead of cutting acknowledged batches.
+        let recoveryPoints = isNew ? [:] : self.readCheckpoint()
         if !wasCleanShutdown {
             self.onEvent("no clean-shutdown marker in \(self.dataDirectory): recovering unflushed data")
         }
@@ -142,8 +157,7 @@ public final class LogManager: @unchecked Sendable {
     ) throws -> Topic {
         let topicDirectory = self.topicsDirectory + "/" + name
         let configPath = topicDirectory + "/" + TopicConfigFile.fileName
-        let file = try TopicConfigFile(parsing: try self.fileIO.readSmallFile(configPath), path: configPath)
-        let config = try file.config(defaults: self.defaultConfig)
+        let (file, config) = try self.readTopicConfig(named: name, path: configPath, topicDirectory: topicDirectory)
         var partitions: [PartitionLog] = []
         for partition in 0..<file.partitionCount {
             let topicPartition = TopicPartition(topic: name, partition: PartitionID(Int32(partition)))
@@ -151,13 +165,47 @@ public final class LogManager: @unchecked Sendable {
                 topicPartition: topicPartition, directory: topicDirectory + "/" + String(partition), config: config,
                 clock: self.clock, fileIO: self.fileIO, flusher: self.flusher,
                 recoveryPoint: recoveryPoints[topicPartition], wasCleanShutdown: wasCleanShutdown,
-                diskSpaceGuard: self.diskSpaceGuard, onEvent: self.onEvent
+                diskSpaceGuard: self.diskSpaceGuard, onEvent: self.onEvent, onError: self.onError
             )
             self.flusher.register(log)
             partitions.append(log)
         }
         let info = TopicInfo(name: name, partitionCount: file.partitionCount, config: config)
         return Topic(info: info, partitions: partitions)
+    }
+
+    /// The topic's configuration. A damaged file is never trusted and never makes the topic go: the partitions on
+    /// disk open with the defaults, retention off (a guessed retention could delete data), and the file stays for
+    /// a person to repair.
+    private func readTopicConfig(
+        named name: String, path: String, topicDirectory: String
+    ) throws(StorageError) -> (TopicConfigFile, LogConfig) {
+        do {
+            let file = try TopicConfigFile(parsing: try self.fileIO.readSmallFile(path), path: path)
+            return (file, try file.config(defaults: self.defaultConfig))
+        } catch {
+            guard error.code == .corruptFile else { throw error }
+            let file = TopicConfigFile(
+                partitionCount: try self.partitionCountOnDisk(topicDirectory), config: self.defaultConfig,
+                defaults: self.defaultConfig
+            )
+            var config = self.defaultConfig
+            config.retentionMs = nil
+            config.retentionSizeBytes = nil
+            self.onError(
+                "topic \(name): \(error); opening its \(file.partitionCount) partitions on disk with the default "
+                    + "settings and no retention until the file is repaired"
+            )
+            return (file, config)
+        }
+    }
+
+    /// The number of partition directories (`0`, `1`, ...) of a topic, counted up to the first missing one.
+    private func partitionCountOnDisk(_ topicDirectory: String) throws(StorageError) -> Int {
+        let names = Set(try self.fileIO.listDirectory(topicDirectory).filter(\.isDirectory).map(\.name))
+        var count = 0
+        while names.contains(String(count)) { count += 1 }
+        return max(count, 1)
     }
 
     /// Removes what earlier deletions left in `<data>/deleting` (a crash may have interrupted them).
@@ -204,6 +252,7 @@ public final class LogManager: @unchecked Sendable {
             return Array(state.topics.values)
         }
         guard let topics else { return }
+        self.scrubber.shutdown()
         self.flusher.shutdown(waitingForQueuedFlushes: true)
         // Close every partition even when one fails; without the marker, the next open recovers the failed ones.
         let closeError = Self.collectingFirstError { () throws(StorageError) in
@@ -244,15 +293,18 @@ public final class LogManager: @unchecked Sendable {
 
     // MARK: - Recovery checkpoint
 
+    /// The checkpointed recovery points; an unreadable or damaged file counts as absent (every segment is then
+    /// scanned, and damage in sealed segments is fenced, never cut), and is reported as an error.
     private func readCheckpoint() -> [TopicPartition: Offset] {
         guard self.fileIO.fileExists(self.checkpointPath) else { return [:] }
-        guard let bytes = try? self.fileIO.readSmallFile(self.checkpointPath),
-              let points = RecoveryCheckpointFile.parse(bytes)
-        else {
-            self.onEvent("\(self.checkpointPath) is unreadable: every segment will be scanned")
+        do {
+            return try RecoveryCheckpointFile.parse(
+                try self.fileIO.readSmallFile(self.checkpointPath), path: self.checkpointPath
+            )
+        } catch {
+            self.onError("ignoring the recovery checkpoint, every segment will be scanned: \(error)")
             return [:]
         }
-        return points
     }
 
     /// Writes every partition's durable offset. With `onlyWhenChanged` (the periodic write), skips the write,

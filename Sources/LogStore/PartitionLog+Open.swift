@@ -1,68 +1,54 @@
 import SluiceModel
 
 /// Opening a partition directory: find the segments, trust or rebuild their indexes, and after an unclean
-/// stop validate every batch from the recovery point on, cutting the log at the first bad byte.
+/// stop validate every batch from the recovery point on. Damage in a sealed segment, or below the durable point
+/// of the active one, is fenced off and reported; only the active segment's unsynced tail is ever cut, and no
+/// segment is ever deleted here.
 extension PartitionLog {
-    /// Returns the partition's segments, sorted, the last one activated. `recoveryPoint` nil means the broker
-    /// stopped cleanly (every file was synced and trimmed by `close`); otherwise segments from the one holding
-    /// the recovery point onwards are scanned batch by batch with CRC checks.
+    /// Returns the partition's segments, sorted, the last one activated, and the damage fenced off on the way.
+    /// `scanFromOffset` nil means the broker stopped cleanly (every file was synced and trimmed by `close`);
+    /// otherwise segments from the one holding that offset onwards are scanned batch by batch with CRC checks.
+    /// `durableOffset` is the checkpointed recovery point when the checkpoint had one for this partition.
     static func openSegments(
         directory: String, topicPartition: TopicPartition, config: LogConfig, fileIO: FileIO,
-        recoveryPoint: Offset?, onEvent: StorageEventHandler
-    ) throws(StorageError) -> [Segment] {
+        scanFromOffset: Offset?, durableOffset: Offset?, onEvent: StorageEventHandler, onError: StorageEventHandler
+    ) throws(StorageError) -> (segments: [Segment], fenceCount: Int) {
         try fileIO.makeDirectoryIfMissing(directory)
         let baseOffsets = try Self.findSegmentBaseOffsets(directory: directory, fileIO: fileIO, onEvent: onEvent)
         guard !baseOffsets.isEmpty else {
             let segment = try Segment.create(directory: directory, baseOffset: .zero, fileIO: fileIO)
             try fileIO.syncDirectory(directory)
-            return [segment]
+            return ([segment], 0)
         }
         var firstRecoveredIndex = baseOffsets.count
-        if let recoveryPoint {
-            let lastAtOrBefore = baseOffsets.lastIndex { $0 <= recoveryPoint } ?? 0
+        if let scanFromOffset {
+            let lastAtOrBefore = baseOffsets.lastIndex { $0 <= scanFromOffset } ?? 0
             firstRecoveredIndex = min(lastAtOrBefore, baseOffsets.count - 1)
             onEvent("\(topicPartition): unclean shutdown, recovering from offset \(baseOffsets[firstRecoveredIndex])")
         }
         var segments: [Segment] = []
         var rebuilt: Set<Int> = []
+        var fenceCount = 0
         for (index, baseOffset) in baseOffsets.enumerated() {
-            if let previous = segments.last, previous.nextOffset != baseOffset {
-                // After a recovered segment, a hole is what a crash while deleting the segments that followed a
-                // truncation leaves: finish that. Before the recovery point it is damage nothing here can undo.
-                if index - 1 >= firstRecoveredIndex {
-                    try Self.deleteSegments(
-                        baseOffsets[index...], directory: directory, topicPartition: topicPartition, fileIO: fileIO,
-                        onEvent: onEvent
-                    )
-                    break
-                }
-                throw StorageError(
-                    code: .corruptFile,
-                    message: "segment \(previous.baseOffset) ends at offset \(previous.nextOffset) but the next "
-                        + "segment starts at \(baseOffset); refusing to open \(topicPartition)",
-                    path: directory + "/" + Segment.fileStem(baseOffset) + ".log"
-                )
-            }
             let segment = try Segment(directory: directory, baseOffset: baseOffset, fileIO: fileIO)
+            let isSealed = index < baseOffsets.count - 1
+            let bounds = Segment.ScanBounds(
+                sealedEndOffset: isSealed ? baseOffsets[index + 1] : nil, durableOffset: durableOffset
+            )
             let report = index >= firstRecoveredIndex
                 ? try segment.rebuild(
                     validating: true, indexIntervalBytes: config.indexIntervalBytes,
-                    batchSizeBytesMax: config.batchSizeBytesMax
+                    batchSizeBytesMax: config.batchSizeBytesMax, bounds: bounds
                 )
                 : try segment.loadTrustingIndexes(
-                    indexIntervalBytes: config.indexIntervalBytes, batchSizeBytesMax: config.batchSizeBytesMax
+                    indexIntervalBytes: config.indexIntervalBytes, batchSizeBytesMax: config.batchSizeBytesMax,
+                    bounds: bounds
                 )
             if index >= firstRecoveredIndex || report.indexProblem != nil { rebuilt.insert(index) }
-            Self.describe(report, of: segment, topicPartition: topicPartition, onEvent: onEvent)
+            Self.describe(report, of: segment, topicPartition: topicPartition, onEvent: onEvent, onError: onError)
+            fenceCount += report.fences.count
+            precondition(!isSealed || segment.nextOffset == baseOffsets[index + 1], "sealed scans end at the next")
             segments.append(segment)
-            if report.truncation != nil && index < baseOffsets.count - 1 {
-                // Later segments would follow a hole in the offsets: they go.
-                try Self.deleteSegments(
-                    baseOffsets[(index + 1)...], directory: directory, topicPartition: topicPartition, fileIO: fileIO,
-                    onEvent: onEvent
-                )
-                break
-            }
         }
         for (index, segment) in segments.enumerated() where index < segments.count - 1 && rebuilt.contains(index) {
             try segment.seal()
@@ -74,18 +60,7 @@ extension PartitionLog {
         try active.file.sync(dataOnly: false)
         active.markSynced(upToSizeBytes: active.sizeBytes)
         try fileIO.syncDirectory(directory)
-        return segments
-    }
-
-    private static func deleteSegments(
-        _ baseOffsets: ArraySlice<Offset>, directory: String, topicPartition: TopicPartition, fileIO: FileIO,
-        onEvent: StorageEventHandler
-    ) throws(StorageError) {
-        for baseOffset in baseOffsets {
-            let segment = try Segment(directory: directory, baseOffset: baseOffset, fileIO: fileIO)
-            try segment.deleteFiles(fileIO: fileIO)
-            onEvent("\(topicPartition): deleted segment \(baseOffset), which followed a truncated one")
-        }
+        return (segments, fenceCount)
     }
 
     /// The base offsets of the `.log` files in `directory`, sorted. Removes leftovers that have no log:
@@ -116,8 +91,14 @@ extension PartitionLog {
 
     private static func describe(
         _ report: Segment.LoadReport, of segment: Segment, topicPartition: TopicPartition,
-        onEvent: StorageEventHandler
+        onEvent: StorageEventHandler, onError: StorageEventHandler
     ) {
+        for fence in report.fences {
+            onError(
+                "\(topicPartition): corrupt data in segment \(segment.baseOffset), fenced off (kept, not served): "
+                    + "\(fence)"
+            )
+        }
         if let problem = report.indexProblem {
             onEvent("\(topicPartition): rebuilt indexes of segment \(segment.baseOffset): \(problem)")
         }

@@ -37,7 +37,7 @@ extension PartitionLog {
     /// Loads the newest usable snapshot and replays the batch headers after it. `segments` are recovered.
     static func loadProducerState(
         directory: String, segments: [Segment], topicPartition: TopicPartition, fileIO: FileIO,
-        onEvent: StorageEventHandler
+        onEvent: StorageEventHandler, onError: StorageEventHandler
     ) throws(StorageError) -> ProducerStateTable {
         let logStartOffset = segments[0].baseOffset
         let logEndOffset = segments[segments.count - 1].nextOffset
@@ -63,7 +63,8 @@ extension PartitionLog {
             guard let bytes = try? fileIO.readSmallFile(path, sizeBytesMax: ProducerStateSnapshotFile.sizeBytesMax),
                   let parsed = ProducerStateSnapshotFile.parse(bytes), parsed.offset == offset
             else {
-                onEvent("\(topicPartition): ignoring unreadable producer snapshot \(path)")
+                // Its CRC-32C failed or it does not parse: never trusted; an older snapshot or a replay replaces it.
+                onError("\(topicPartition): ignoring damaged or unreadable producer snapshot \(path)")
                 continue
             }
             table = parsed.table

@@ -2,22 +2,38 @@ import RecordFormat
 import SluiceModel
 
 /// Reads: the lock is held only to pick the segment and look up the sparse indexes; the scan of batch headers
-/// that follows reads the file outside it, up to the segment size seen under the lock.
+/// that follows reads the file outside it, up to the segment size seen under the lock, stopping at fenced
+/// (damaged) ranges. What a read returns beyond its segment's verified prefix has its CRCs checked once
+/// (`PartitionLog+Fences.swift`); the bytes are then sent as they are.
 extension PartitionLog {
     /// Where a read scans, fixed under the lock.
-    private struct ScanStart {
+    struct ScanStart {
         var file: SegmentFileHandle
         var positionBytes: Int64
         var segmentSizeBytes: Int64
         /// A batch boundary at most `maxBytes` after `positionBytes`, from the offset index: the read can skip
         /// there once it has found its first batch, since everything before is whole batches that fit.
         var skipToPositionBytes: Int64?
+        var segmentBaseOffset: Offset = .zero
+        /// The base offset of the batch at `positionBytes` (to place damage found by the scan).
+        var startOffset: Offset = .zero
+        var segmentEndOffset: Offset = .zero
+        /// The segment's CRC-verified prefix (`Segment.verifiedEnd`) when the read started.
+        var verifiedEnd: (positionBytes: Int64, offset: Offset) = (0, .zero)
     }
 
     /// Whole batches starting at the batch that contains `offset`, up to `maxBytes`; at least one whole batch
     /// when `minOneBatch` (so a batch larger than `maxBytes` still makes progress). Reads one segment only.
-    /// Throws `offsetOutOfRange` when `offset` is below the log start or past the log end.
+    /// Throws `offsetOutOfRange` when `offset` is below the log start or past the log end, and `corruptMessage`
+    /// when `offset` is in a fenced (damaged) range; a read starting before a fence stops at it, one starting
+    /// after it is served from the next intact batch.
     public func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool) throws -> LogReadResult {
+        try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isRetry: false)
+    }
+
+    /// A read that found new damage before its first batch is retried once, with the damage fenced: it then
+    /// starts after the fence or answers `corruptMessage`.
+    private func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool, isRetry: Bool) throws -> LogReadResult {
         let (start, logStartOffset, logEndOffset) = try self.state.withLock { (state) throws(StorageError) in
             let logStartOffset = state.segments[0].baseOffset
             let logEndOffset = state.activeSegment.nextOffset
@@ -27,10 +43,16 @@ extension PartitionLog {
             if offset == logEndOffset { return (ScanStart?.none, logStartOffset, logEndOffset) }
             let segment = Self.segment(containing: offset, in: state.segments)
             let entry = segment.offsetIndex.lookup(offset)
-            let readEndBytes = entry.positionBytes + min(Int64(max(maxBytes, 0)), segment.sizeBytes)
+            // Fences are nearly always absent; when present they bound the scan so damaged bytes are never sent.
+            guard let range = segment.readableRange(from: offset, indexEntry: entry) else {
+                throw Self.fencedError(segment.fence(containing: offset)!, offset: offset, in: self.topicPartition)
+            }
+            let readEndBytes = range.startBytes + min(Int64(max(maxBytes, 0)), segment.sizeBytes)
             let start = ScanStart(
-                file: segment.file, positionBytes: entry.positionBytes, segmentSizeBytes: segment.sizeBytes,
-                skipToPositionBytes: segment.offsetIndex.lastPosition(atOrBefore: readEndBytes)
+                file: segment.file, positionBytes: range.startBytes, segmentSizeBytes: range.endBytes,
+                skipToPositionBytes: segment.offsetIndex.lastPosition(atOrBefore: min(readEndBytes, range.endBytes)),
+                segmentBaseOffset: segment.baseOffset, startOffset: range.startOffset,
+                segmentEndOffset: segment.nextOffset, verifiedEnd: segment.verifiedEnd
             )
             return (start, logStartOffset, logEndOffset)
         }
@@ -42,9 +64,15 @@ extension PartitionLog {
         )
         var first: StoredBatch?
         var endPositionBytes: Int64 = 0
+        // The offset the next batch should start at, to place damage; unknown after a skip over whole batches.
+        var expectedOffset: Offset? = start.startOffset
+        let retry = { [self] () throws -> LogReadResult in
+            try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isRetry: true)
+        }
         scanning: while true {
             switch try scanner.next() {
             case .batch(let batch):
+                expectedOffset = expectedOffset.map { _ in batch.nextOffset }
                 if let first {
                     guard batch.endPositionBytes - first.positionBytes <= Int64(maxBytes) else { break scanning }
                     endPositionBytes = batch.endPositionBytes
@@ -55,15 +83,41 @@ extension PartitionLog {
                     if let skipTo = start.skipToPositionBytes, skipTo > endPositionBytes {
                         scanner.skip(toPositionBytes: skipTo)
                         endPositionBytes = skipTo
+                        expectedOffset = nil
                     }
                 }
             case .end:
                 break scanning
             case .invalid(let positionBytes, let reason):
-                throw StorageError(
-                    code: .corruptFile, message: "invalid batch at byte \(positionBytes): \(reason)",
-                    path: start.file.path
+                // Damage in a header the scan walks through: fence it as the scrubber would (CRCs of what is
+                // returned are checked below, once per start). Serve what came before it; a read that has
+                // nothing yet is retried once the fence is in place, and then answers CORRUPT_MESSAGE or starts
+                // after the fence.
+                guard let expectedOffset else { break scanning }
+                let fence = try Segment.damagedRange(
+                    in: start.file, at: positionBytes, expectedOffset: expectedOffset,
+                    searchEndOffset: start.segmentEndOffset, endOffset: start.segmentEndOffset,
+                    endPositionBytes: start.segmentSizeBytes, batchSizeBytesMax: self.config.batchSizeBytesMax,
+                    reason: reason
                 )
+                let isNew = self.recordFence(fence, segmentBaseOffset: start.segmentBaseOffset, foundBy: "a read")
+                guard first == nil else { break scanning }
+                if isNew && !isRetry { return try retry() }
+                throw Self.fencedError(fence, offset: offset, in: self.topicPartition)
+            }
+        }
+        if let found = first, endPositionBytes > start.verifiedEnd.positionBytes {
+            switch try self.verifyOnce(from: found, to: endPositionBytes, start: start) {
+            case .intact:
+                break
+            case .damaged(let positionBytes, let fence):
+                if positionBytes > found.positionBytes {
+                    endPositionBytes = positionBytes  // serve the intact batches before the damage
+                } else if !isRetry {
+                    return try retry()
+                } else {
+                    throw Self.fencedError(fence, offset: offset, in: self.topicPartition)
+                }
             }
         }
         if let first {

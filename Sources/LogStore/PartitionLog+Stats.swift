@@ -15,12 +15,18 @@ public struct PartitionLogStats: Sendable, Equatable {
     /// The next offset to be assigned.
     public var logEndOffset: Int64
     public var logStartOffset: Int64
+    /// Damaged ranges found and fenced off since the log was opened (by recovery, reads and the scrubber).
+    public var fencedRanges: Int64
 
-    public init(appendedRecords: Int64, appendedBytes: Int64, logEndOffset: Int64, logStartOffset: Int64) {
+    public init(
+        appendedRecords: Int64, appendedBytes: Int64, logEndOffset: Int64, logStartOffset: Int64,
+        fencedRanges: Int64 = 0
+    ) {
         self.appendedRecords = appendedRecords
         self.appendedBytes = appendedBytes
         self.logEndOffset = logEndOffset
         self.logStartOffset = logStartOffset
+        self.fencedRanges = fencedRanges
     }
 }
 
@@ -32,7 +38,8 @@ extension PartitionLog {
             appendedRecords: self.appendedRecordsCount.load(ordering: .relaxed),
             appendedBytes: self.appendedBytesCount.load(ordering: .relaxed),
             logEndOffset: self.logEndOffset.rawValue,
-            logStartOffset: self.logStartOffset.rawValue
+            logStartOffset: self.logStartOffset.rawValue,
+            fencedRanges: self.fencedRangesCount.load(ordering: .relaxed)
         )
     }
 

@@ -15,6 +15,9 @@ import Synchronization
 /// - `onEvent` is never called with the lock held, but must not block for long either.
 /// - Reads hold the lock only to find a file position; the file scan happens outside it, on a reference-counted
 ///   descriptor that survives the segment's deletion.
+/// - Damaged bytes (found by recovery, a read's once-per-start CRC check or the scrubber) are fenced: kept on
+///   disk, never served, answered with `corruptMessage`; the batches around them stay readable and nothing is
+///   cut but the active segment's unsynced tail (`Segment+Fences.swift`, `PartitionLog+Fences.swift`).
 /// - A failed fsync or an unremovable partial write puts the log into a failed state: appends and waits fail
 ///   from then on (after fsync fails, what the page cache holds is unknown), reads still work.
 /// - A full disk does not: a write that fails with ENOSPC is cut back to the last whole batch, a roll that
@@ -71,6 +74,8 @@ public final class PartitionLog: @unchecked Sendable {
     let onEvent: StorageEventHandler
     /// The data directory's free-space floor and refusal accounting; nil only for logs opened without a manager.
     let diskSpaceGuard: DiskSpaceGuard?
+    /// Damage found (corrupt batches, unreadable state): the executable logs these at error level.
+    let onError: StorageEventHandler
     let state: Mutex<State>
     private let logStartOffsetValue = Atomic<Int64>(0)
     private let logEndOffsetValue = Atomic<Int64>(0)
@@ -78,6 +83,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// Totals since this log was opened, for metrics (`PartitionLog+Stats.swift`).
     let appendedRecordsCount = Atomic<Int64>(0)
     let appendedBytesCount = Atomic<Int64>(0)
+    /// Damaged ranges fenced off since this log was opened, by recovery, reads and the scrubber.
+    let fencedRangesCount = Atomic<Int64>(0)
 
     public var logStartOffset: Offset { Offset(self.logStartOffsetValue.load(ordering: .acquiring)) }
     /// The next offset to be assigned; also the high watermark (a single node commits what it appends).
@@ -88,7 +95,7 @@ public final class PartitionLog: @unchecked Sendable {
     init(
         topicPartition: TopicPartition, directory: String, config: LogConfig, clock: SluiceClock, fileIO: FileIO,
         flusher: Flusher, recoveryPoint: Offset?, wasCleanShutdown: Bool, diskSpaceGuard: DiskSpaceGuard? = nil,
-        onEvent: @escaping StorageEventHandler
+        onEvent: @escaping StorageEventHandler, onError: StorageEventHandler? = nil
     ) throws(StorageError) {
         self.topicPartition = topicPartition
         self.config = config
@@ -98,20 +105,24 @@ public final class PartitionLog: @unchecked Sendable {
         self.flusher = flusher
         self.onEvent = onEvent
         self.diskSpaceGuard = diskSpaceGuard
-        let segments = try Self.openSegments(
+        let onErrorHandler = onError ?? onEvent
+        self.onError = onErrorHandler
+        let (segments, fenceCount) = try Self.openSegments(
             directory: directory, topicPartition: topicPartition, config: config, fileIO: fileIO,
-            recoveryPoint: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), onEvent: onEvent
+            scanFromOffset: wasCleanShutdown ? nil : (recoveryPoint ?? .zero), durableOffset: recoveryPoint,
+            onEvent: onEvent, onError: onErrorHandler
         )
         let endOffset = segments[segments.count - 1].nextOffset
         let producers = try Self.loadProducerState(
             directory: directory, segments: segments, topicPartition: topicPartition, fileIO: fileIO,
-            onEvent: onEvent
+            onEvent: onEvent, onError: onErrorHandler
         )
         let state = State(
             segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs(),
             producers: producers
         )
         self.state = Mutex(state)
+        self.fencedRangesCount.store(Int64(fenceCount), ordering: .relaxed)
         self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
     }
 

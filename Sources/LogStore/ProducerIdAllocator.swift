@@ -6,7 +6,8 @@ import Synchronization
 /// Ids are reserved in blocks: `<data>/producer-id-block` holds the first id not yet reserved, and is advanced
 /// by `blockSize` (atomically: temporary file, fsync, rename, directory fsync) *before* any id of the new block
 /// is handed out. A crash therefore loses at most the rest of a block, never hands an id out twice, and costs
-/// one file write per `blockSize` producers instead of one per producer. Text, like the other small files:
+/// one file write per `blockSize` producers instead of one per producer. Text, like the other small files, inside
+/// a `ChecksummedFile` header line (`#sluice:1 <crc32c>`; files without it, from earlier versions, still load):
 ///
 /// ```
 /// 1                  format version
@@ -14,10 +15,15 @@ import Synchronization
 /// ```
 ///
 /// As a second guard (a lost or restored-from-backup file), the first reservation also starts above the
-/// largest producer id found in any partition's log.
+/// largest producer id found in any partition's log. A damaged file (failed checksum, unparsable) is reported
+/// as an error and replaced by a floor no earlier id can have reached: `damagedFileIdsPerMs` ids per
+/// millisecond of wall-clock time since 1970, far above any block a broker reserves one thousand at a time.
 public final class ProducerIdAllocator: Sendable {
     public static let fileName = "producer-id-block"
     public static let blockSize: Int64 = 1000
+    /// Ids per wall-clock millisecond in the floor used after a damaged file (about 1.7e15 in 2025, far below
+    /// Int64.max and far above the ids of any real broker's history).
+    public static let damagedFileIdsPerMs: Int64 = 1000
 
     private struct State {
         /// nil until the first allocation reads the file.
@@ -29,11 +35,18 @@ public final class ProducerIdAllocator: Sendable {
     private let path: String
     private let fileIO: FileIO
     private let producerIdMaxInLogs: @Sendable () -> Int64
+    private let clock: SluiceClock
+    private let onError: StorageEventHandler
     private let state = Mutex(State())
 
-    init(path: String, fileIO: FileIO, producerIdMaxInLogs: @escaping @Sendable () -> Int64) {
+    init(
+        path: String, fileIO: FileIO, clock: SluiceClock = SystemClock(), onError: @escaping StorageEventHandler = { _ in },
+        producerIdMaxInLogs: @escaping @Sendable () -> Int64
+    ) {
         self.path = path
         self.fileIO = fileIO
+        self.clock = clock
+        self.onError = onError
         self.producerIdMaxInLogs = producerIdMaxInLogs
     }
 
@@ -50,7 +63,9 @@ public final class ProducerIdAllocator: Sendable {
             }
             if nextId >= state.reservedEndId {
                 let reservedEndId = nextId + Self.blockSize
-                try self.fileIO.writeFileAtomically(self.path, Array("1\n\(reservedEndId)\n".utf8))
+                try self.fileIO.writeFileAtomically(
+                    self.path, ChecksummedFile.wrap(Array("1\n\(reservedEndId)\n".utf8))
+                )
                 state.reservedEndId = reservedEndId
             }
             state.nextId = nextId + 1
@@ -71,12 +86,19 @@ public final class ProducerIdAllocator: Sendable {
     private func readReservedEnd() throws(StorageError) -> Int64 {
         guard self.fileIO.fileExists(self.path) else { return 0 }
         let bytes = try self.fileIO.readSmallFile(self.path, sizeBytesMax: 4096)
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        guard lines.count == 2, lines[0] == "1", let value = Int64(lines[1]), value >= 0 else {
-            // Guessing could reuse ids: refuse, and let the operator look (the file is two lines of text).
-            throw StorageError(code: .corruptFile, message: "unreadable producer id block file", path: self.path)
+        do throws(StorageError) {
+            let payload = try ChecksummedFile.unwrap(bytes, path: self.path).payload
+            let lines = String(decoding: payload, as: UTF8.self).split(separator: "\n")
+            guard lines.count == 2, lines[0] == "1", let value = Int64(lines[1]), value >= 0 else {
+                throw StorageError(code: .corruptFile, message: "not a producer id block file", path: self.path)
+            }
+            return value
+        } catch {
+            // Guessing low could hand out an id twice; the wall-clock floor cannot (see the type's comment).
+            let floor = self.clock.wallTimeMs() * Self.damagedFileIdsPerMs
+            self.onError("\(error); producer ids continue from \(floor)")
+            return floor
         }
-        return value
     }
 }
 
@@ -85,8 +107,8 @@ extension LogManager {
     /// would hand out the same ids.
     public func makeProducerIdAllocator() -> ProducerIdAllocator {
         ProducerIdAllocator(
-            path: self.dataDirectory + "/" + ProducerIdAllocator.fileName, fileIO: self.fileIO,
-            producerIdMaxInLogs: { [weak self] in
+            path: self.dataDirectory + "/" + ProducerIdAllocator.fileName, fileIO: self.fileIO, clock: self.clock,
+            onError: self.onError, producerIdMaxInLogs: { [weak self] in
                 self?.allPartitions().map(\.producerIdMax).max() ?? -1
             }
         )

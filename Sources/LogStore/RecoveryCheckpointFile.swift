@@ -11,9 +11,11 @@ import SluiceModel
 /// orders 1 877
 /// ```
 ///
-/// Topic names cannot contain spaces (see `TopicNames`), so spaces separate fields safely.
-/// Written atomically (temporary file, fsync, rename, fsync of the directory). A missing or unreadable file
-/// only costs time: every segment is then scanned.
+/// Topic names cannot contain spaces (see `TopicNames`), so spaces separate fields safely. Since the
+/// checksummed envelope, the text above follows a `ChecksummedFile` header line (`#sluice:1 <crc32c>`); files
+/// without it (written by earlier versions) are still read. Written atomically (temporary file, fsync, rename,
+/// fsync of the directory). A missing, unparsable or damaged file only costs time: every segment is then
+/// scanned, and since recovery never cuts a sealed segment, that scan cannot lose intact data.
 enum RecoveryCheckpointFile {
     static let fileName = "recovery-point-offset-checkpoint"
 
@@ -23,11 +25,19 @@ enum RecoveryCheckpointFile {
         for (topicPartition, offset) in sorted {
             text += "\(topicPartition.topic) \(topicPartition.partition.rawValue) \(offset.rawValue)\n"
         }
-        return Array(text.utf8)
+        return ChecksummedFile.wrap(Array(text.utf8))
     }
 
-    /// The entries, or nil when the file is not in the format above.
-    static func parse(_ bytes: [UInt8]) -> [TopicPartition: Offset]? {
+    /// The entries; throws `corruptFile` when the file fails its checksum or is not in the format above.
+    static func parse(_ bytes: [UInt8], path: String = Self.fileName) throws(StorageError) -> [TopicPartition: Offset] {
+        let contents = try ChecksummedFile.unwrap(bytes, path: path)
+        guard let points = Self.parseEntries(contents.payload) else {
+            throw StorageError(code: .corruptFile, message: "not a recovery checkpoint", path: path)
+        }
+        return points
+    }
+
+    private static func parseEntries(_ bytes: [UInt8]) -> [TopicPartition: Offset]? {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), count == lines.count - 2 else { return nil }
         var points: [TopicPartition: Offset] = [:]

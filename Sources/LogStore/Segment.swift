@@ -42,6 +42,14 @@ final class Segment {
     private(set) var isSealed = false
     /// Bytes known to be on disk (fdatasync'ed).
     private(set) var syncedSizeBytes: Int64
+    /// Damaged ranges kept in the file but never served (`Segment+Fences.swift`), sorted by offset. Almost always
+    /// empty, so a read pays one emptiness check for them.
+    private(set) var fences: [FencedRange] = []
+    /// The prefix of the file whose batches passed a CRC-32C check since the log was opened (by recovery, an
+    /// append's validation, the scrubber or a read), as a batch boundary and the offset of the batch there.
+    /// Reads verify what they return beyond it once, so damage is never served twice and clean data is checked
+    /// once per start, not per read.
+    private(set) var verifiedEnd: (positionBytes: Int64, offset: Offset)
 
     var isEmpty: Bool { self.sizeBytes == 0 }
     var logPath: String { self.file.path }
@@ -64,6 +72,7 @@ final class Segment {
         self.syncedSizeBytes = self.sizeBytes
         self.nextOffset = baseOffset
         self.offsetOfMaxTimestamp = baseOffset
+        self.verifiedEnd = (0, baseOffset)
     }
 
     /// The 20-digit, zero-padded base offset that names the segment's files (so names sort as offsets do).
@@ -123,6 +132,10 @@ final class Segment {
             position += batch.sizeBytes
         }
         precondition(position == batches.count, "appended bytes end on a batch boundary")
+        // Appends are validated (CRC included) before they are written: a verified prefix grows with them.
+        if self.verifiedEnd.positionBytes == self.sizeBytes {
+            self.verifiedEnd = (self.sizeBytes + Int64(batches.count), self.nextOffset)
+        }
         self.sizeBytes += Int64(batches.count)
     }
 
@@ -225,6 +238,35 @@ final class Segment {
         try? fileIO.unlink(self.timeIndex.path)
     }
 
+    /// Records `fence` unless one already covers its start; returns whether it is new. Fences found after
+    /// opening (by a read or the scrubber) lie inside the segment's offsets and bytes, so nothing else moves.
+    @discardableResult
+    func addFence(_ fence: FencedRange) -> Bool {
+        precondition(fence.firstOffset >= self.baseOffset && fence.endOffset <= self.nextOffset, "fence inside")
+        guard !self.fences.contains(where: { $0.overlaps(fence) }) else { return false }
+        self.fences.append(fence)
+        self.fences.sort { $0.firstOffset < $1.firstOffset }
+        return true
+    }
+
+    /// Recovery's scan met `fence` where it expected `nextOffset`: the segment goes on after it, and the first
+    /// batch after it gets an index entry so that reads past the fence can start there.
+    func skipDuringScan(_ fence: FencedRange, indexIntervalBytes: Int) {
+        precondition(fence.firstOffset == self.nextOffset && fence.positionBytes == self.sizeBytes, "fence in order")
+        self.fences.append(fence)
+        self.sizeBytes = fence.endPositionBytes
+        self.nextOffset = fence.endOffset
+        self.bytesSinceLastIndexEntry = indexIntervalBytes
+    }
+
+    /// Batches from the start of the file up to `positionBytes` (where a batch with base offset `offset` starts,
+    /// or the end) passed a CRC check, fenced ranges aside; a check of a range that does not touch the verified
+    /// prefix extends nothing.
+    func markVerified(fromPositionBytes startBytes: Int64, toPositionBytes endBytes: Int64, nextOffset: Offset) {
+        guard startBytes <= self.verifiedEnd.positionBytes, endBytes > self.verifiedEnd.positionBytes else { return }
+        self.verifiedEnd = (endBytes, nextOffset)
+    }
+
     /// Recovery's scan accepted the batches up to `sizeBytes`, already in the file.
     func setSizeAfterScan(_ sizeBytes: Int64) {
         precondition(sizeBytes >= self.sizeBytes, "a scan only moves forward")
@@ -241,5 +283,7 @@ final class Segment {
         self.maxTimestampMs = maxTimestampMs
         self.offsetOfMaxTimestamp = offsetOfMaxTimestamp
         self.bytesSinceLastIndexEntry = bytesSinceLastIndexEntry
+        self.fences.removeAll()
+        self.verifiedEnd = (0, self.baseOffset)
     }
 }

@@ -26,6 +26,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let recordBatchTooLarge = Code("recordBatchTooLarge")
         /// Bytes on disk that are not what Sluice wrote and cannot be repaired.
         public static let corruptFile = Code("corruptFile")
+        /// A read reached a batch that failed validation and is fenced off (kept on disk, never served);
+        /// Kafka's CORRUPT_MESSAGE. Batches before and after it stay readable.
+        public static let corruptMessage = Code("corruptMessage")
         public static let topicAlreadyExists = Code("topicAlreadyExists")
         public static let unknownTopic = Code("unknownTopic")
         public static let invalidTopicName = Code("invalidTopicName")

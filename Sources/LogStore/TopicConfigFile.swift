@@ -14,7 +14,11 @@
 /// max.message.bytes=1048588
 /// ```
 ///
-/// Only `version` and `partitions` are required. The file is written atomically (temporary file, fsync,
+/// Only `version` and `partitions` are required. Since the checksummed envelope the text follows a
+/// `ChecksummedFile` header line (`#sluice:1 <crc32c>`, a comment to this format); files without it (earlier
+/// versions) are still read. A damaged file is never trusted: the broker opens the topic with the partitions
+/// found on disk and the defaults without retention (`LogManager.openTopic`), so nothing is deleted under a
+/// guessed setting. The file is written atomically (temporary file, fsync,
 /// rename, fsync of the directory) and written last when a topic is created: a topic directory without it
 /// is an interrupted creation and is removed when the broker opens.
 struct TopicConfigFile: Equatable {
@@ -38,7 +42,8 @@ struct TopicConfigFile: Equatable {
             StorageError(code: .corruptFile, message: "topic configuration: \(message)", path: path)
         }
         var values: [String: String] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        let payload = try ChecksummedFile.unwrap(bytes, path: path).payload
+        for line in String(decoding: payload, as: UTF8.self).split(separator: "\n") {
             let text = line.trimmingWhitespace()
             if text.isEmpty || text.hasPrefix("#") { continue }
             guard let equals = text.firstIndex(of: "=") else { throw invalid("line '\(text)' has no '='") }
@@ -69,7 +74,7 @@ struct TopicConfigFile: Equatable {
         for key in self.overrides.keys.sorted() {
             text += "\(key)=\(self.overrides[key]!)\n"
         }
-        return Array(text.utf8)
+        return ChecksummedFile.wrap(Array(text.utf8))
     }
 
     private static func entries(of config: LogConfig) -> [String: String] {

@@ -1,4 +1,5 @@
 import Foundation
+import LogStore
 
 #if canImport(Glibc)
 import Glibc
@@ -43,11 +44,18 @@ struct DeploymentRecord: Codable, Sendable, Equatable {
 ///     <name>/operator.log(.1)     standard error of the operator's processes (see OperatorLog)
 ///
 /// Atomic rewrite: write a temporary file, fsync it, rename it over the old one, fsync the directory.
+///
+/// `operator.json` and the timer files are JSON inside LogStore's `ChecksummedFile` envelope: a header line
+/// `#sluice:1 <crc32c>` then the JSON. Files written before the envelope (bare JSON) still load. A damaged file
+/// is never trusted, never removed, and reported through `onError`: a damaged `operator.json` keeps that
+/// operator from starting; damaged timers load as none.
 struct DeploymentStore: Sendable {
     let rootDirectory: String
+    let onError: @Sendable (String) -> Void
 
-    init(dataDirectory: String) throws {
+    init(dataDirectory: String, onError: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.rootDirectory = dataDirectory + "/operators"
+        self.onError = onError
         try FileManager.default.createDirectory(atPath: self.rootDirectory, withIntermediateDirectories: true)
     }
 
@@ -68,24 +76,38 @@ struct DeploymentStore: Sendable {
             .sorted()
     }
 
+    /// Throws when the file is missing, fails its checksum (`StorageError.corruptFile`) or is not a record.
     func loadRecord(of name: String) throws -> DeploymentRecord {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(self.directory(of: name))/operator.json"))
-        return try JSONDecoder().decode(DeploymentRecord.self, from: data)
+        let path = "\(self.directory(of: name))/operator.json"
+        let contents = try ChecksummedFile.unwrap(Array(try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
+        return try JSONDecoder().decode(DeploymentRecord.self, from: Data(contents.payload))
     }
 
     func saveRecord(_ record: DeploymentRecord) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Self.writeAtomically(try encoder.encode(record), to: "\(self.directory(of: record.name))/operator.json")
+        try Self.writeAtomically(
+            Data(ChecksummedFile.wrap(Array(try encoder.encode(record)))), to: "\(self.directory(of: record.name))/operator.json"
+        )
     }
 
+    /// The pending timers in `file`; none when it is missing, and none (reported) when it is damaged.
     func loadTimers(of name: String, file: String = "timers.json") -> [OperatorTimer] {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "\(self.directory(of: name))/\(file)")) else { return [] }
-        return (try? JSONDecoder().decode([OperatorTimer].self, from: data)) ?? []
+        let path = "\(self.directory(of: name))/\(file)"
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return [] }
+        do {
+            let contents = try ChecksummedFile.unwrap(Array(data), path: path)
+            return try JSONDecoder().decode([OperatorTimer].self, from: Data(contents.payload))
+        } catch {
+            self.onError("operator \(name): ignoring its pending timers in \(file): \(error)")
+            return []
+        }
     }
 
     func saveTimers(_ timers: [OperatorTimer], of name: String, file: String = "timers.json") throws {
-        try Self.writeAtomically(try JSONEncoder().encode(timers), to: "\(self.directory(of: name))/\(file)")
+        try Self.writeAtomically(
+            Data(ChecksummedFile.wrap(Array(try JSONEncoder().encode(timers)))), to: "\(self.directory(of: name))/\(file)"
+        )
     }
 
     /// Writes `files` into a new staging directory and returns it; the caller renames it into place.

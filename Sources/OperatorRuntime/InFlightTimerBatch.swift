@@ -1,7 +1,9 @@
 import Foundation
+import LogStore
 
 /// A Timers batch whose outputs are being appended: `<timers file>.inflight` next to the instance's timers
-/// file (`timers.json.inflight`, `timers.1.json.inflight`, ...), JSON:
+/// file (`timers.json.inflight`, `timers.1.json.inflight`, ...), JSON inside LogStore's `ChecksummedFile`
+/// envelope like the timers file itself:
 ///
 /// ```
 /// {"timers": [{"key": [..] or null, "timeMs": N}, ...], "intent": "<OutputIntent text, with no input runs>"}
@@ -24,15 +26,21 @@ struct InFlightTimerBatch: Codable, Equatable, Sendable {
 extension DeploymentStore {
     func saveInFlightTimers(_ batch: InFlightTimerBatch, of name: String, timersFile: String) throws {
         let path = "\(self.directory(of: name))/\(InFlightTimerBatch.fileName(forTimersFile: timersFile))"
-        try Self.writeAtomically(try JSONEncoder().encode(batch), to: path)
+        try Self.writeAtomically(Data(ChecksummedFile.wrap(Array(try JSONEncoder().encode(batch)))), to: path)
     }
 
-    /// The in-flight Timers batch, or nil when there is none (or it cannot be read: the timers then simply
-    /// fire again, as before this file existed).
+    /// The in-flight Timers batch, or nil when there is none, or (reported) when it is damaged: the timers
+    /// then simply fire again, as before this file existed.
     func loadInFlightTimers(of name: String, timersFile: String) -> InFlightTimerBatch? {
         let path = "\(self.directory(of: name))/\(InFlightTimerBatch.fileName(forTimersFile: timersFile))"
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        return try? JSONDecoder().decode(InFlightTimerBatch.self, from: data)
+        do {
+            let contents = try ChecksummedFile.unwrap(Array(data), path: path)
+            return try JSONDecoder().decode(InFlightTimerBatch.self, from: Data(contents.payload))
+        } catch {
+            self.onError("operator \(name): ignoring its in-flight timers batch in \(path): \(error)")
+            return nil
+        }
     }
 
     /// Not synced: a removal lost to a power cut brings back a file whose timers are retired, which the

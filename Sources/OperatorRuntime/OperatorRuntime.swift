@@ -40,7 +40,8 @@ public final class OperatorRuntime: Sendable {
     public init(
         configuration: OperatorRuntimeConfiguration, logs: LogManager, groups: GroupCoordinator,
         clock: SluiceClock = SystemClock(), producerIds: ProducerIdAllocator? = nil,
-        onEvent: @escaping @Sendable (String) -> Void = { _ in }
+        onEvent: @escaping @Sendable (String) -> Void = { _ in },
+        onError: (@Sendable (String) -> Void)? = nil
     ) throws {
         precondition(configuration.batchRecordsMax >= 1 && configuration.batchBytesMax >= 1, "batch bounds")
         precondition(configuration.batchBytesMax < OperatorProtocol.frameSizeBytesMax / 2, "a batch fits in a frame")
@@ -52,7 +53,7 @@ public final class OperatorRuntime: Sendable {
         self.onEvent = onEvent
         // Pass the broker's allocator when the Kafka port hands out ids too: two would issue the same ones.
         self.producerIds = producerIds ?? logs.makeProducerIdAllocator()
-        self.store = try DeploymentStore(dataDirectory: configuration.dataDirectory)
+        self.store = try DeploymentStore(dataDirectory: configuration.dataDirectory, onError: onError ?? onEvent)
         // A write to the pipe of an operator that just died must fail with EPIPE, not kill the broker.
         signal(SIGPIPE, SIG_IGN)
     }
@@ -67,7 +68,8 @@ public final class OperatorRuntime: Sendable {
             do {
                 record = try self.store.loadRecord(of: name)
             } catch {
-                self.onEvent("operator \(name): cannot read operator.json: \(error)")
+                // Not started and not removed: its files stay for a person to repair (or redeploy over).
+                self.store.onError("operator \(name): not started, cannot read operator.json: \(error)")
                 continue
             }
             let deployment = OperatorDeployment(record: record, context: self.context)

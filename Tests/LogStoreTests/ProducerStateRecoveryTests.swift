@@ -161,7 +161,7 @@ final class ProducerStateRecoveryTests: ProducerStateTestCase {
         XCTAssertFalse(try allocator.mayHaveIssued(42 + ProducerIdAllocator.blockSize))
         try manager.close()
         let blockPath = self.dataDirectory + "/" + ProducerIdAllocator.fileName
-        XCTAssertEqual(try String(contentsOfFile: blockPath, encoding: .utf8), "1\n\(42 + ProducerIdAllocator.blockSize)\n")
+        XCTAssertEqual(try self.blockFileText(blockPath), "1\n\(42 + ProducerIdAllocator.blockSize)\n")
 
         let (reopened, _) = try self.openLog()
         defer { try? reopened.close() }
@@ -174,17 +174,24 @@ final class ProducerStateRecoveryTests: ProducerStateTestCase {
             XCTAssertEqual(next, previous + 1)
             previous = next
         }
-        XCTAssertEqual(
-            try String(contentsOfFile: blockPath, encoding: .utf8), "1\n\(42 + 3 * ProducerIdAllocator.blockSize)\n"
-        )
+        XCTAssertEqual(try self.blockFileText(blockPath), "1\n\(42 + 3 * ProducerIdAllocator.blockSize)\n")
     }
 
-    func testUnreadableBlockFileIsRefused() throws {
+    /// The block file's text inside its checksummed envelope.
+    private func blockFileText(_ path: String) throws -> String {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let contents = try ChecksummedFile.unwrap(bytes, path: path)
+        XCTAssertFalse(contents.isLegacy)
+        return String(decoding: contents.payload, as: UTF8.self)
+    }
+
+    func testUnparsableBlockFileContinuesAboveAWallClockFloor() throws {
         let (manager, _) = try self.openLog()
         defer { try? manager.close() }
         try "garbage".write(
             toFile: self.dataDirectory + "/" + ProducerIdAllocator.fileName, atomically: true, encoding: .utf8
         )
-        XCTAssertThrowsError(try manager.makeProducerIdAllocator().allocate())
+        let floor = self.clock.wallTimeMs() * ProducerIdAllocator.damagedFileIdsPerMs
+        XCTAssertEqual(try manager.makeProducerIdAllocator().allocate(), floor, "never an id handed out before")
     }
 }

@@ -41,7 +41,8 @@ final class RecoveryTests: LogStoreTestCase {
     }
 
     func testTruncatedTailIsCut() throws {
-        try self.writeAndCrash(count: 10)
+        // Not flushed: the torn batch was never known durable (never acknowledged under `always`).
+        try self.writeAndCrash(count: 10, flush: false)
         try self.modifyFile(self.firstLogPath) { $0.removeLast(5) }
         let (manager, log) = try self.reopen()
         defer { try? manager.close() }
@@ -49,6 +50,16 @@ final class RecoveryTests: LogStoreTestCase {
         XCTAssertTrue(self.events.contains("truncated segment 0"), "\(self.events.events)")
         try self.assertReadsAll(log, count: 9)
         XCTAssertEqual(try self.appendBatches(log, count: 1)[0].firstOffset, Offset(9))
+    }
+
+    func testTornTailBelowTheRecoveryPointIsFencedNotCut() throws {
+        try self.writeAndCrash(count: 10)
+        try self.modifyFile(self.firstLogPath) { $0.removeLast(5) }
+        let (manager, log) = try self.reopen()
+        defer { try? manager.close() }
+        XCTAssertEqual(log.logEndOffset, Offset(10), "offset 9 was acknowledged: it is never handed out again")
+        self.assertStorageError(.corruptMessage) { _ = try log.read(from: Offset(9), maxBytes: 1 << 20, minOneBatch: true) }
+        try self.assertReadsAll(log, count: 9)
     }
 
     func testZeroFilledTailIsCut() throws {
@@ -61,15 +72,20 @@ final class RecoveryTests: LogStoreTestCase {
         try self.assertReadsAll(log, count: 10)
     }
 
-    func testFlippedByteCutsTheLogAtItsBatch() throws {
+    func testFlippedByteBelowTheRecoveryPointIsFencedNotCut() throws {
         try self.writeAndCrash(count: 10)
         let batchSizeBytes = TestBatch.make().count
         try self.modifyFile(self.firstLogPath) { $0[batchSizeBytes * 5 + 40] ^= 0x10 }
         let (manager, log) = try self.reopen()
         defer { try? manager.close() }
-        XCTAssertEqual(log.logEndOffset, Offset(5))
+        XCTAssertEqual(log.logEndOffset, Offset(10), "acknowledged batches after the damage are kept")
         XCTAssertTrue(self.events.contains("CRC-32C mismatch"), "\(self.events.events)")
+        XCTAssertFalse(self.events.contains("truncated"), "\(self.events.events)")
         try self.assertReadsAll(log, count: 5)
+        self.assertStorageError(.corruptMessage) { _ = try log.read(from: Offset(5), maxBytes: 1 << 20, minOneBatch: true) }
+        let after = try XCTUnwrap(log.read(from: Offset(6), maxBytes: 1 << 20, minOneBatch: true).slice)
+        XCTAssertEqual(try after.readBytes().batchBaseOffsets, [6, 7, 8, 9])
+        XCTAssertEqual(try self.appendBatches(log, count: 1)[0].firstOffset, Offset(10))
     }
 
     func testFlippedBaseOffsetOutsideTheChecksumIsCaught() throws {
@@ -78,7 +94,18 @@ final class RecoveryTests: LogStoreTestCase {
         try self.modifyFile(self.firstLogPath) { $0[batchSizeBytes * 7 + 7] ^= 0x01 }
         let (manager, log) = try self.reopen()
         defer { try? manager.close() }
-        XCTAssertEqual(log.logEndOffset, Offset(7))
+        XCTAssertEqual(log.logEndOffset, Offset(10))
+        self.assertStorageError(.corruptMessage) { _ = try log.read(from: Offset(7), maxBytes: 1 << 20, minOneBatch: true) }
+    }
+
+    func testFlippedByteInTheUnsyncedTailIsCut() throws {
+        try self.writeAndCrash(count: 10, flush: false)
+        let batchSizeBytes = TestBatch.make().count
+        try self.modifyFile(self.firstLogPath) { $0[batchSizeBytes * 9 + 40] ^= 0x10 }
+        let (manager, log) = try self.reopen()
+        defer { try? manager.close() }
+        XCTAssertEqual(log.logEndOffset, Offset(9), "the last batch was never known durable: Kafka cuts it too")
+        XCTAssertTrue(self.events.contains("truncated segment 0"), "\(self.events.events)")
     }
 
     func testOnlySegmentsFromTheRecoveryPointAreScanned() throws {
@@ -89,21 +116,25 @@ final class RecoveryTests: LogStoreTestCase {
         defer { try? manager.close() }
         XCTAssertEqual(log.logEndOffset, Offset(40))
         XCTAssertFalse(self.events.contains("truncated"), "\(self.events.events)")
+        XCTAssertFalse(self.events.contains("fenced"), "\(self.events.events)")
     }
 
-    func testWithoutACheckpointEverySegmentIsScanned() throws {
+    func testWithoutACheckpointEverySegmentIsScannedAndNothingIsDeleted() throws {
         try self.writeAndCrash(count: 40, config: self.smallSegments, flush: false)
+        let segmentCount = try self.files(in: self.partitionDirectory("events"), withSuffix: ".log").count
         try self.modifyFile(self.firstLogPath) { $0[100] ^= 0xFF }
         let (manager, log) = try self.reopen(config: self.smallSegments)
         defer { try? manager.close() }
-        XCTAssertEqual(log.logEndOffset, Offset(1), "the log ends before the damaged batch")
-        XCTAssertTrue(self.events.contains("deleted segment"), "later segments would follow a hole")
-        XCTAssertEqual(try self.files(in: self.partitionDirectory("events"), withSuffix: ".log").count, 1)
+        XCTAssertEqual(log.logEndOffset, Offset(40), "sealed segments are never cut")
+        XCTAssertTrue(self.events.contains("fenced off"), "\(self.events.events)")
+        XCTAssertFalse(self.events.contains("deleted segment"), "\(self.events.events)")
+        XCTAssertEqual(try self.files(in: self.partitionDirectory("events"), withSuffix: ".log").count, segmentCount)
+        XCTAssertEqual(log.stats.fencedRanges, 1)
     }
 
-    /// What a crash while deleting the segments after a truncated one leaves: a truncated first segment, the
-    /// second one gone, the third one still there.
-    private func leaveAHoleAfterTheFirstSegment() throws {
+    /// What a crash of an earlier version while deleting the segments after a truncated one leaves: a truncated
+    /// first segment, the second one gone, the third one still there.
+    private func leaveAHoleAfterTheFirstSegment() throws -> Int64 {
         let directory = self.partitionDirectory("events")
         let segments = try self.files(in: directory, withSuffix: ".log")
         XCTAssertGreaterThan(segments.count, 3)
@@ -111,26 +142,32 @@ final class RecoveryTests: LogStoreTestCase {
         for suffix in [".log", ".index", ".timeindex"] {
             try FileManager.default.removeItem(atPath: directory + "/" + segments[1].prefix(20) + suffix)
         }
+        return try XCTUnwrap(Int64(segments[2].prefix(20)))
     }
 
-    func testAHoleAfterARecoveredSegmentIsClosedByDeletingWhatFollows() throws {
+    func testAHoleAfterARecoveredSegmentIsFencedAndWhatFollowsKept() throws {
         try self.writeAndCrash(count: 40, config: self.smallSegments, flush: false)
-        try self.leaveAHoleAfterTheFirstSegment()
+        let thirdBaseOffset = try self.leaveAHoleAfterTheFirstSegment()
         let (manager, log) = try self.reopen(config: self.smallSegments)
         defer { try? manager.close() }
-        XCTAssertEqual(log.logEndOffset, Offset(1))
-        XCTAssertEqual(try self.files(in: self.partitionDirectory("events"), withSuffix: ".log").count, 1)
+        XCTAssertEqual(log.logEndOffset, Offset(40))
+        self.assertStorageError(.corruptMessage) { _ = try log.read(from: Offset(1), maxBytes: 1 << 20, minOneBatch: true) }
+        let third = try XCTUnwrap(log.read(from: Offset(thirdBaseOffset), maxBytes: 1 << 20, minOneBatch: true).slice)
+        XCTAssertEqual(try third.readBytes().batchBaseOffsets.first, thirdBaseOffset)
     }
 
-    func testAHoleInCleanlyClosedSegmentsIsRefused() throws {
+    func testAHoleInCleanlyClosedSegmentsIsFenced() throws {
         do {
             let manager = try self.openManager(config: self.smallSegments)
             try manager.createTopic("events", partitionCount: 1)
             try self.appendBatches(try XCTUnwrap(manager.partition(self.topicPartition)), count: 40)
             try manager.close()
         }
-        try self.leaveAHoleAfterTheFirstSegment()
-        self.assertStorageError(.corruptFile) { _ = try self.openManager(config: self.smallSegments) }
+        _ = try self.leaveAHoleAfterTheFirstSegment()
+        let (manager, log) = try self.reopen(config: self.smallSegments)
+        defer { try? manager.close() }
+        XCTAssertEqual(log.logEndOffset, Offset(40))
+        self.assertStorageError(.corruptMessage) { _ = try log.read(from: Offset(1), maxBytes: 1 << 20, minOneBatch: true) }
     }
 
     func testCorruptIndexIsRebuiltFromTheLog() throws {

@@ -50,7 +50,10 @@ final class BrokerMetrics: Sendable {
             traceExport: self.traceExporter.withLock { $0 }.map { exporter in
                 let counters = exporter.counters
                 return TraceExportTotals(exportedSpans: counters.exported, droppedSpans: counters.dropped)
-            }
+            },
+            scrubber: ScrubberTotals(
+                verifiedBytes: self.logs.scrubber.verifiedBytes, completedPasses: self.logs.scrubber.completedPasses
+            )
         )
         // Under the lock until rendered, so two scrapes never interleave a mirror step with a render.
         return self.collector.withLock { collector in

@@ -10,6 +10,9 @@ enum BrokerMetricNames {
     static let diskUsedBytes = "sluice_data_dir_used_bytes"
     static let diskTotalBytes = "sluice_data_dir_total_bytes"
     static let appendsRefusedForSpace = "sluice_appends_refused_disk_full_total"
+    static let partitionCorruptRanges = "sluice_partition_corrupt_ranges_total"
+    static let scrubberVerifiedBytes = "sluice_scrubber_verified_bytes_total"
+    static let scrubberCompletedPasses = "sluice_scrubber_completed_passes_total"
     static let groupLag = "sluice_consumer_group_lag_records"
     static let residentMemory = "sluice_process_resident_memory_bytes"
     static let kafkaConnections = "sluice_kafka_connections_open"
@@ -42,6 +45,11 @@ struct MetricsCollector {
             self.mirror(BrokerMetricNames.partitionAppendedBytes, dimensions, total: sample.stats.appendedBytes)
             self.set(BrokerMetricNames.partitionLogEndOffset, dimensions, Double(sample.stats.logEndOffset))
             self.set(BrokerMetricNames.partitionLogStartOffset, dimensions, Double(sample.stats.logStartOffset))
+            self.mirror(BrokerMetricNames.partitionCorruptRanges, dimensions, total: sample.stats.fencedRanges)
+        }
+        if let scrubber = samples.scrubber {
+            self.mirror(BrokerMetricNames.scrubberVerifiedBytes, [], total: scrubber.verifiedBytes)
+            self.mirror(BrokerMetricNames.scrubberCompletedPasses, [], total: scrubber.completedPasses)
         }
         for sample in samples.dataDirectories {
             let dimensions = [("path", sample.path)]

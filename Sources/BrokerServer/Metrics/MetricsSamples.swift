@@ -34,6 +34,14 @@ struct MetricsSamples: Sendable, Equatable {
     var openKafkaConnections: Int
     /// Spans sent to and dropped on the way to the OTLP collector; nil when no endpoint is configured.
     var traceExport: TraceExportTotals?
+    /// The background scrubber's totals; nil in tests that build samples by hand.
+    var scrubber: ScrubberTotals? = nil
+}
+
+/// The segment scrubber's totals since the broker started.
+struct ScrubberTotals: Sendable, Equatable {
+    var verifiedBytes: Int64
+    var completedPasses: Int64
 }
 
 /// The OTLP exporter's totals since the broker started.
