@@ -5,7 +5,15 @@ import SluiceModel
 extension LogManager {
     /// Creates a topic with `partitionCount` empty partitions and `config` (the broker defaults when nil).
     /// `topic.conf` is written last, so a crash part-way leaves a directory the next open removes.
+    /// A name that belongs to the broker (`TopicNames.isInternal`) is refused: see `createInternalTopic`.
     public func createTopic(_ name: String, partitionCount: Int, config: LogConfig? = nil) throws {
+        guard !TopicNames.isInternal(name) else {
+            throw StorageError(code: .internalTopic, message: "'\(name)' is an internal topic name: only the broker creates those")
+        }
+        try self.createAnyTopic(name, partitionCount: partitionCount, config: config)
+    }
+
+    func createAnyTopic(_ name: String, partitionCount: Int, config: LogConfig?) throws {
         if let problem = TopicNames.problem(with: name) {
             throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)': \(problem)")
         }

@@ -120,7 +120,18 @@ public final class PartitionLog: @unchecked Sendable {
     /// or of a fenced epoch, and other `StorageError`s for storage failures. On error nothing of the request is
     /// in the log. An idempotent producer's retry of one of its last 5 batches writes nothing and returns the
     /// original offsets with `isDuplicate` set. The producer check and the write happen under one lock hold.
+    ///
+    /// Refuses (`internalTopic`) a topic that belongs to the broker: those take `appendInternal` only.
     public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
+        guard !self.isInternal else {
+            throw StorageError(
+                code: .internalTopic, message: "\(self.topicPartition.topic) is internal: only the broker appends to it"
+            )
+        }
+        return try self.appendAny(batches)
+    }
+
+    func appendAny(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
         let validated = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
         let offsetSpan = validated.offsetSpan
         let nowNs = self.clock.monotonicNs()
