@@ -44,7 +44,8 @@ public final class BrokerService: Service, Sendable {
             let traceExport = self.startTraceExport(runtime!, metrics: metrics)
             defer { traceExport?.cancel() }
             let router = KafkaRequestRouter(
-                logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger
+                logs: logs, groups: groups, config: self.config, clock: self.clock, logger: self.logger,
+                operators: runtime
             )
             let channel = try await self.bind(group: group, router: router, connections: metrics.connections)
             let adminChannel = try await AdminServer.bind(

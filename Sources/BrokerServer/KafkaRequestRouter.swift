@@ -3,6 +3,7 @@ import KafkaWire
 import Logging
 import LogStore
 import NIOCore
+import OperatorRuntime
 import SluiceModel
 
 /// Decodes each request's header, checks its version against what Sluice implements, and hands the
@@ -19,13 +20,16 @@ final class KafkaRequestRouter: Sendable {
     /// Producer ids for InitProducerId; one per broker (two would hand out the same ids).
     let producerIds: ProducerIdAllocator
 
-    init(logs: LogManager, groups: GroupCoordinator, config: BrokerConfig, clock: SluiceClock, logger: Logger) {
+    init(
+        logs: LogManager, groups: GroupCoordinator, config: BrokerConfig, clock: SluiceClock, logger: Logger,
+        operators: OperatorRuntime? = nil
+    ) {
         self.logs = logs
         self.groups = groups
         self.config = config
         self.clock = clock
         self.logger = logger
-        self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
+        self.topics = TopicAdministration(logs: logs, config: config, logger: logger, operators: operators)
         self.producerIds = logs.makeProducerIdAllocator()
     }
 
