@@ -36,7 +36,7 @@ final class ContainmentTests: XCTestCase {
         try self.harness.produce("in", partition: 0, values: ["r0"], keys: ["k0"])
 
         // First attempt: not applied, the operator shows failing, and the retry waits on the clock.
-        await waitUntil("the first failure and its backoff") {
+        try await waitUntil("the first failure and its backoff") {
             try self.notApplied(runtime) == 1 && clock.sleeperCount >= 1
         }
         var status = try runtime.status(name: "identity")
@@ -49,7 +49,7 @@ final class ContainmentTests: XCTestCase {
         try await Task.sleep(nanoseconds: 200_000_000)
         XCTAssertEqual(try self.notApplied(runtime), 1, "no retry before 100 ms")
         clock.advance(byMs: 1)
-        await waitUntil("the second failure") { try self.notApplied(runtime) == 2 && clock.sleeperCount >= 1 }
+        try await waitUntil("the second failure") { try self.notApplied(runtime) == 2 && clock.sleeperCount >= 1 }
 
         // The backoff doubles: 200 ms.
         clock.advance(byMs: 150)
@@ -129,7 +129,8 @@ final class ContainmentTests: XCTestCase {
         }
         XCTAssertNotNil(self.harness.logs.topic("in"))
 
-        XCTAssertEqual(try await runtime.deleteStream("in", force: true), ["identity"])
+        let paused = try await runtime.deleteStream("in", force: true)
+        XCTAssertEqual(paused, ["identity"])
         var status = try runtime.status(name: "identity")
         XCTAssertEqual(status.state, "paused")
         XCTAssertTrue(status.reason?.contains("stream in was deleted") ?? false, "\(String(describing: status.reason))")
