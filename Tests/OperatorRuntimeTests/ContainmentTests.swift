@@ -150,6 +150,30 @@ final class ContainmentTests: XCTestCase {
         await runtime.shutdown()
     }
 
+    func testAnOutputDeletedBehindTheRuntimesBackPausesTheOperatorInsteadOfSpinning() async throws {
+        try self.harness.createTopic("in", partitions: 1)
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py"))
+        try self.harness.produce("in", partition: 0, values: ["p0-0"])
+        await waitUntil("the output") { self.harness.count("out") == 1 }
+        // Not through deleteStream: the feeding loop finds the log gone when it appends.
+        try self.harness.logs.deleteTopic("out")
+        try self.harness.produce("in", partition: 0, values: ["p0-1"])
+        await waitUntil("paused") { (try? runtime.status(name: "identity").state) == "paused" }
+        let status = try runtime.status(name: "identity")
+        XCTAssertTrue(status.reason?.contains("stream out was deleted") ?? false, "\(String(describing: status.reason))")
+        XCTAssertEqual(status.deadLettered, 0, "a deleted stream is not the operator's fault")
+        let errors = status.lastErrors.count
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(try runtime.status(name: "identity").lastErrors.count, errors, "nothing retried while paused")
+
+        // Resumed: the output is created again and the record not applied before goes to it.
+        _ = try await runtime.resume(name: "identity")
+        await waitUntil("the record after the deletion") { self.harness.count("out") == 1 }
+        XCTAssertEqual(try self.harness.values("out")[0], ["p0-1"])
+        await runtime.shutdown()
+    }
+
     // MARK: - The state machines alone
 
     func testPlannerBacksOffARecordThatFailedButNotANarrowingRetry() {
