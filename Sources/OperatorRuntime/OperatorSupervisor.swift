@@ -183,6 +183,8 @@ actor OperatorSupervisor {
             self.planner.retainedRecordsDrained()
             self.inputStreams = inputStreams
             try await self.commitOffsetResets()
+            // A new version (a swap, a rollback) has not failed yet; a restart of the same one keeps the reason.
+            self.failingReason = nil
         }
         self.writer = writer
         self.current = instance
