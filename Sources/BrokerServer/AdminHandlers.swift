@@ -18,6 +18,10 @@ extension KafkaRequestRouter {
         -> ListOffsetsResponse.Partition
     {
         var answer = ListOffsetsResponse.Partition(partitionIndex: asked.partitionIndex)
+        guard !TopicNames.isInternal(topicPartition.topic) else {
+            answer.errorCode = .topicAuthorizationFailed  // as Fetch: the broker's own logs are not for clients
+            return answer
+        }
         guard let log = self.logs.partition(topicPartition) else {
             answer.errorCode = .unknownTopicOrPartition
             return answer
@@ -81,7 +85,8 @@ extension KafkaRequestRouter {
     func handleDeleteTopics(_ request: IncomingRequest) throws {
         let delete = try request.decode(DeleteTopicsRequest.self)
         let results = delete.allTopicNames.map { name in
-            DeleteTopicsResponse.Result(name: name, errorCode: self.topics.delete(name: name))
+            let (errorCode, message) = self.topics.delete(name: name)
+            return DeleteTopicsResponse.Result(name: name, errorCode: errorCode, errorMessage: message)
         }
         request.reply(DeleteTopicsResponse(responses: results))
     }

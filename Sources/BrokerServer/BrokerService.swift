@@ -49,7 +49,7 @@ public final class BrokerService: Service, Sendable {
             defer { traceExport?.cancel() }
             let router = KafkaRequestRouter(
                 logs: logs, groups: groups, producerIds: producerIds, config: self.config, clock: self.clock,
-                logger: self.logger
+                logger: self.logger, operators: runtime
             )
             let channel = try await self.bind(group: group, router: router, connections: metrics.connections)
             let adminChannel = try await AdminServer.bind(

@@ -33,6 +33,7 @@ enum ErrorMapping {
         case .invalidPartitionCount: return .invalidPartitions
         case .invalidConfig: return .invalidConfig
         case .corruptMessage: return .corruptMessage
+        case .internalTopic: return .invalidTopicException
         default: return .kafkaStorageError
         }
     }

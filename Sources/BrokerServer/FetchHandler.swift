@@ -63,6 +63,12 @@ extension KafkaRequestRouter {
         -> FetchReadResult.Partition
     {
         var partition = FetchReadResult.Partition(index: topicPartition.partition.rawValue)
+        // The broker's own logs (committed offsets) are not for clients; until there is authorization, no
+        // client may read them.
+        guard !TopicNames.isInternal(topicPartition.topic) else {
+            partition.errorCode = .topicAuthorizationFailed
+            return partition
+        }
         guard let log = self.logs.partition(topicPartition) else {
             partition.errorCode = .unknownTopicOrPartition
             return partition

@@ -3,6 +3,7 @@ import KafkaWire
 import Logging
 import LogStore
 import NIOCore
+import OperatorRuntime
 import SluiceModel
 
 /// Decodes each request's header, checks its version against what Sluice implements, and hands the
@@ -21,14 +22,14 @@ final class KafkaRequestRouter: Sendable {
 
     init(
         logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, config: BrokerConfig,
-        clock: SluiceClock, logger: Logger
+        clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil
     ) {
         self.logs = logs
         self.groups = groups
         self.config = config
         self.clock = clock
         self.logger = logger
-        self.topics = TopicAdministration(logs: logs, config: config, logger: logger)
+        self.topics = TopicAdministration(logs: logs, config: config, logger: logger, operators: operators)
         self.producerIds = producerIds
     }
 

@@ -1,6 +1,7 @@
 import KafkaWire
 import Logging
 import LogStore
+import OperatorRuntime
 import SluiceModel
 
 /// Creating and deleting topics on behalf of requests, including automatic creation when a client
@@ -9,10 +10,13 @@ struct TopicAdministration: Sendable {
     let logs: LogManager
     let config: BrokerConfig
     let logger: Logger
+    /// The operators, so that a stream they read or write is not deleted under them (nil in tests without).
+    var operators: OperatorRuntime?
 
-    /// Topics the broker keeps for itself (the offsets log): hidden from listings, never written by clients.
+    /// Topics the broker keeps for itself (the offsets log): hidden from listings, never read or written by
+    /// clients. The rule itself lives in LogStore (`TopicNames.isInternal`).
     static func isInternal(_ name: String) -> Bool {
-        name.hasPrefix("__")
+        TopicNames.isInternal(name)
     }
 
     /// The partition's log, creating the topic first when automatic creation is on; nil for internal topics.
@@ -71,14 +75,22 @@ struct TopicAdministration: Sendable {
         }
     }
 
-    func delete(name: String) -> ErrorCode {
-        guard !Self.isInternal(name) else { return .invalidTopicException }
+    /// Deletes a topic for DeleteTopics. A stream an operator reads or writes is refused with
+    /// POLICY_VIOLATION: Kafka's request has no way to say "force", so a forced delete goes through the admin
+    /// API (`DELETE /v1/streams/{name}?force=true`, `sluice topic delete --force`), which pauses those operators.
+    func delete(name: String) -> (ErrorCode, String?) {
+        guard !Self.isInternal(name) else {
+            return (.invalidTopicException, "\(name) is an internal topic of the broker")
+        }
+        if let users = self.operators?.streamUsers(name), !users.isEmpty {
+            return (.policyViolation, OperatorRuntime.streamInUseMessage(name, users: users))
+        }
         do {
             try self.logs.deleteTopic(name)
             self.logger.info("deleted topic", metadata: ["topic": "\(name)"])
-            return .none
+            return (.none, nil)
         } catch {
-            return ErrorMapping.errorCode(for: error)
+            return (ErrorMapping.errorCode(for: error), ErrorMapping.message(for: error))
         }
     }
 }

@@ -104,7 +104,7 @@ extension OffsetStore {
         let name = Self.topicName(prefix: configuration.topicNamePrefix, generation: generation)
         if logManager.topic(name) != nil { try Self.deleteTopic(name, logManager: logManager) }
         do {
-            try logManager.createTopic(name, partitionCount: 1, config: configuration.logConfig)
+            try logManager.createInternalTopic(name, partitionCount: 1, config: configuration.logConfig)
         } catch {
             throw GroupCoordinatorError(code: .storageFailure, message: "creating \(name) failed: \(error)")
         }
@@ -140,7 +140,7 @@ extension OffsetStore {
             let chunk = Array(records[start..<min(start + chunkRecordCount, records.count)])
             let bytes = try Self.encodeBatches(chunk, batchSizeBytesMax: batchSizeBytesMax)
             do {
-                _ = try bytes.withUnsafeBytes { try log.append($0) }
+                _ = try bytes.withUnsafeBytes { try log.appendInternal($0) }
             } catch {
                 throw GroupCoordinatorError(code: .storageFailure, message: "writing the offsets snapshot failed: \(error)")
             }

@@ -117,7 +117,7 @@ extension OffsetStore {
         let bytes = try Self.encodeBatches(records, batchSizeBytesMax: state.log.config.batchSizeBytesMax)
         let log = state.log
         do {
-            let result = try bytes.withUnsafeBytes { try log.append($0) }
+            let result = try bytes.withUnsafeBytes { try log.appendInternal($0) }
             state.recordCount += Int64(records.count)
             return OffsetDurability(log: log, endOffset: result.lastOffset + 1)
         } catch {

@@ -7,7 +7,15 @@ extension LogManager {
     /// `topic.conf` is written last, so a crash part-way leaves a directory the next open removes. A failure
     /// part-way (a full disk while allocating indexes or writing `topic.conf`) removes the directory at once:
     /// a failed create leaves nothing behind. Below the free-space floor an ordinary topic is not created.
+    /// A name that belongs to the broker (`TopicNames.isInternal`) is refused: see `createInternalTopic`.
     public func createTopic(_ name: String, partitionCount: Int, config: LogConfig? = nil) throws {
+        guard !TopicNames.isInternal(name) else {
+            throw StorageError(code: .internalTopic, message: "'\(name)' is an internal topic name: only the broker creates those")
+        }
+        try self.createAnyTopic(name, partitionCount: partitionCount, config: config)
+    }
+
+    func createAnyTopic(_ name: String, partitionCount: Int, config: LogConfig?) throws {
         if let problem = TopicNames.problem(with: name) {
             throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)': \(problem)")
         }

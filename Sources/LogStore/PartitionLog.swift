@@ -140,7 +140,18 @@ public final class PartitionLog: @unchecked Sendable {
     /// original offsets with `isDuplicate` set. The producer check and the write happen under one lock hold.
     /// Below the data directory's free-space floor, appends to ordinary topics fail with `diskFull` before
     /// the lock is taken (`DiskSpaceGuard`).
+    ///
+    /// Refuses (`internalTopic`) a topic that belongs to the broker: those take `appendInternal` only.
     public func append(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
+        guard !self.isInternal else {
+            throw StorageError(
+                code: .internalTopic, message: "\(self.topicPartition.topic) is internal: only the broker appends to it"
+            )
+        }
+        return try self.appendAny(batches)
+    }
+
+    func appendAny(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
         let validated = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
         try self.diskSpaceGuard?.checkRoom(for: self.topicPartition, sizeBytes: batches.count)
         let offsetSpan = validated.offsetSpan

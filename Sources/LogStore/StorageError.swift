@@ -34,6 +34,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidTopicName = Code("invalidTopicName")
         public static let invalidPartitionCount = Code("invalidPartitionCount")
         public static let invalidConfig = Code("invalidConfig")
+        /// An append to, or the creation of, a topic that belongs to the broker (`TopicNames.isInternal`)
+        /// through the public entry points; only `appendInternal` / `createInternalTopic` may.
+        public static let internalTopic = Code("internalTopic")
         /// The log or manager was closed, or an earlier write failure left the log unusable.
         public static let closed = Code("closed")
 

@@ -19,6 +19,8 @@ struct DeploymentRecord: Codable, Sendable, Equatable {
     var currentVersion: Int
     var versions: [Version]
     var paused: Bool
+    /// Why the runtime paused it (a stream it uses was deleted); nil for a pause asked for by `sluice pause`.
+    var pauseReason: String?
     /// Live instances (`sluice scale`); absent in records written before scaling existed, meaning one.
     var instances: Int?
     /// The version running as a canary next to the live one, if any.

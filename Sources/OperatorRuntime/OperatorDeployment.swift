@@ -94,16 +94,27 @@ actor OperatorDeployment {
 
     // MARK: - Pause and resume
 
-    func pause() async throws {
+    /// Pauses every instance after its in-flight batch; `reason` (a stream being deleted) shows in the status
+    /// and is kept with the deployment until the resume.
+    func pause(reason: String? = nil) async throws {
         self.record.paused = true
+        self.record.pauseReason = reason
         try self.context.store.saveRecord(self.record)
         await withTaskGroup(of: Void.self) { group in
-            for supervisor in self.allSupervisors { group.addTask { await supervisor.pause() } }
+            for supervisor in self.allSupervisors {
+                group.addTask {
+                    if let reason { await supervisor.pause(reason: reason) } else { await supervisor.pause() }
+                }
+            }
         }
     }
 
+    /// Resumes every instance; when a stream was deleted under them, their logs are reopened first, and the
+    /// resume is refused (the operator stays paused) while an input is still missing.
     func resume() async throws {
+        for supervisor in self.allSupervisors { try await supervisor.prepareResume() }
         self.record.paused = false
+        self.record.pauseReason = nil
         try self.context.store.saveRecord(self.record)
         for supervisor in self.allSupervisors { await supervisor.resume() }
     }
@@ -206,6 +217,7 @@ actor OperatorDeployment {
             status.restarts += other.restarts
             status.deadLettered += other.deadLettered
             status.lastErrors += other.lastErrors
+            status.reason = status.reason ?? other.reason
             status.recentHandoffGapsMs += other.recentHandoffGapsMs
             status.instanceDetails += other.instanceDetails
             if other.state != status.state { status.state = Self.combinedState(status.state, other.state) }
@@ -220,7 +232,7 @@ actor OperatorDeployment {
 
     /// While instances disagree, the one that needs attention shows: restarting, then starting, then paused.
     private static func combinedState(_ first: String, _ second: String) -> String {
-        for state in ["restarting", "starting", "running", "paused"] where first == state || second == state {
+        for state in ["failing", "restarting", "starting", "running", "paused"] where first == state || second == state {
             return state
         }
         return first

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceModel
 import Synchronization
 
 /// Where an operator process's standard error goes: the operator's log once it has one, and always a short
@@ -164,7 +165,10 @@ final class OperatorInstance: @unchecked Sendable {
         )
     }
 
-    /// Names are non-empty and no stream is named twice among the inputs, nor among the outputs.
+    /// Names are non-empty and no stream is named twice among the inputs, nor among the outputs. Every name
+    /// is a valid topic name and none belongs to the broker (`__`); no output contains '@', which separates
+    /// a canary's version in the shadow streams the runtime derives from the declared names. Checked before
+    /// anything is created, at every start (deploy, swap, canary, restart).
     static func problem(with metadata: OperatorMetadata) -> String? {
         if metadata.name.isEmpty { return "the operator has no name" }
         let inputs = metadata.inputs.map(\.stream)
@@ -172,6 +176,16 @@ final class OperatorInstance: @unchecked Sendable {
         if inputs.contains("") || outputs.contains("") { return "a stream has an empty name" }
         if Set(inputs).count != inputs.count { return "an input stream is named twice" }
         if Set(outputs).count != outputs.count { return "an output stream is named twice" }
+        for stream in inputs + outputs {
+            if TopicNames.isInternal(stream) {
+                return "stream \(stream) is internal to the broker (names starting with '\(TopicNames.internalPrefix)' are)"
+            }
+            if let problem = TopicNames.problem(with: stream) { return "stream \(stream): \(problem)" }
+        }
+        if let shadow = outputs.first(where: { $0.contains("@") }) {
+            return "output stream \(shadow) contains '@', which only a canary's shadow streams have "
+                + "(the runtime names them from the declared output)"
+        }
         return nil
     }
 }

@@ -43,7 +43,8 @@ extension OperatorRuntime {
                 reservedName = name
             }
             // '@' is valid in a stream name but separates a canary's version in its group and streams.
-            guard TopicNames.isValid(name), !name.hasPrefix("."), !name.contains("@") else {
+            // '__' would make its group, and its dead-letter stream `<name>.dlq`, the broker's own.
+            guard TopicNames.isValid(name), !name.hasPrefix("."), !name.contains("@"), !TopicNames.isInternal(name) else {
                 throw OperatorRuntimeError(code: .invalidRequest, message: "\(name) is not a valid operator name")
             }
             // A directory without operator.json is what a crash in the middle of a deploy or kill leaves.

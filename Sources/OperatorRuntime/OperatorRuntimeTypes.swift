@@ -12,6 +12,10 @@ public struct OperatorRuntimeConfiguration: Sendable {
     public var batchBytesMax = 1024 * 1024
     /// Failures of one record (Failed, or a crash while it is alone in its batch) before it is dead-lettered.
     public var deadLetterAttempts = 3
+    /// A record that failed (Failed, an answer that cannot be applied, a crash while alone) waits
+    /// min · 2^(failures-1), capped at max, before it is tried again (`BatchRetryPlanner`).
+    public var retryBackoffMsMin: Int64 = 100
+    public var retryBackoffMsMax: Int64 = 5000
     public var restartBackoffMsMin: Int64 = 100
     public var restartBackoffMsMax: Int64 = 5000
     /// How long a new process has to answer Hello with Metadata and Ready.
@@ -62,7 +66,8 @@ public struct DeployRequest: Sendable {
 public struct OperatorStatus: Sendable, Equatable {
     public var name: String
     public var version: Int
-    /// starting, running, paused, restarting, failed or stopped.
+    /// starting, running, failing (answers that cannot be applied: retried with backoff, then dead-lettered),
+    /// paused, restarting or stopped.
     public var state: String
     public var inputs: [String]
     public var outputs: [String]
@@ -83,6 +88,8 @@ public struct OperatorStatus: Sendable, Equatable {
     /// One entry per live instance, in index order.
     public var instanceDetails: [InstanceStatus] = []
     public var canary: CanaryStatus?
+    /// Why it is `failing`, or why the runtime paused it (a stream it uses was deleted); nil otherwise.
+    public var reason: String?
 }
 
 /// One live instance of an operator (`OperatorStatus.instanceDetails`).
@@ -152,6 +159,9 @@ public struct OperatorRuntimeError: Error, Sendable, CustomStringConvertible {
         public static let invalidRequest = Code(rawValue: "invalidRequest")
         public static let noPreviousVersion = Code(rawValue: "noPreviousVersion")
         public static let storageFailed = Code(rawValue: "storageFailed")
+        /// A stream delete refused because operators read or write the stream (force it to pause them).
+        public static let streamInUse = Code(rawValue: "streamInUse")
+        public static let unknownStream = Code(rawValue: "unknownStream")
         public var description: String { self.rawValue }
     }
 

@@ -15,6 +15,7 @@ extension OperatorSupervisor {
 
     func resume() {
         self.record.paused = false
+        self.record.pauseReason = nil
         self.perform(self.lifecycle.resume())
     }
 

@@ -18,10 +18,11 @@ extension OperatorSupervisor {
         let decision: BatchRetryPlanner.Decision
         if let recordIndex, recordIndex < count {
             decision = self.planner.recordFailed(
-                index: recordIndex, of: count, record: self.retained.identity(at: recordIndex), error: error
+                index: recordIndex, of: count, record: self.retained.identity(at: recordIndex), error: error,
+                nowNs: self.clock.monotonicNs()
             )
         } else {
-            decision = self.planner.batchCrashed(count: count, head: head, error: error)
+            decision = self.planner.batchCrashed(count: count, head: head, error: error, nowNs: self.clock.monotonicNs())
         }
         switch decision {
         case .retry(let limit):
@@ -30,7 +31,9 @@ extension OperatorSupervisor {
             do {
                 try await self.deadLetterHead(error: reason)
             } catch {
-                self.noteError("dead-lettering failed: \(error)")
+                // Opened afresh next time: the dead-letter stream may have been deleted under the writer.
+                self.deadLetterWriter = nil
+                self.noteError("dead-lettering failed: \(error)", repeated: true)
             }
         }
     }
@@ -65,7 +68,8 @@ extension OperatorSupervisor {
             self.timersFailed(delivered, index: recordIndex, error: error)
         case .records(let count):
             if let head = self.retained.head {
-                if case .retry(let limit) = self.planner.batchCrashed(count: count, head: head, error: error) {
+                let nowNs = self.clock.monotonicNs()
+                if case .retry(let limit) = self.planner.batchCrashed(count: count, head: head, error: error, nowNs: nowNs) {
                     self.nextBatchLimit = limit
                 }
             }
@@ -97,6 +101,6 @@ extension OperatorSupervisor {
         self.dropRetained(1)
         self.counters.deadLettered += 1
         self.recordDeadLettered()
-        self.noteError("dead-lettered \(stream)-\(entry.partition)@\(entry.offset): \(error)")
+        self.noteError("dead-lettered \(stream)-\(entry.partition)@\(entry.offset): \(error)", repeated: true)
     }
 }

@@ -36,6 +36,11 @@ extension OperatorSupervisor {
             self.retained = batch
         }
         if !self.retained.isEmpty {
+            // A record that failed waits out its backoff; the loop is woken when it ends.
+            guard self.planner.mayRetry(nowNs: self.clock.monotonicNs()) else {
+                self.scheduleRetryWake()
+                return nil
+            }
             var limit = self.configuration.batchRecordsMax
             if let plannerLimit = self.planner.batchLimit(head: self.retained.head) { limit = min(limit, plannerLimit) }
             if let once = self.nextBatchLimit { limit = min(limit, once) }
@@ -171,15 +176,17 @@ extension OperatorSupervisor {
             do {
                 try await self.complete(batch, result: result, next: next, answeredNs: answeredNs)
                 instance.batchesCompleted += 1
+                self.failingReason = nil
                 return true
             } catch {
-                self.noteError("\(instance.label): batch \(batch.batchId) not applied: \(error)")
-                self.batchFailed(batch.work, recordIndex: nil, error: "\(error)")
+                // OperatorSupervisor+Containment.swift: the operator's fault or the storage's, never a busy loop.
+                await self.answerNotApplied(batch, error: error, instance: instance)
                 return false
             }
         case .failed(let recordIndex, let error):
             self.noteError(
-                "\(instance.label): batch \(batch.batchId) failed at record \(recordIndex.map(String.init) ?? "-"): \(error)"
+                "\(instance.label): batch \(batch.batchId) failed at record \(recordIndex.map(String.init) ?? "-"): \(error)",
+                repeated: true
             )
             await self.batchFailedApplyingDeadLetters(batch.work, recordIndex: recordIndex, error: error)
             return false

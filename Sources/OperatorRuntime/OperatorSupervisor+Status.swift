@@ -40,7 +40,10 @@ extension OperatorSupervisor {
         }
         let counters = self.counters
         let record = self.record
-        let stateName = self.lifecycle.stateName
+        // `failing` while the last answer could not be applied (the lifecycle itself is running or pausing).
+        let stateName = self.failingReason != nil && self.lifecycle.stateName == "running"
+            ? "failing" : self.lifecycle.stateName
+        let reason = self.failingReason ?? (self.lifecycle.isPauseRequested ? self.record.pauseReason : nil)
         let restarts = self.lifecycle.restarts
         let placement = self.placement
         let instance = InstanceStatus(
@@ -51,6 +54,7 @@ extension OperatorSupervisor {
         self.statusBox.withLock { snapshot in
             snapshot.status.version = record.currentVersion
             snapshot.status.state = stateName
+            snapshot.status.reason = reason
             if let metadata {
                 snapshot.status.inputs = metadata.inputs.map(\.stream)
                 snapshot.status.outputs = metadata.outputs.map(placement.stream(forOutput:))

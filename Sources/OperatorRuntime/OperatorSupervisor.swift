@@ -82,6 +82,14 @@ actor OperatorSupervisor {
     var loopTask: Task<Void, Never>?
     var counters = Counters()
     var metrics: OperatorMetrics
+    /// Why the operator is `failing`: its last answer could not be applied. Cleared by the next batch applied.
+    var failingReason: String?
+    /// The time the feeding loop's retry wake-up is set for (one sleeping task per distinct time).
+    var retryWakeAtNs: UInt64?
+    /// Spares the logs when the same failure repeats (`noteError(_:repeated:)`).
+    var repeatedErrorLimiter = LogLineLimiter()
+    /// Input positions `makeReader` reset because the committed offset was past the log end; committed next.
+    var offsetResets: [InputPartitionKey: Int64] = [:]
 
     struct Counters {
         var recordsIn: Int64 = 0
@@ -123,7 +131,10 @@ actor OperatorSupervisor {
             paused: record.paused, restartBackoffMsMin: context.configuration.restartBackoffMsMin,
             restartBackoffMsMax: context.configuration.restartBackoffMsMax
         )
-        self.planner = BatchRetryPlanner(attempts: context.configuration.deadLetterAttempts)
+        self.planner = BatchRetryPlanner(
+            attempts: context.configuration.deadLetterAttempts, backoffMsMin: context.configuration.retryBackoffMsMin,
+            backoffMsMax: context.configuration.retryBackoffMsMax
+        )
         self.timers = TimerHeap([])
         self.statusBox = Mutex(StatusSnapshot(name: record.name, version: record.currentVersion))
         self.metrics = OperatorMetrics(operatorName: record.name, factory: context.configuration.metricsFactory)
@@ -186,6 +197,9 @@ actor OperatorSupervisor {
             self.planner.retainedRecordsDrained()
             self.inputStreams = inputStreams
             self.activeReplay = nil
+            try await self.commitOffsetResets()
+            // A new version (a swap, a rollback) has not failed yet; a restart of the same one keeps the reason.
+            self.failingReason = nil
         }
         self.writer = writer
         self.current = instance
@@ -205,7 +219,7 @@ actor OperatorSupervisor {
         return streams
     }
 
-    private func makeReader(for metadata: OperatorMetadata) throws -> InputReader {
+    func makeReader(for metadata: OperatorMetadata) throws -> InputReader {
         var sources: [InputReader.Source] = []
         var wanted: [TopicPartition] = []
         for (inputIndex, input) in metadata.inputs.enumerated() {
@@ -231,9 +245,20 @@ actor OperatorSupervisor {
         for index in sources.indices {
             let topicPartition = TopicPartition(topic: sources[index].stream, partition: PartitionID(sources[index].key.partition))
             if let offset = fetched[topicPartition]?.offset, offset >= 0 {
-                sources[index].position = max(offset, sources[index].log.logStartOffset.rawValue)
+                sources[index].position = self.resetPosition(
+                    committed: offset, log: sources[index].log, key: sources[index].key, stream: sources[index].stream
+                )
             }
-            self.committed[topicPartition] = fetched[topicPartition].map { max($0.offset, 0) } ?? 0
+            self.committed[topicPartition] = self.offsetResets[sources[index].key]
+                ?? fetched[topicPartition].map { max($0.offset, 0) } ?? 0
+        }
+        // An interrupted batch that read a partition whose log was recreated names records that are gone:
+        // it cannot be sent again, and its partitions are read afresh from the reset position.
+        let resetPartitions = Set(self.offsetResets.keys.map { key in
+            TopicPartition(topic: metadata.inputs[key.inputIndex].stream, partition: PartitionID(key.partition))
+        })
+        self.pendingReplays.removeAll { replay in
+            replay.intent.inputs.contains { resetPartitions.contains(TopicPartition(topic: $0.stream, partition: PartitionID($0.partition))) }
         }
         let wakeup = self.wakeup
         return InputReader(
@@ -349,10 +374,19 @@ actor OperatorSupervisor {
         self.publishStatus()
     }
 
-    func noteError(_ text: String) {
+    /// Keeps `text` among the last errors and logs it; a `repeated` failure is logged within the rate limit of
+    /// `repeatedErrorLimiter` (the status always has the newest).
+    func noteError(_ text: String, repeated: Bool = false) {
         self.counters.lastErrors.append(text)
         if self.counters.lastErrors.count > Self.lastErrorsMax { self.counters.lastErrors.removeFirst() }
-        self.log.append(text, prefix: "runtime")
-        self.onEvent("operator \(self.name): \(text)")
+        var line = text
+        if repeated {
+            guard case .write(let suppressed) = self.repeatedErrorLimiter.admit(nowNs: self.clock.monotonicNs()) else {
+                return
+            }
+            if suppressed > 0 { line += " (\(suppressed) similar lines left out)" }
+        }
+        self.log.append(line, prefix: "runtime")
+        self.onEvent("operator \(self.name): \(line)")
     }
 }

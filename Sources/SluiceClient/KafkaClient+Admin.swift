@@ -22,7 +22,7 @@ extension KafkaClient {
             throw KafkaClientError.unexpectedResponse("delete-topics response without a result")
         }
         guard result.errorCode == .none else {
-            throw KafkaClientError.brokerError(result.errorCode, "delete topic \(name)")
+            throw KafkaClientError.brokerError(result.errorCode, "delete topic \(name)", result.errorMessage)
         }
     }
 

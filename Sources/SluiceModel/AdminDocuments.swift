@@ -39,12 +39,15 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
     /// One entry per live instance.
     public var instanceDetails: [InstanceDocument]?
     public var canary: CanaryDocument?
+    /// Why the operator is `failing` (its answers cannot be applied) or was paused by the runtime (a stream it
+    /// uses was deleted); absent otherwise.
+    public var reason: String?
 
     public init(
         name: String, version: Int, state: String, inputs: [String], outputs: [String], lag: Int64,
         recordsPerSecond: Double, recordsIn: Int64, recordsOut: Int64, restarts: Int, deadLettered: Int64,
         lastErrors: [String], previousVersions: [Int], instances: Int? = nil, instanceDetails: [InstanceDocument]? = nil,
-        canary: CanaryDocument? = nil
+        canary: CanaryDocument? = nil, reason: String? = nil
     ) {
         self.name = name
         self.version = version
@@ -62,6 +65,18 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
         self.instances = instances
         self.instanceDetails = instanceDetails
         self.canary = canary
+        self.reason = reason
+    }
+}
+
+/// `DELETE /v1/streams/{name}`: the stream deleted and the operators paused because they used it.
+public struct StreamDeletionDocument: Codable, Sendable, Equatable {
+    public var deleted: String
+    public var pausedOperators: [String]
+
+    public init(deleted: String, pausedOperators: [String]) {
+        self.deleted = deleted
+        self.pausedOperators = pausedOperators
     }
 }
 

@@ -11,6 +11,18 @@ public protocol SluiceClock: Sendable {
     func wallTimeMs() -> Int64
     /// Monotonic time, for intervals and timeouts; never goes backwards.
     func monotonicNs() -> UInt64
+    /// Returns once `monotonicNs()` has reached `deadlineNs` (or the task is cancelled). The default sleeps
+    /// for the difference on the real clock; a manual clock returns when the test moves it there, so timeouts
+    /// and backoffs built on it are tested without waiting.
+    func sleep(untilMonotonicNs deadlineNs: UInt64) async
+}
+
+extension SluiceClock {
+    public func sleep(untilMonotonicNs deadlineNs: UInt64) async {
+        let nowNs = self.monotonicNs()
+        guard deadlineNs > nowNs else { return }
+        try? await Task.sleep(nanoseconds: deadlineNs - nowNs)
+    }
 }
 
 /// The real clock of the machine.

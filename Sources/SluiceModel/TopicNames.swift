@@ -1,6 +1,15 @@
 /// Kafka's rules for topic names, shared by storage (names become directory names) and the server
 /// (an invalid name gets INVALID_TOPIC_EXCEPTION instead of UNKNOWN_TOPIC_OR_PARTITION).
 public enum TopicNames {
+    /// Topics whose names start with `__` belong to the broker (the offsets log `__consumer_offsets.<n>`): only
+    /// the broker's own code appends to them (`PartitionLog.appendInternal`), no client reads or writes them,
+    /// and no operator declares them.
+    public static let internalPrefix = "__"
+
+    public static func isInternal(_ name: String) -> Bool {
+        name.hasPrefix(Self.internalPrefix)
+    }
+
     /// 1 to 249 characters of `[a-zA-Z0-9._-@]`, and neither "." nor "..". Kafka has no '@'; Sluice allows it
     /// because a canary's shadow streams are named `<stream>@<version>`, a name no Kafka topic can collide with.
     public static func isValid(_ name: String) -> Bool {

@@ -36,7 +36,7 @@ public struct TopologyDocument: Codable, Sendable, Equatable {
     public struct Operator: Codable, Sendable, Equatable {
         public var name: String
         public var version: Int
-        /// starting, running, paused, restarting, failed or stopped.
+        /// starting, running, failing, paused, restarting or stopped.
         public var state: String
         public var inputs: [String]
         public var outputs: [String]
@@ -50,10 +50,13 @@ public struct TopologyDocument: Codable, Sendable, Equatable {
         public var instances: Int?
         /// The version running beside the live one as a canary, if any.
         public var canaryVersion: Int?
+        /// Why it is failing or was paused by the runtime (`OperatorDocument.reason`).
+        public var reason: String?
 
         public init(
             name: String, version: Int, state: String, inputs: [String], outputs: [String], lag: Int64,
-            recordsPerSecond: Double, outputRecordsPerSecond: Double, instances: Int? = nil, canaryVersion: Int? = nil
+            recordsPerSecond: Double, outputRecordsPerSecond: Double, instances: Int? = nil, canaryVersion: Int? = nil,
+            reason: String? = nil
         ) {
             self.name = name
             self.version = version
@@ -65,6 +68,7 @@ public struct TopologyDocument: Codable, Sendable, Equatable {
             self.outputRecordsPerSecond = outputRecordsPerSecond
             self.instances = instances
             self.canaryVersion = canaryVersion
+            self.reason = reason
         }
     }
 

@@ -187,6 +187,7 @@ enum OpsText {
     static func detail(_ status: OperatorDocument) -> String {
         var text = OpsText.table([status])
         text += "records in \(status.recordsIn), out \(status.recordsOut); restarts \(status.restarts); dead-lettered \(status.deadLettered)\n"
+        if let reason = status.reason { text += "\(status.state): \(reason)\n" }
         if let instances = status.instanceDetails, instances.count > 1 { text += Self.instances(instances) }
         if let canary = status.canary { text += CanaryText.line(canary) + "\n" }
         if !status.previousVersions.isEmpty {

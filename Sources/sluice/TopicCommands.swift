@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOHTTP1
 import SluiceClient
 import SluiceModel
 
@@ -63,11 +64,25 @@ struct TopicCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a topic and all its records.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a topic and all its records.",
+            discussion: "A stream that operators read or write is refused; --force deletes it through the admin API, which first pauses those operators (resume them once the stream exists again)."
+        )
         @OptionGroup var brokerOption: BrokerOption
+        @OptionGroup var adminOption: AdminOption
         @Argument(help: "Topic name.") var name: String
+        @Flag(help: "Delete even if operators use the stream: they are paused, with the reason, first.") var force = false
 
         func run() async throws {
+            // Kafka's DeleteTopics cannot say "force", so a forced delete goes to the admin API.
+            if self.force {
+                let answer = try await withAdmin(self.adminOption) { admin in
+                    try await admin.send(.DELETE, "/v1/streams/\(self.name)?force=true", as: StreamDeletionDocument.self)
+                }
+                let paused = answer.pausedOperators
+                print("deleted topic \(self.name)" + (paused.isEmpty ? "" : "; paused \(paused.joined(separator: ", "))"))
+                return
+            }
             try await withClient(self.brokerOption) { try await $0.deleteTopic(self.name) }
             print("deleted topic \(self.name)")
         }

@@ -30,6 +30,14 @@ final class AdminRouteTests: XCTestCase {
         XCTAssertNil(AdminRoute(method: "POST", uri: "/v1/traces"))
     }
 
+    func testStreamDeletionRoute() {
+        XCTAssertEqual(AdminRoute(method: "DELETE", uri: "/v1/streams/in"), .deleteStream(name: "in", force: false))
+        XCTAssertEqual(
+            AdminRoute(method: "DELETE", uri: "/v1/streams/in?force=true"), .deleteStream(name: "in", force: true)
+        )
+        XCTAssertNil(AdminRoute(method: "GET", uri: "/v1/streams/in"))
+    }
+
     func testUnknownRoutesAndBounds() {
         XCTAssertNil(AdminRoute(method: "GET", uri: "/v1"))
         XCTAssertNil(AdminRoute(method: "PUT", uri: "/v1/operators"))

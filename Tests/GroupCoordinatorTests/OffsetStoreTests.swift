@@ -139,7 +139,7 @@ final class OffsetStoreTests: XCTestCase {
         var store = try self.makeStore()
         try self.commit(store, group: "g", [self.partition("orders", 0): 7])
         // A crash during compaction leaves a newer generation without its completion marker.
-        try self.logManager.createTopic("__consumer_offsets.1", partitionCount: 1, config: OffsetStoreConfiguration().logConfig)
+        try self.logManager.createInternalTopic("__consumer_offsets.1", partitionCount: 1, config: OffsetStoreConfiguration().logConfig)
         store = try self.restart()
         XCTAssertEqual(store.statistics.generation, 0)
         XCTAssertEqual(store.fetch(groupId: "g", partitions: nil)[self.partition("orders", 0)]?.offset, 7)

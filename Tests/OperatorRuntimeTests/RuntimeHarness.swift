@@ -30,8 +30,12 @@ final class RuntimeHarness: @unchecked Sendable {
         self.configuration.restartBackoffMsMax = 500
     }
 
-    func makeRuntime(events: @escaping @Sendable (String) -> Void = { _ in }) throws -> OperatorRuntime {
-        try OperatorRuntime(configuration: self.configuration, logs: self.logs, groups: self.groups, onEvent: events)
+    func makeRuntime(
+        clock: SluiceClock = SystemClock(), events: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> OperatorRuntime {
+        try OperatorRuntime(
+            configuration: self.configuration, logs: self.logs, groups: self.groups, clock: clock, onEvent: events
+        )
     }
 
     func close() {

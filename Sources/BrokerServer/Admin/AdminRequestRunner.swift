@@ -63,6 +63,8 @@ enum AdminRequestRunner {
             return await self.answerTopology(route, context: context)
         case .traces(let last):
             return self.json(await control.traces(last: last))
+        case .deleteStream(let name, let force):
+            return self.json(try await control.deleteStream(name: name, force: force))
         }
     }
 

@@ -19,6 +19,7 @@
 /// GET    /v1/topology                      streams, operators and edges with rates and lag
 /// GET    /  or  /dashboard                 the dashboard page
 /// GET    /v1/traces?last=K                 the newest sampled paths (TraceListDocument)
+/// DELETE /v1/streams/{name}?force=true     delete a stream; refused while operators use it unless forced
 /// ```
 enum AdminRoute: Equatable {
     case health
@@ -40,6 +41,7 @@ enum AdminRoute: Equatable {
     case topology
     case dashboard
     case traces(last: Int)
+    case deleteStream(name: String, force: Bool)
 
     static let defaultTailLines = 100
     static let tailLinesMax = 100_000
@@ -68,6 +70,11 @@ enum AdminRoute: Equatable {
             guard method == "GET" else { return nil }
             let last = query["last"].flatMap(Int.init) ?? Self.defaultTraces
             self = .traces(last: min(max(last, 1), Self.tracesMax))
+            return
+        }
+        if segments.count == 3, segments[1] == "streams" {
+            guard method == "DELETE" else { return nil }
+            self = .deleteStream(name: segments[2], force: query["force"] == "true" || query["force"] == "1")
             return
         }
         guard segments[1] == "operators" else { return nil }

@@ -25,7 +25,7 @@ enum DashboardPage {
   .operator rect { stroke-width: 2; }
   .state-running rect { fill: #e6f4ea; stroke: #2e7d32; }
   .state-paused rect { fill: #fff4e0; stroke: #e08a00; }
-  .state-failed rect { fill: #fde8e8; stroke: #c62828; }
+  .state-failed rect, .state-failing rect { fill: #fde8e8; stroke: #c62828; }
   .state-starting rect, .state-restarting rect { fill: #e3f2fd; stroke: #1565c0; }
   .state-stopped rect { fill: #eeeeee; stroke: #757575; }
   .node-title { font-weight: 600; }
@@ -34,7 +34,7 @@ enum DashboardPage {
   .edge-label { fill: #3b4454; font-size: 11px; }
   table { border-collapse: collapse; margin-top: 14px; background: #fff; }
   th, td { border: 1px solid #d5d9e0; padding: 4px 10px; font-size: 13px; text-align: left; }
-  td.state-running { color: #2e7d32; } td.state-paused { color: #e08a00; } td.state-failed { color: #c62828; }
+  td.state-running { color: #2e7d32; } td.state-paused { color: #e08a00; } td.state-failed, td.state-failing { color: #c62828; }
   button { margin-right: 4px; }
   label.swap { border: 1px solid #8a94a6; border-radius: 2px; padding: 1px 6px; margin-right: 4px; cursor: pointer; }
   label.swap input { display: none; }
@@ -109,6 +109,7 @@ function drawNode(node) {
   } else {
     group.setAttribute("class", "node operator state-" + data.state);
     group.setAttribute("data-state", data.state);
+    if (data.reason) group.appendChild(element("title", {}, data.state + ": " + data.reason));
     group.appendChild(element("rect", { x: node.x, y: node.y, width: NODE_WIDTH, height: NODE_HEIGHT, rx: 4 }));
     group.appendChild(element("text", { x: centerX, y: node.y + 17, "text-anchor": "middle", "class": "node-title" }, data.name));
     const canary = data.canaryVersion != null ? " · canary v" + data.canaryVersion : "";
@@ -197,7 +198,7 @@ function drawTable(topology) {
     const row = document.createElement("tr");
     row.setAttribute("data-name", op.name);
     const cells = [op.name, "v" + op.version + (op.canaryVersion != null ? " (canary v" + op.canaryVersion + ")" : ""),
-      op.state, rate(op.recordsPerSecond), String(op.lag)];
+      op.state + (op.reason ? ": " + op.reason : ""), rate(op.recordsPerSecond), String(op.lag)];
     cells.forEach((text, index) => {
       const cell = document.createElement("td");
       cell.textContent = text;

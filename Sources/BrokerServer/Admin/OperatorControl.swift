@@ -19,6 +19,9 @@ public protocol OperatorControl: Sendable {
     func abortCanary(name: String) async throws -> OperatorDocument
     /// The `last` newest sampled traces, each span in path order.
     func traces(last: Int) async -> TraceListDocument
+    /// Deletes a stream; refused (409) while operators read or write it unless `force`, which pauses them
+    /// first, with the reason, so none is left feeding from or appending to a deleted log.
+    func deleteStream(name: String, force: Bool) async throws -> StreamDeletionDocument
 }
 
 /// An admin request that cannot be carried out, with the HTTP status and the code the API answers.

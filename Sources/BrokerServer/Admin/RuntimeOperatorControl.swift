@@ -76,6 +76,13 @@ struct RuntimeOperatorControl: OperatorControl {
         return TraceListDocument.grouping(spans.map(Self.document), last: last)
     }
 
+    func deleteStream(name: String, force: Bool) async throws -> StreamDeletionDocument {
+        try await Self.translatingErrors {
+            let paused = try await self.runtime.deleteStream(name, force: force)
+            return StreamDeletionDocument(deleted: name, pausedOperators: paused)
+        }
+    }
+
     private static func document(_ span: OperatorSpan) -> SpanDocument {
         SpanDocument(
             traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId,
@@ -116,7 +123,8 @@ struct RuntimeOperatorControl: OperatorControl {
                     version: canary.version, state: canary.state, outputs: canary.outputs, lag: canary.lag,
                     recordsPerSecond: canary.recordsPerSecond, recordsIn: canary.recordsIn, recordsOut: canary.recordsOut
                 )
-            }
+            },
+            reason: status.reason
         )
     }
 
@@ -137,8 +145,8 @@ struct RuntimeOperatorControl: OperatorControl {
 
     private static func httpStatus(_ code: OperatorRuntimeError.Code) -> Int {
         switch code {
-        case .unknownOperator: return 404
-        case .alreadyDeployed: return 409
+        case .unknownOperator, .unknownStream: return 404
+        case .alreadyDeployed, .streamInUse: return 409
         case .notAnOperator, .noStreams, .invalidRequest, .noPreviousVersion, .startFailed: return 400
         default: return 500
         }

@@ -89,7 +89,8 @@ enum TopologyBuilder {
             operators.append(TopologyDocument.Operator(
                 name: status.name, version: status.version, state: status.state, inputs: status.inputs,
                 outputs: status.outputs, lag: status.lag, recordsPerSecond: inputRate,
-                outputRecordsPerSecond: outputRate, instances: status.instances, canaryVersion: status.canary?.version
+                outputRecordsPerSecond: outputRate, instances: status.instances, canaryVersion: status.canary?.version,
+                reason: status.reason
             ))
             edges += self.edges(of: status, snapshot: snapshot, inputRate: inputRate, outputRate: outputRate, rates: rates)
         }

@@ -3,7 +3,8 @@
 FIXTURE_TAG "@instance" tags with the instance index from Hello.
 FIXTURE_BEHAVIOUR: "" (identity), "fail-bad" (records whose value starts with b"bad" raise),
 "crash-on-poison" (the process exits on a record whose value is b"poison"), "crash-at-once" (the process
-exits on its first Records batch), "garbage-on-poison" (writes a frame header claiming 4 GiB on b"poison"), "hang-on-poison" (never answers).
+exits on its first Records batch), "garbage-on-poison" (writes a frame header claiming 4 GiB on b"poison"), "hang-on-poison" (never answers),
+"undeclared-output" (every output goes to index 7, which it never declared: an answer the runtime cannot apply).
 """
 import os
 import struct
@@ -42,7 +43,8 @@ def copy(body):
             sys.stdout.buffer.flush()
         (count,) = struct.unpack_from(">H", body, headers_start)
         # The record's key, value and headers are already in the output's encoding: copy the bytes.
-        outs.append(b"\x00\x00" + body[key_start:headers_start] + struct.pack(">H", count + 1)
+        output_index = b"\x00\x07" if BEHAVIOUR == "undeclared-output" else b"\x00\x00"
+        outs.append(output_index + body[key_start:headers_start] + struct.pack(">H", count + 1)
                     + body[headers_start + 2:end] + tag_header)
     return outs, []
 
