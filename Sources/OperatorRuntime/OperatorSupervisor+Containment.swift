@@ -70,8 +70,10 @@ extension OperatorSupervisor {
             try OperatorRuntime.createStreams([stream], logs: self.logs, partitions: partitions)
             outputs.append(stream)
         }
-        self.writer = try OutputWriter(streams: outputs, logs: self.logs)
+        self.writer = try OutputWriter(streams: outputs, logs: self.logs, producerId: try self.producerIds.allocate())
         self.deadLetterWriter = nil
+        self.activeReplay = nil
+        self.preparedAhead = nil
         self.reader?.close()
         self.reader = reader
         self.retained = InputBatch()
@@ -83,7 +85,8 @@ extension OperatorSupervisor {
         self.publishStatus()
     }
 
-    /// Commits the positions `makeReader` reset (committed offsets past the log end), so the group shows them.
+    /// Commits the positions `makeReader` moved (committed offsets past the log end, landed dead letters), so
+    /// the group shows them.
     func commitOffsetResets() async throws {
         let resets = self.offsetResets
         self.offsetResets = [:]

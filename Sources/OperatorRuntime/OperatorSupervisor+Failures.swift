@@ -77,6 +77,8 @@ extension OperatorSupervisor {
     }
 
     /// Appends the first retained record to `<name>.dlq` with the error and its source, and commits past it.
+    /// Like a batch's outputs, the dead letter is numbered under its own producer id and announced by an
+    /// intent first, so a broker crash before the commit neither repeats nor loses it (`landedDeadLetters`).
     func deadLetterHead(error: String) async throws {
         let entry = self.retained.entries[0]
         let stream = self.inputStreams[Int(entry.inputIndex)]
@@ -84,7 +86,7 @@ extension OperatorSupervisor {
         if self.deadLetterWriter == nil {
             let dlq = self.placement.deadLetterStream
             try OperatorRuntime.createStreams([dlq], logs: self.logs, partitions: self.configuration.outputPartitions)
-            self.deadLetterWriter = try OutputWriter(streams: [dlq], logs: self.logs)
+            self.deadLetterWriter = try OutputWriter(streams: [dlq], logs: self.logs, producerId: try self.producerIds.allocate())
         }
         var headers = record.headers.map { RecordHeader(key: $0.0, value: $0.1) }
         headers.append(RecordHeader(key: "sluice.error", value: Array(error.utf8)))
@@ -92,9 +94,15 @@ extension OperatorSupervisor {
         headers.append(RecordHeader(key: "sluice.source.partition", value: Array(String(entry.partition).utf8)))
         headers.append(RecordHeader(key: "sluice.source.offset", value: Array(String(entry.offset).utf8)))
         var writer = self.deadLetterWriter!
-        let durability = try writer.appendOne(
+        let prepared = try writer.prepareOne(
             target: 0, timestampMs: self.clock.wallTimeMs(), key: record.key, value: record.value, headers: headers
         )
+        self.deadLetterWriter = writer
+        let run = OutputIntent.InputRun(stream: stream, partition: entry.partition, endOffset: entry.offset + 1)
+        try await self.writeIntent(OutputIntent(
+            producerId: writer.producerId, inputs: [run], outputs: prepared.ranges, roundRobinStarts: [:], isDeadLetter: true
+        ))
+        let durability = try writer.append(prepared)
         self.deadLetterWriter = writer
         for (log, endOffset) in durability { try await log.waitUntilDurable(upTo: endOffset) }
         try await self.commit(self.retained.commitPositions(upTo: 1))

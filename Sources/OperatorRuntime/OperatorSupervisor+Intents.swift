@@ -62,7 +62,8 @@ extension OperatorSupervisor {
         var seen: Set<String> = []
         var replays: [OutputReplay] = []
         for (_, committed) in fetched.sorted(by: { $0.key.description < $1.key.description }) {
-            guard seen.insert(committed.metadata).inserted, let intent = OutputIntent(decoding: committed.metadata) else { continue }
+            guard seen.insert(committed.metadata).inserted, let intent = OutputIntent(decoding: committed.metadata),
+                  !intent.isDeadLetter else { continue }
             let partitions = intent.inputs.map { TopicPartition(topic: $0.stream, partition: PartitionID($0.partition)) }
             guard partitions.allSatisfy(owned.contains) else {
                 self.noteError("an interrupted batch reads partitions this instance does not own; it is processed afresh")
@@ -71,6 +72,23 @@ extension OperatorSupervisor {
             replays.append(self.replay(of: intent))
         }
         return replays
+    }
+
+    /// Per input partition, the position past a record whose dead letter landed before a crash stopped the
+    /// commit after it (`OutputIntent.isDeadLetter`). A dead letter that did not land needs nothing: its record
+    /// is still uncommitted and is fed to the operator again.
+    func landedDeadLetters(of fetched: [TopicPartition: CommittedOffset]) -> [TopicPartition: Int64] {
+        var positions: [TopicPartition: Int64] = [:]
+        for committed in fetched.values {
+            guard let intent = OutputIntent(decoding: committed.metadata), intent.isDeadLetter,
+                  let run = intent.inputs.first, let range = intent.outputs.first else { continue }
+            let log = self.logs.partition(TopicPartition(topic: range.slot.stream, partition: PartitionID(range.slot.partition)))
+            let landed = OutputIntent.landedCount(of: range, lastSequence: log?.lastSequence(ofProducer: intent.producerId))
+            guard landed == range.count else { continue }
+            positions[TopicPartition(topic: run.stream, partition: PartitionID(run.partition))] = run.endOffset
+            self.onEvent("operator \(self.name): \(run.stream)-\(run.partition)@\(run.endOffset - 1) was dead-lettered before the broker stopped")
+        }
+        return positions
     }
 
     /// `intent` with, per output partition, how many of its outputs are in the log already.

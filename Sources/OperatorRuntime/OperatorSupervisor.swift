@@ -88,7 +88,8 @@ actor OperatorSupervisor {
     var retryWakeAtNs: UInt64?
     /// Spares the logs when the same failure repeats (`noteError(_:repeated:)`).
     var repeatedErrorLimiter = LogLineLimiter()
-    /// Input positions `makeReader` reset because the committed offset was past the log end; committed next.
+    /// Input positions `makeReader` moved: reset because the committed offset was past the log end, or past
+    /// a record whose dead letter landed before a crash stopped its commit; committed next.
     var offsetResets: [InputPartitionKey: Int64] = [:]
 
     struct Counters {
@@ -259,6 +260,14 @@ actor OperatorSupervisor {
         })
         self.pendingReplays.removeAll { replay in
             replay.intent.inputs.contains { resetPartitions.contains(TopicPartition(topic: $0.stream, partition: PartitionID($0.partition))) }
+        }
+        let deadLettered = self.landedDeadLetters(of: fetched)
+        for index in sources.indices {
+            let topicPartition = TopicPartition(topic: sources[index].stream, partition: PartitionID(sources[index].key.partition))
+            guard let endOffset = deadLettered[topicPartition], endOffset > sources[index].position else { continue }
+            sources[index].position = endOffset
+            self.offsetResets[sources[index].key] = endOffset
+            self.committed[topicPartition] = endOffset
         }
         let wakeup = self.wakeup
         return InputReader(

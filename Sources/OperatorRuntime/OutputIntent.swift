@@ -12,8 +12,12 @@
 /// offset's metadata while the batch is in flight; the commit that follows clears it):
 ///
 /// ```
-/// sluice-intent/1;p=<producer id>;in=<stream>:<partition>:<end offset>,...;out=<stream>:<partition>:<skip>:<base sequence>:<count>,...;rr=<stream>:<next partition>,...
+/// sluice-intent/1;p=<producer id>;in=<stream>:<partition>:<end offset>,...;out=<stream>:<partition>:<skip>:<base sequence>:<count>,...;rr=<stream>:<next partition>,...[;dl=1]
 /// ```
+///
+/// `dl=1` marks a dead letter: one input record (one run) about to be appended to the dead-letter stream
+/// (one output). It is not sent again after a crash: if the dead letter landed, the record is committed past;
+/// if not, it is fed to the operator again like any uncommitted record.
 ///
 /// `in` lists the batch's runs of records in the order they were sent: each run is the records of one input
 /// partition up to (not including) its end offset, starting where the previous run of that partition (or
@@ -45,6 +49,7 @@ struct OutputIntent: Equatable, Sendable {
     var inputs: [InputRun]
     var outputs: [OutputRange]
     var roundRobinStarts: [String: Int]
+    var isDeadLetter = false
 
     var encoded: String {
         let inputs = self.inputs.map { "\($0.stream):\($0.partition):\($0.endOffset)" }.joined(separator: ",")
@@ -53,7 +58,8 @@ struct OutputIntent: Equatable, Sendable {
         }.joined(separator: ",")
         let starts = self.roundRobinStarts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
             .joined(separator: ",")
-        return "\(Self.prefix);p=\(self.producerId);in=\(inputs);out=\(outputs);rr=\(starts)"
+        let deadLetter = self.isDeadLetter ? ";dl=1" : ""
+        return "\(Self.prefix);p=\(self.producerId);in=\(inputs);out=\(outputs);rr=\(starts)\(deadLetter)"
     }
 
     /// Parses commit metadata; nil for anything that is not an intent (ordinary metadata, or a damaged one:
@@ -88,14 +94,21 @@ struct OutputIntent: Equatable, Sendable {
             guard parts.count == 2, !parts[0].isEmpty, let start = Int(parts[1]), start >= 0 else { return nil }
             starts[String(parts[0])] = start
         }
-        self.init(producerId: producerId, inputs: inputs, outputs: outputs, roundRobinStarts: starts)
+        self.init(
+            producerId: producerId, inputs: inputs, outputs: outputs, roundRobinStarts: starts,
+            isDeadLetter: fields["dl"] == "1"
+        )
     }
 
-    init(producerId: Int64, inputs: [InputRun], outputs: [OutputRange], roundRobinStarts: [String: Int]) {
+    init(
+        producerId: Int64, inputs: [InputRun], outputs: [OutputRange], roundRobinStarts: [String: Int],
+        isDeadLetter: Bool = false
+    ) {
         self.producerId = producerId
         self.inputs = inputs
         self.outputs = outputs
         self.roundRobinStarts = roundRobinStarts
+        self.isDeadLetter = isDeadLetter
     }
 
     /// How many of `range`'s records landed, given the producer's last sequence in that partition (nil: none

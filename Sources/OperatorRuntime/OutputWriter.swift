@@ -64,7 +64,7 @@ struct OutputWriter {
         var count = 0
     }
 
-    /// The producer id on every batch this writer appends (-1: not idempotent, for dead letters), and per
+    /// The producer id on every batch this writer appends (-1: not idempotent, for tests), and per
     /// output partition the sequence of its next record, so that after a crash the log can tell how many of a
     /// batch's records landed (`OutputIntent`).
     let producerId: Int64
@@ -195,16 +195,25 @@ struct OutputWriter {
         self.nextSequences = Array(repeating: 0, count: slot)
     }
 
-    /// Appends one record (a dead letter) to output `target`.
-    mutating func appendOne(
+    /// Builds one record (a dead letter) for output `target`, numbered like any output, so that its intent
+    /// can be made durable before `append` and a crash cannot put it there twice.
+    mutating func prepareOne(
         target: Int, timestampMs: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader]
-    ) throws -> [(PartitionLog, Offset)] {
+    ) throws -> PreparedOutputs {
+        if self.builders.isEmpty { self.makeBuilders() }
         let partition = key.map { KeyPartitioner.partition(forKey: $0, partitionCount: self.targets[target].logs.count) }
             .map { Int($0.rawValue) } ?? self.nextRoundRobin(target)
-        var builder = RecordBatchBuilder()
-        try builder.append(timestampMs: timestampMs, key: key, value: value, headers: headers)
-        let batch = PreparedOutputs.Batch(target: target, partition: partition, bytes: try builder.finish(), recordCount: 1)
-        return try self.appendUnsequenced([batch])
+        let slot = self.builderSlots[target] + partition
+        try self.builders[slot].append(timestampMs: timestampMs, key: key, value: value, headers: headers)
+        var sequences = self.nextSequences
+        var prepared = PreparedOutputs()
+        prepared.batches = [try self.finish(slot, target: target, partition: partition, sequences: &sequences)]
+        prepared.count = 1
+        prepared.ranges = [OutputIntent.OutputRange(
+            slot: OutputIntent.OutputSlot(stream: self.targets[target].stream, partition: Int32(partition)),
+            skip: 0, baseSequence: self.nextSequences[slot], count: 1
+        )]
+        return prepared
     }
 
     private mutating func partition(for target: Int, key: UnsafeRawBufferPointer?) -> Int {
@@ -218,17 +227,6 @@ struct OutputWriter {
         let partition = self.targets[target].nextPartition
         self.targets[target].nextPartition = (partition + 1) % self.targets[target].logs.count
         return partition
-    }
-
-    /// Appends batches without a producer id (dead letters): nothing to number.
-    private func appendUnsequenced(_ batches: [PreparedOutputs.Batch]) throws -> [(PartitionLog, Offset)] {
-        var durability: [(PartitionLog, Offset)] = []
-        for batch in batches {
-            let log = self.targets[batch.target].logs[batch.partition]
-            let result = try batch.bytes.withUnsafeBytes { try log.append($0) }
-            if log.config.fsyncPolicy == .always { durability.append((log, result.lastOffset + 1)) }
-        }
-        return durability
     }
 }
 

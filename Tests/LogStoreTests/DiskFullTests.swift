@@ -128,7 +128,7 @@ final class DiskFullTests: LogStoreTestCase {
         let floor: Int64 = 1024 * 1024
         let (manager, log) = try self.openTopic(config: LogConfig(), fileIO: fileIO, minFreeBytes: floor)
         defer { try? manager.close() }
-        try manager.createTopic("__consumer_offsets.0", partitionCount: 1)
+        try manager.createInternalTopic("__consumer_offsets.0", partitionCount: 1)
         let offsets = try XCTUnwrap(manager.partition(TopicPartition(topic: "__consumer_offsets.0", partition: PartitionID(0))))
         try self.appendBatches(log, count: 1)
 
@@ -138,7 +138,9 @@ final class DiskFullTests: LogStoreTestCase {
         for _ in 0..<5 {
             self.assertStorageError(.diskFull) { try self.appendBatches(log, count: 1) }
         }
-        try self.appendBatches(offsets, count: 3)
+        for _ in 0..<3 {
+            _ = try TestBatch.make(timestampMs: self.clock.wallTimeMs()).withUnsafeBytes { try offsets.appendInternal($0) }
+        }
         XCTAssertEqual(log.logEndOffset, Offset(1))
         XCTAssertEqual(offsets.logEndOffset, Offset(3))
         XCTAssertEqual(manager.diskSpaceGuard.refusedAppendCount, 5)

@@ -120,6 +120,45 @@ final class ExactlyOnceAcrossCrashTests: XCTestCase {
         await restarted.shutdown()
     }
 
+    /// A dead letter appended before a crash stopped the commit after it: the record is not fed again and
+    /// not dead-lettered twice; one that did not land leaves its record to be fed again.
+    func testDeadLetterThatLandedBeforeACrashIsNotRepeatedAndOneThatDidNotIsFedAgain() async throws {
+        try self.harness.createTopic("in", partitions: 2)
+        try self.harness.createTopic("out", partitions: 1)
+        try self.harness.createTopic("identity.dlq", partitions: 1)
+        let runtime = try self.harness.makeRuntime()
+        _ = try await runtime.deploy(RuntimeHarness.fixture("identity.py"))
+        await runtime.shutdown()
+        try self.harness.produce("in", partition: 0, values: (0..<5).map { "p0-\($0)" })
+        try self.harness.produce("in", partition: 1, values: (0..<5).map { "p1-\($0)" })
+        // in-0@2 was dead-lettered (it landed); in-1@2 was about to be (it did not).
+        try self.appendAsOldProcess("identity.dlq", partition: 0, producerId: 13, values: ["p0-2"])
+        func deadLetter(_ partition: Int32, producerId: Int64) -> String {
+            OutputIntent(
+                producerId: producerId, inputs: [.init(stream: "in", partition: partition, endOffset: 3)],
+                outputs: [.init(slot: .init(stream: "identity.dlq", partition: 0), skip: 0, baseSequence: 0, count: 1)],
+                roundRobinStarts: [:], isDeadLetter: true
+            ).encoded
+        }
+        XCTAssertEqual(OutputIntent(decoding: deadLetter(0, producerId: 13))?.isDeadLetter, true)
+        _ = await self.harness.groups.commitOffsets(GroupOffsetCommitRequest(groupId: "identity", partitions: [
+            PartitionOffsetCommit(topicPartition: TopicPartition(topic: "in", partition: PartitionID(0)), offset: 2, metadata: deadLetter(0, producerId: 13)),
+            PartitionOffsetCommit(topicPartition: TopicPartition(topic: "in", partition: PartitionID(1)), offset: 2, metadata: deadLetter(1, producerId: 14)),
+        ]))
+        let restarted = try self.harness.makeRuntime()
+        try await restarted.start()
+        await waitUntil("both partitions committed to the end") {
+            self.harness.committed(group: "identity", topic: "in", partition: 0) == 5
+                && self.harness.committed(group: "identity", topic: "in", partition: 1) == 5
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        XCTAssertEqual(try self.harness.values("identity.dlq")[0], ["p0-2"], "the landed dead letter once, no other")
+        let outputs = try self.harness.values("out").values.flatMap { $0 }
+        XCTAssertEqual(outputs.filter { $0.hasPrefix("p0-") }.sorted(), ["p0-3", "p0-4"], "the dead-lettered record is not fed again")
+        XCTAssertEqual(outputs.filter { $0.hasPrefix("p1-") }.sorted(), ["p1-2", "p1-3", "p1-4"], "the one that did not land is")
+        await restarted.shutdown()
+    }
+
     /// Appends `values` as one batch of an idempotent producer starting at sequence 0: what the crashed
     /// process had appended.
     private func appendAsOldProcess(_ topic: String, partition: Int, producerId: Int64, values: [String]) throws {
