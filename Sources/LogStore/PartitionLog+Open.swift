@@ -54,7 +54,13 @@ extension PartitionLog {
             try segment.seal()
         }
         let active = segments[segments.count - 1]
-        try active.activate()
+        do throws(StorageError) {
+            try active.activate()
+        } catch where error.code == .diskFull {
+            // A start on a full disk: the partition opens and serves reads; each append tries to allocate the
+            // index blocks again and fails with diskFull until there is room.
+            onError("\(topicPartition): no room for the active segment's index blocks (\(error)); appends fail until space is freed")
+        }
         // Whatever the scan accepted may still be only in the page cache of a crashed process: sync it now,
         // so that the log end after opening is durable and the recovery point can start there.
         try active.file.sync(dataOnly: false)

@@ -153,6 +153,9 @@ final class Segment {
     /// Gives both indexes blocks for the entries `batchCount` more batches may add, plus the time index's
     /// final entry at `seal()`, so sealing never needs new space. Throws `diskFull` when there is no room.
     func reserveIndexRoom(batchCount: Int) throws(StorageError) {
+        // An active segment opened on a full disk has indexes not yet mapped for writing (see `activate`).
+        try self.offsetIndex.preallocate()
+        try self.timeIndex.preallocate()
         try self.offsetIndex.reserve(additionalEntries: batchCount)
         try self.timeIndex.reserve(additionalEntries: batchCount + 1)
     }
@@ -191,10 +194,9 @@ final class Segment {
     }
 
     /// Makes the indexes appendable (allocated, mapped): the segment becomes the active one. Throws
-    /// `diskFull` when the disk has no room for the first chunk of index entries.
+    /// `diskFull` when the disk has no room for the first chunk of index entries; the next
+    /// `reserveIndexRoom` (an append) tries again.
     func activate() throws(StorageError) {
-        try self.offsetIndex.preallocate()
-        try self.timeIndex.preallocate()
         try self.reserveIndexRoom(batchCount: 0)
         self.isSealed = false
     }

@@ -164,6 +164,31 @@ final class DiskFullTests: LogStoreTestCase {
         XCTAssertEqual(log.logEndOffset, Offset(2))
     }
 
+    /// A clean start on a full disk: the partition opens and serves reads, appends fail with diskFull until
+    /// there is room again, then resume without a restart.
+    func testStartOnAFullDiskOpensForReadsAndAppendsResumeWhenThereIsRoom() throws {
+        let (manager, log) = try self.openTopic(config: self.smallSegments, fileIO: SystemFileIO())
+        try self.appendBatches(log, count: 3)
+        try manager.close()
+
+        let fileIO = FaultyFileIO()
+        fileIO.update { $0.failingAllocateCount = 1_000 }
+        let reopened = try LogManager(
+            dataDirectory: self.dataDirectory, defaultConfig: self.smallSegments, clock: self.clock, fileIO: fileIO,
+            onEvent: self.events.handler
+        )
+        defer { try? reopened.close() }
+        let partition = try XCTUnwrap(reopened.partition(TopicPartition(topic: "t", partition: PartitionID(0))))
+        XCTAssertEqual(try self.readAllBaseOffsets(partition), [0, 1, 2])
+        XCTAssertTrue(self.events.contains("no room for the active segment's index blocks"))
+        for _ in 0..<2 {
+            self.assertStorageError(.diskFull) { try self.appendBatches(partition, count: 1) }
+        }
+        fileIO.update { $0.failingAllocateCount = 0 }
+        XCTAssertEqual(try self.appendBatches(partition, count: 2).map(\.firstOffset), [Offset(3), Offset(4)])
+        XCTAssertEqual(try self.readAllBaseOffsets(partition), [0, 1, 2, 3, 4])
+    }
+
     func testConfigRulesNameTheSettingsThatClash() {
         let config = LogConfig(segmentSizeBytes: 1024 * 1024, batchSizeBytesMax: 8 * 1024 * 1024)
         XCTAssertEqual(config.violations().map(\.settings), [[.segmentSizeBytes, .batchSizeBytesMax]])
