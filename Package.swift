@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing down only (see Docs/architecture.md and Tests/ArchitectureTests):
-// SluiceModel -> RecordFormat -> KafkaWire -> LogStore -> GroupCoordinator -> SluiceClient / BrokerServer -> sluice
+// SluiceModel, SluiceSecurity -> RecordFormat -> KafkaWire -> LogStore -> GroupCoordinator -> SluiceClient / BrokerServer -> sluice
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v15)],
@@ -22,6 +22,9 @@ let package = Package(
         // Metrics: the swift-metrics API (CoreMetrics) in the runtime, the Prometheus backend in the server.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // TLS listeners (BoringSSL inside) and the hashes of SCRAM.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // C helpers: hardware CRC-32C and the headers of the system compression libraries.
@@ -35,6 +38,10 @@ let package = Package(
             ]
         ),
         .target(name: "SluiceModel", exclude: ["README.md"]),
+        // Authentication's value types and pure logic (SCRAM, PLAIN, principals), shared by broker and client.
+        .target(
+            name: "SluiceSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]
+        ),
         .target(name: "RecordFormat", dependencies: ["SluiceModel", "CSluiceNative"], exclude: ["README.md"]),
         .target(
             name: "KafkaWire",
@@ -48,7 +55,7 @@ let package = Package(
         .target(
             name: "SluiceClient",
             dependencies: [
-                "SluiceModel", "RecordFormat", "KafkaWire",
+                "SluiceModel", "RecordFormat", "KafkaWire", "SluiceSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -59,9 +66,12 @@ let package = Package(
             name: "BrokerServer",
             dependencies: [
                 "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime",
+                "SluiceSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -80,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceModel", "RecordFormat", "BrokerServer", "SluiceClient", "LogStore",
+                "SluiceModel", "RecordFormat", "BrokerServer", "SluiceClient", "LogStore", "SluiceSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,6 +110,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceOperatorTests", dependencies: ["SluiceOperator"]),
         .testTarget(name: "SluiceModelTests", dependencies: ["SluiceModel"]),
+        .testTarget(name: "SluiceSecurityTests", dependencies: ["SluiceSecurity"]),
         .testTarget(name: "RecordFormatTests", dependencies: ["RecordFormat"]),
         .testTarget(
             name: "KafkaWireTests",
@@ -113,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
-                "BrokerServer", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime", "SluiceModel",
+                "BrokerServer", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime", "SluiceModel", "SluiceSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -41,19 +41,39 @@ public struct BrokerConfig: Equatable, Sendable {
     public var traceSampleEvery: Int64 = 0
     /// Where finished spans are POSTed as OTLP/HTTP JSON (http://HOST:PORT[/PATH]); empty exports nothing.
     public var traceOtlpEndpoint = ""
+    /// Kafka listeners (`server.listeners`); when empty, one PLAINTEXT listener on `listen`.
+    public var listeners: [Listener] = []
+    /// PEM files of the TLS listeners: the broker's certificate chain and key, and the CA that client
+    /// certificates must be signed by (mutual TLS; none asked for when empty).
+    public var tlsCertificatePath = ""
+    public var tlsKeyPath = ""
+    public var tlsClientCAPath = ""
+    /// What SASL listeners offer (`sasl.mechanisms`).
+    public var saslMechanisms = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
     public init() {}
 
-    /// The address advertised in Metadata responses.
+    /// The address advertised in Metadata responses on the default listener.
     public var advertisedAddress: HostPort { self.advertise ?? self.listen }
 
-    /// Applies a parsed config file; unknown keys are an error so typos are caught.
+    /// The listeners to bind: the configured ones, or the PLAINTEXT listener on `listen` advertising
+    /// `advertise`. A listener without its own advertised address advertises the address it binds.
+    public var effectiveListeners: [Listener] {
+        guard !self.listeners.isEmpty else {
+            return [Listener(name: "PLAINTEXT", securityProtocol: .plaintext, address: self.listen, advertised: self.advertise)]
+        }
+        return self.listeners
+    }
+
+    /// Applies a parsed config file; unknown keys are an error so typos are caught. Keys are applied in the
+    /// order of `BrokerSettings.all`, so a setting that refines another (advertised listeners) comes after it.
     public mutating func apply(_ file: ConfigFile) throws {
-        for (key, value) in file.values.sorted(by: { $0.key < $1.key }) {
-            guard let setting = BrokerSettings.all.first(where: { $0.key == key }) else {
-                throw BrokerConfigError(message: "unknown setting '\(key)' in the config file")
-            }
-            try setting.apply(&self, value.textForm, "config key '\(key)'")
+        if let unknown = file.values.keys.sorted().first(where: { key in !BrokerSettings.all.contains { $0.key == key } }) {
+            throw BrokerConfigError(message: "unknown setting '\(unknown)' in the config file")
+        }
+        for setting in BrokerSettings.all {
+            guard let value = file.values[setting.key] else { continue }
+            try setting.apply(&self, value.textForm, "config key '\(setting.key)'")
         }
     }
 
@@ -87,6 +107,15 @@ public struct BrokerConfig: Equatable, Sendable {
             throw BrokerConfigError(
                 message: "limits.request_size_bytes_max must exceed the batch limit and be at most \(Limits.requestFrameSizeBytesMax)"
             )
+        }
+        let tlsListeners = self.effectiveListeners.filter(\.securityProtocol.usesTLS).map(\.name)
+        if !tlsListeners.isEmpty && (self.tlsCertificatePath.isEmpty || self.tlsKeyPath.isEmpty) {
+            throw BrokerConfigError(
+                message: "listener \(tlsListeners.joined(separator: ", ")) uses TLS: set tls.certificate_file and tls.key_file (--tls-cert, --tls-key)"
+            )
+        }
+        if !self.tlsClientCAPath.isEmpty && tlsListeners.isEmpty {
+            throw BrokerConfigError(message: "tls.client_ca_file is set but no listener uses TLS (SSL or SASL_SSL)")
         }
         // The storage rules, as the storage layer enforces them when the broker opens its logs.
         if let problem = try LogSettings.problems(in: self).first {

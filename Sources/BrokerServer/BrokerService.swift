@@ -4,6 +4,7 @@ import Logging
 import LogStore
 import NIOCore
 import NIOPosix
+import NIOSSL
 import OperatorRuntime
 import ServiceLifecycle
 import SluiceModel
@@ -47,11 +48,24 @@ public final class BrokerService: Service, Sendable {
             )
             let traceExport = self.startTraceExport(runtime!, metrics: metrics)
             defer { traceExport?.cancel() }
-            let router = KafkaRequestRouter(
-                logs: logs, groups: groups, producerIds: producerIds, config: self.config, clock: self.clock,
-                logger: self.logger, operators: runtime
+            let logger = self.logger
+            let credentials = try ScramCredentialStore(
+                dataDirectory: self.config.dataDirectory, onError: { message in logger.error("\(message)") }
             )
-            let channel = try await self.bind(group: group, router: router, connections: metrics.connections)
+            let router = KafkaRequestRouter(
+                logs: logs, groups: groups, producerIds: producerIds, credentials: credentials, config: self.config,
+                clock: self.clock, logger: self.logger, operators: runtime
+            )
+            let tls = try self.loadTLS()
+            var channels: [Channel] = []
+            var boundListeners: [BoundListener] = []
+            for listener in self.config.effectiveListeners {
+                let (channel, bound) = try await self.bind(
+                    listener, group: group, router: router, tls: tls, connections: metrics.connections
+                )
+                channels.append(channel)
+                boundListeners.append(bound)
+            }
             let adminChannel = try await AdminServer.bind(
                 group: group, address: self.config.admin,
                 context: AdminContext(
@@ -60,16 +74,19 @@ public final class BrokerService: Service, Sendable {
                 ),
                 logger: self.logger
             )
-            let bound = HostPort(host: self.config.listen.host, port: channel.localAddress?.port ?? self.config.listen.port)
-            self.logger.info("listening on \(bound)", metadata: [
-                "admin": "\(self.config.admin.host):\(adminChannel.localAddress?.port ?? self.config.admin.port)",
+            for bound in boundListeners {
+                self.logger.info("listening on \(bound.bound)", metadata: [
+                    "listener": "\(bound.name)", "protocol": "\(bound.securityProtocol.rawValue)", "advertised": "\(bound.advertised)",
+                ])
+            }
+            self.logger.info("admin API on \(self.config.admin.host):\(adminChannel.localAddress?.port ?? self.config.admin.port)", metadata: [
                 "data_dir": "\(self.config.dataDirectory)", "fsync": "\(self.config.fsync)",
             ])
-            self.onListening(bound)
+            self.onListening(boundListeners[0].bound)
             await self.runUntilShutdown(logs: logs)
             self.logger.info("shutting down")
             try? await adminChannel.close()
-            try? await channel.close()
+            for channel in channels { try? await channel.close() }
             // Operators finish their in-flight batches and commit while the logs are still open.
             await runtime?.shutdown()
         } catch {
@@ -160,12 +177,29 @@ public final class BrokerService: Service, Sendable {
         }
     }
 
+    /// The TLS context of the SSL and SASL_SSL listeners, when there are any.
+    private func loadTLS() throws -> TLSSettings? {
+        guard self.config.effectiveListeners.contains(where: \.securityProtocol.usesTLS) else { return nil }
+        return try TLSSettings.load(
+            certificatePath: self.config.tlsCertificatePath, keyPath: self.config.tlsKeyPath,
+            clientCAPath: self.config.tlsClientCAPath.isEmpty ? nil : self.config.tlsClientCAPath
+        )
+    }
+
+    /// Binds one listener: TLS first on SSL and SASL_SSL listeners, then the frame decoder and the
+    /// connection handler, which carries the listener's session rules (SASL before anything else).
     private func bind(
-        group: EventLoopGroup, router: KafkaRequestRouter, connections: KafkaConnectionCounter
-    ) async throws -> Channel {
+        _ listener: Listener, group: EventLoopGroup, router: KafkaRequestRouter, tls: TLSSettings?,
+        connections: KafkaConnectionCounter
+    ) async throws -> (Channel, BoundListener) {
         let logger = self.logger
         let frameSizeBytesMax = Int(self.config.requestSizeBytesMax)
-        return try await ServerBootstrap(group: group)
+        // Filled in once bound (the port may have been 0); a connection accepted before that sees the configured one.
+        let boundListener = BoundListenerBox(BoundListener(
+            name: listener.name, securityProtocol: listener.securityProtocol,
+            advertised: listener.advertised ?? listener.address, bound: listener.address
+        ))
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -177,16 +211,26 @@ public final class BrokerService: Service, Sendable {
                 connections.opened()
                 channel.closeFuture.whenComplete { _ in connections.closed() }
                 return channel.eventLoop.makeCompletedFuture {
+                    let session = ConnectionSession(listener: boundListener.value)
+                    if listener.securityProtocol.usesTLS, let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context(for: listener.securityProtocol)))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSizeBytes: frameSizeBytesMax))
                     )
                     try channel.pipeline.syncOperations.addHandler(
-                        KafkaConnectionHandler(router: router, logger: logger)
+                        KafkaConnectionHandler(router: router, logger: logger, session: session)
                     )
                 }
             }
-            .bind(host: self.config.listen.host, port: self.config.listen.port)
+            .bind(host: listener.address.host, port: listener.address.port)
             .get()
+        let bound = HostPort(host: listener.address.host, port: channel.localAddress?.port ?? listener.address.port)
+        let advertised = listener.advertised ?? bound
+        boundListener.value = BoundListener(
+            name: listener.name, securityProtocol: listener.securityProtocol, advertised: advertised, bound: bound
+        )
+        return (channel, boundListener.value)
     }
 
     /// Enforces retention every `retentionCheckIntervalMs` until graceful shutdown begins.

@@ -13,6 +13,33 @@ public struct BrokerSettings: Sendable {
             config.advertise = text.isEmpty ? nil : try parseAddress(text, source)
         },
         .address("server.admin", "SLUICE_ADMIN_LISTEN", \.admin),
+        BrokerSettings(key: "server.listeners", environmentVariable: "SLUICE_LISTENERS") { config, text, source in
+            do {
+                config.listeners = try Listener.parseList(text)
+            } catch let error as BrokerConfigError {
+                throw BrokerConfigError(message: "\(source): \(error.message)")
+            }
+        },
+        BrokerSettings(key: "server.advertised_listeners", environmentVariable: "SLUICE_ADVERTISED_LISTENERS") { config, text, source in
+            try Self.applyAdvertisedListeners(text, to: &config, source)
+        },
+        BrokerSettings(key: "tls.certificate_file", environmentVariable: "SLUICE_TLS_CERT") { config, text, _ in
+            config.tlsCertificatePath = text
+        },
+        BrokerSettings(key: "tls.key_file", environmentVariable: "SLUICE_TLS_KEY") { config, text, _ in
+            config.tlsKeyPath = text
+        },
+        BrokerSettings(key: "tls.client_ca_file", environmentVariable: "SLUICE_TLS_CLIENT_CA") { config, text, _ in
+            config.tlsClientCAPath = text
+        },
+        BrokerSettings(key: "sasl.mechanisms", environmentVariable: "SLUICE_SASL_MECHANISMS") { config, text, source in
+            let names = text.split(separator: ",").map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }
+            let known = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+            guard !names.isEmpty, let unknown = Optional(names.filter { !known.contains($0) }), unknown.isEmpty else {
+                throw BrokerConfigError(message: "\(source): mechanisms are a list of \(known.joined(separator: ", "))")
+            }
+            config.saslMechanisms = names
+        },
         BrokerSettings(key: "storage.data_dir", environmentVariable: "SLUICE_DATA_DIR") { config, text, source in
             guard !text.isEmpty else { throw BrokerConfigError(message: "\(source): the data directory is empty") }
             config.dataDirectory = text
@@ -81,6 +108,21 @@ public struct BrokerSettings: Sendable {
                 throw BrokerConfigError(message: "\(source): '\(text)' is not an integer in \(range)")
             }
             config[keyPath: field] = number
+        }
+    }
+
+    /// `NAME=HOST:PORT,...`: what each named listener tells clients; listeners must be set first (the
+    /// config file applies keys in order, and `server.listeners` sorts before this key).
+    static func applyAdvertisedListeners(_ text: String, to config: inout BrokerConfig, _ source: String) throws {
+        for item in text.split(separator: ",") where !item.trimmingWhitespace().isEmpty {
+            let parts = item.trimmingWhitespace().split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let address = HostPort(parsing: String(parts[1])) else {
+                throw BrokerConfigError(message: "\(source): '\(item)' is not NAME=HOST:PORT")
+            }
+            guard let index = config.listeners.firstIndex(where: { $0.name == parts[0].uppercased() }) else {
+                throw BrokerConfigError(message: "\(source): no listener named \(parts[0]) in server.listeners")
+            }
+            config.listeners[index].advertised = address
         }
     }
 

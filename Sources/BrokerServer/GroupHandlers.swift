@@ -10,7 +10,7 @@ import SluiceModel
 extension KafkaRequestRouter {
     func handleFindCoordinator(_ request: IncomingRequest) throws {
         let find = try request.decode(FindCoordinatorRequest.self)
-        let advertised = self.config.advertisedAddress
+        let advertised = request.context.session.listener.advertised
         // Sluice is one node: it coordinates every group. Transaction coordinators (key type 1) are not offered.
         func coordinator(for key: String) -> FindCoordinatorResponse.Coordinator {
             guard find.keyType == FindCoordinatorRequest.keyTypeGroup else {

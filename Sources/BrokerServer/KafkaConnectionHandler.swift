@@ -1,6 +1,9 @@
 import Logging
 import LogStore
 import NIOCore
+import NIOSSL
+import NIOTLS
+import SluiceSecurity
 
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +13,10 @@ import Glibc
 /// size prefix), hands each to the request router, and writes the responses back in request order.
 /// All of its state is touched on its channel's event loop only; routers complete requests from
 /// other threads through `complete(slot:with:)`, which hops back here.
+///
+/// On a TLS listener fetched segment bytes cannot go out by sendfile (the kernel would bypass the
+/// encryption): they are read from the page cache into a buffer instead, and the TLS handler in front
+/// encrypts them. A verified client certificate's subject becomes the connection's principal.
 final class KafkaConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
@@ -17,6 +24,11 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
 
     private let router: KafkaRequestRouter
     private let logger: Logger
+    private let session: ConnectionSession
+    /// False under TLS: segment slices are copied instead of sent by sendfile.
+    private let sendsFileRegions: Bool
+    /// A response after which the connection closes (a refused login): its slot and why.
+    private var closeAfter: (slot: UInt64, reason: String)?
     private var sequencer: ResponseSequencer<OutboundResponse>
     private var context: ChannelHandlerContext?
     /// A read the channel asked for while too many requests were in flight; issued once some finish.
@@ -24,9 +36,11 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     /// Kept from when the connection opened: after a reset the channel no longer knows its peer.
     private var remoteAddress = "unknown"
 
-    init(router: KafkaRequestRouter, logger: Logger, inFlightRequestsMax: Int = 128) {
+    init(router: KafkaRequestRouter, logger: Logger, session: ConnectionSession, inFlightRequestsMax: Int = 128) {
         self.router = router
         self.logger = logger
+        self.session = session
+        self.sendsFileRegions = !session.listener.securityProtocol.usesTLS
         self.sequencer = ResponseSequencer(inFlightRequestsMax: inFlightRequestsMax)
     }
 
@@ -46,7 +60,8 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
             eventLoop: eventLoop,
             allocator: context.channel.allocator,
             remoteAddress: context.remoteAddress?.description ?? "unknown",
-            remoteHost: "/" + (context.remoteAddress?.ipAddress ?? "unknown")
+            remoteHost: "/" + (context.remoteAddress?.ipAddress ?? "unknown"),
+            session: self.session
         )
         let loopBoundSelf = NIOLoopBound(self, eventLoop: eventLoop)
         self.router.handle(frame: frame, context: requestContext) { outcome in
@@ -71,6 +86,19 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         context.fireChannelActive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event,
+           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+           let certificate = tls.peerCertificate, let der = try? certificate.toDERBytes(),
+           let subject = CertificateSubject.distinguishedName(certificateDER: der) {
+            self.session.setCertificatePrincipal(KafkaPrincipal(name: subject))
+            self.logger.info("client certificate verified", metadata: [
+                "remote": "\(self.remoteAddress)", "principal": "\(self.session.principal)",
+            ])
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // One bad connection (garbage, an oversized frame, a reset) is closed; nothing else is touched.
         // A client that hangs up abruptly is ordinary, so resets are logged quietly.
@@ -90,6 +118,9 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
             return
         case .respond(let response):
             self.write(self.sequencer.complete(slot, with: .respond(response)), context: context)
+        case .respondThenClose(let response, let reason):
+            self.closeAfter = (slot, reason)
+            self.write(self.sequencer.complete(slot, with: .respond(response)), context: context)
         case .noResponse:
             self.write(self.sequencer.complete(slot, with: .noResponse), context: context)
         }
@@ -101,6 +132,7 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
 
     private func write(_ responses: [OutboundResponse], context: ChannelHandlerContext) {
         guard !responses.isEmpty else { return }
+        defer { self.closeIfDue(context: context) }
         for response in responses {
             var sizePrefix = context.channel.allocator.buffer(capacity: 4)
             sizePrefix.writeInteger(Int32(response.sizeBytes))
@@ -112,10 +144,26 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         context.flush()
     }
 
+    /// Closes once the response that ends the connection has been written out.
+    private func closeIfDue(context: ChannelHandlerContext) {
+        guard let closeAfter = self.closeAfter, self.sequencer.isWritten(closeAfter.slot) else { return }
+        self.closeAfter = nil
+        self.logger.info("closing connection", metadata: ["remote": "\(self.remoteAddress)", "reason": "\(closeAfter.reason)"])
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+        promise.futureResult.whenComplete { _ in context.close(promise: nil) }
+    }
+
     private func write(_ part: OutboundResponse.Part, context: ChannelHandlerContext) {
         switch part {
         case .bytes(let buffer):
             context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        case .file(let slice) where !self.sendsFileRegions:
+            do {
+                context.write(self.wrapOutboundOut(.byteBuffer(try Self.copy(slice, allocator: context.channel.allocator))), promise: nil)
+            } catch {
+                context.fireErrorCaught(error)
+            }
         case .file(let slice):
             // The region gets its own descriptor so that retention deleting the segment, or the
             // FileSlice going away, cannot pull the file from under a sendfile in progress.
@@ -137,9 +185,32 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     }
 }
 
+extension KafkaConnectionHandler {
+    /// A segment slice read into a buffer (from the page cache, usually): the TLS path of a fetch.
+    static func copy(_ slice: FileSlice, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: slice.sizeBytes)
+        var readBytes = 0
+        while readBytes < slice.sizeBytes {
+            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: slice.sizeBytes - readBytes) { target in
+                let result = pread(
+                    slice.file.descriptor, target.baseAddress, slice.sizeBytes - readBytes, off_t(slice.positionBytes) + off_t(readBytes)
+                )
+                return max(result, 0)
+            }
+            guard count > 0 else {
+                throw BrokerError.io("reading \(slice.sizeBytes) bytes of a segment for a TLS fetch failed, errno \(errno)")
+            }
+            readBytes += count
+        }
+        return buffer
+    }
+}
+
 /// What the router decided for one request.
 enum RequestOutcome {
     case respond(OutboundResponse)
+    /// Send the response, then close (Kafka's answer to a refused authentication).
+    case respondThenClose(OutboundResponse, reason: String)
     case noResponse
     /// The request was malformed or not allowed; Kafka's answer to that is closing the connection.
     case closeConnection(reason: String)
@@ -152,6 +223,8 @@ struct RequestContext: Sendable {
     let remoteAddress: String
     /// The client's IP address as Kafka shows it in group descriptions ("/127.0.0.1").
     let remoteHost: String
+    /// The listener the connection came in on and who the client is.
+    let session: ConnectionSession
 }
 
 enum BrokerError: Error, CustomStringConvertible {

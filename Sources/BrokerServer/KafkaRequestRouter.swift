@@ -19,10 +19,14 @@ final class KafkaRequestRouter: Sendable {
     let groups: GroupCoordinator
     /// Producer ids for InitProducerId; one per broker (two would hand out the same ids).
     let producerIds: ProducerIdAllocator
+    /// The users SASL logins are checked against.
+    let credentials: ScramCredentialStore
+    /// The SASL mechanisms SASL listeners offer, in the order the handshake lists them.
+    let saslMechanisms: [String]
 
     init(
-        logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, config: BrokerConfig,
-        clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil
+        logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, credentials: ScramCredentialStore,
+        config: BrokerConfig, clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil
     ) {
         self.logs = logs
         self.groups = groups
@@ -31,9 +35,15 @@ final class KafkaRequestRouter: Sendable {
         self.logger = logger
         self.topics = TopicAdministration(logs: logs, config: config, logger: logger, operators: operators)
         self.producerIds = producerIds
+        self.credentials = credentials
+        self.saslMechanisms = config.saslMechanisms
     }
 
     func handle(frame: ByteBuffer, context: RequestContext, respond: @escaping @Sendable (RequestOutcome) -> Void) {
+        if context.session.expectsRawSaslToken {
+            self.handleRawSaslToken(frame, context: context, respond: respond)
+            return
+        }
         var body = frame
         let header: RequestHeader
         do {
@@ -56,6 +66,11 @@ final class KafkaRequestRouter: Sendable {
             }
             return
         }
+        let isAuthentication = apiKey == .apiVersions || apiKey == .saslHandshake || apiKey == .saslAuthenticate
+        guard context.session.mayServe(isAuthentication ? .authentication : .other) else {
+            respond(.closeConnection(reason: "\(apiKey) before SASL authentication on listener \(context.session.listener.name)"))
+            return
+        }
         let request = IncomingRequest(header: header, apiKey: apiKey, body: body, context: context, respond: respond)
         do {
             try self.dispatch(request)
@@ -68,7 +83,8 @@ final class KafkaRequestRouter: Sendable {
     static let handledApiKeys: Set<ApiKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .createTopics, .deleteTopics, .describeConfigs,
         .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
-        .describeGroups, .listGroups, .deleteGroups, .initProducerId,
+        .describeGroups, .listGroups, .deleteGroups, .initProducerId, .saslHandshake, .saslAuthenticate,
+        .describeUserScramCredentials, .alterUserScramCredentials,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -101,6 +117,10 @@ final class KafkaRequestRouter: Sendable {
         case .listGroups: try self.handleListGroups(request)
         case .deleteGroups: try self.handleDeleteGroups(request)
         case .initProducerId: try self.handleInitProducerId(request)
+        case .saslHandshake: try self.handleSaslHandshake(request)
+        case .saslAuthenticate: try self.handleSaslAuthenticate(request)
+        case .describeUserScramCredentials: try self.handleDescribeUserScramCredentials(request)
+        case .alterUserScramCredentials: try self.handleAlterUserScramCredentials(request)
         }
     }
 
@@ -133,6 +153,11 @@ struct IncomingRequest: Sendable {
     /// Encodes the response header and `response` and sends it.
     func reply<Response: KafkaResponseMessage>(_ response: Response) {
         self.respond(.respond(OutboundResponse(self.encode(response))))
+    }
+
+    /// Sends `response`, then closes the connection (a refused authentication).
+    func replyThenClose<Response: KafkaResponseMessage>(_ response: Response, reason: String) {
+        self.respond(.respondThenClose(OutboundResponse(self.encode(response)), reason: reason))
     }
 
     func encode<Response: KafkaResponseMessage>(_ response: Response) -> ByteBuffer {

@@ -26,7 +26,7 @@ extension KafkaRequestRouter {
         } else {
             names = self.logs.topicNames().filter { !TopicAdministration.isInternal($0) }.sorted()
         }
-        let advertised = self.config.advertisedAddress
+        let advertised = request.context.session.listener.advertised
         let response = MetadataResponse(
             brokers: [MetadataResponse.Broker(nodeId: Self.nodeId, host: advertised.host, port: Int32(advertised.port))],
             clusterId: "sluice",

@@ -28,6 +28,9 @@ struct ResponseSequencer<Response> {
 
     var shouldPauseReading: Bool { self.inFlightCount >= self.inFlightRequestsMax }
 
+    /// Whether the response of `slot` has been handed out for writing.
+    func isWritten(_ slot: UInt64) -> Bool { slot < self.nextSlotToWrite }
+
     /// Reserves the next slot, in arrival order.
     mutating func reserve() -> UInt64 {
         defer { self.nextSlotToReserve += 1 }

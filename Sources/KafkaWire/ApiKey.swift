@@ -14,12 +14,16 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case syncGroup = 14
     case describeGroups = 15
     case listGroups = 16
+    case saslHandshake = 17
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
     case initProducerId = 22
     case describeConfigs = 32
+    case saslAuthenticate = 36
     case deleteGroups = 42
+    case describeUserScramCredentials = 50
+    case alterUserScramCredentials = 51
 
     /// The first version that uses the flexible encoding (compact strings and arrays, tagged fields,
     /// request header v2, response header v1). A Kafka fact, independent of what Sluice supports,
@@ -45,6 +49,10 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         case .initProducerId: return 2
         case .describeConfigs: return 4
         case .deleteGroups: return 2
+        // SaslHandshake has no flexible version; Int16.max keeps every version on the classic encoding.
+        case .saslHandshake: return Int16.max
+        case .saslAuthenticate: return 2
+        case .describeUserScramCredentials, .alterUserScramCredentials: return 0
         }
     }
 

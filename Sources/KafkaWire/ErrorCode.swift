@@ -35,6 +35,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let invalidCommitOffsetSize = ErrorCode(rawValue: 28)
     public static let topicAuthorizationFailed = ErrorCode(rawValue: 29)
     public static let groupAuthorizationFailed = ErrorCode(rawValue: 30)
+    public static let clusterAuthorizationFailed = ErrorCode(rawValue: 31)
+    public static let unsupportedSaslMechanism = ErrorCode(rawValue: 33)
+    public static let illegalSaslState = ErrorCode(rawValue: 34)
     public static let unsupportedVersion = ErrorCode(rawValue: 35)
     public static let topicAlreadyExists = ErrorCode(rawValue: 36)
     public static let invalidPartitions = ErrorCode(rawValue: 37)
@@ -50,6 +53,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let invalidProducerEpoch = ErrorCode(rawValue: 47)
     public static let invalidTransactionTimeout = ErrorCode(rawValue: 50)
     public static let kafkaStorageError = ErrorCode(rawValue: 56)
+    public static let saslAuthenticationFailed = ErrorCode(rawValue: 58)
     public static let nonEmptyGroup = ErrorCode(rawValue: 68)
     public static let groupIdNotFound = ErrorCode(rawValue: 69)
     public static let unknownLeaderEpoch = ErrorCode(rawValue: 75)
@@ -58,6 +62,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let groupMaxSizeReached = ErrorCode(rawValue: 81)
     public static let invalidRecord = ErrorCode(rawValue: 87)
     public static let unstableOffsetCommit = ErrorCode(rawValue: 88)
+    public static let resourceNotFound = ErrorCode(rawValue: 91)
+    public static let duplicateResource = ErrorCode(rawValue: 92)
+    public static let unacceptableCredential = ErrorCode(rawValue: 93)
     public static let unknownTopicId = ErrorCode(rawValue: 100)
 
     private static let names: [Int16: String] = [
@@ -69,14 +76,16 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         21: "INVALID_REQUIRED_ACKS", 22: "ILLEGAL_GENERATION", 23: "INCONSISTENT_GROUP_PROTOCOL",
         24: "INVALID_GROUP_ID", 25: "UNKNOWN_MEMBER_ID", 26: "INVALID_SESSION_TIMEOUT",
         27: "REBALANCE_IN_PROGRESS", 28: "INVALID_COMMIT_OFFSET_SIZE", 29: "TOPIC_AUTHORIZATION_FAILED",
-        30: "GROUP_AUTHORIZATION_FAILED", 35: "UNSUPPORTED_VERSION", 36: "TOPIC_ALREADY_EXISTS",
+        30: "GROUP_AUTHORIZATION_FAILED", 31: "CLUSTER_AUTHORIZATION_FAILED", 33: "UNSUPPORTED_SASL_MECHANISM",
+        34: "ILLEGAL_SASL_STATE", 35: "UNSUPPORTED_VERSION", 36: "TOPIC_ALREADY_EXISTS",
         37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR", 39: "INVALID_REPLICA_ASSIGNMENT",
         40: "INVALID_CONFIG", 41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
         44: "POLICY_VIOLATION", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 46: "DUPLICATE_SEQUENCE_NUMBER",
-        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 56: "KAFKA_STORAGE_ERROR",
+        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 56: "KAFKA_STORAGE_ERROR", 58: "SASL_AUTHENTICATION_FAILED",
         68: "NON_EMPTY_GROUP", 69: "GROUP_ID_NOT_FOUND", 75: "UNKNOWN_LEADER_EPOCH", 79: "MEMBER_ID_REQUIRED",
         81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID", 87: "INVALID_RECORD",
-        88: "UNSTABLE_OFFSET_COMMIT", 100: "UNKNOWN_TOPIC_ID",
+        88: "UNSTABLE_OFFSET_COMMIT", 91: "RESOURCE_NOT_FOUND", 92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
+        100: "UNKNOWN_TOPIC_ID",
     ]
 
     /// Kafka's name for the code, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.

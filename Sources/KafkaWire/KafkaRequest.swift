@@ -21,6 +21,10 @@ public enum KafkaRequest: Equatable, Sendable {
     case listGroups(ListGroupsRequest)
     case deleteGroups(DeleteGroupsRequest)
     case initProducerId(InitProducerIdRequest)
+    case saslHandshake(SaslHandshakeRequest)
+    case saslAuthenticate(SaslAuthenticateRequest)
+    case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
+    case alterUserScramCredentials(AlterUserScramCredentialsRequest)
     /// An API key Sluice does not implement (unknown, or known but not in `SupportedApis`).
     case unsupported(apiKey: Int16)
 
@@ -56,6 +60,11 @@ public enum KafkaRequest: Equatable, Sendable {
         case .listGroups: return .listGroups(try .decodeWhole(from: &body, version: version))
         case .deleteGroups: return .deleteGroups(try .decodeWhole(from: &body, version: version))
         case .initProducerId: return .initProducerId(try .decodeWhole(from: &body, version: version))
+        case .saslHandshake: return .saslHandshake(try .decodeWhole(from: &body, version: version))
+        case .saslAuthenticate: return .saslAuthenticate(try .decodeWhole(from: &body, version: version))
+        case .describeUserScramCredentials:
+            return .describeUserScramCredentials(try .decodeWhole(from: &body, version: version))
+        case .alterUserScramCredentials: return .alterUserScramCredentials(try .decodeWhole(from: &body, version: version))
         }
     }
 

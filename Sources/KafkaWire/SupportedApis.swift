@@ -41,6 +41,10 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .listGroups, minVersion: 0, maxVersion: 4),
         ApiVersionRange(apiKey: .deleteGroups, minVersion: 0, maxVersion: 2),
         ApiVersionRange(apiKey: .initProducerId, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .saslHandshake, minVersion: 0, maxVersion: 1),
+        ApiVersionRange(apiKey: .saslAuthenticate, minVersion: 0, maxVersion: 2),
+        ApiVersionRange(apiKey: .describeUserScramCredentials, minVersion: 0, maxVersion: 0),
+        ApiVersionRange(apiKey: .alterUserScramCredentials, minVersion: 0, maxVersion: 0),
     ]
 
     /// The supported range of `apiKey`, or nil when Sluice does not implement it.

@@ -104,19 +104,7 @@ struct InputBatch: Sendable {
     /// Per input partition, the offset after the last record of records [0, end): what to commit.
     func commitPositions(upTo end: Int) -> [InputPartitionKey: Int64] {
         var positions: [InputPartitionKey: Int64] = [:]
-        // Records of one partition are mostly adjacent: touch the dictionary only where the partition changes.
-        var index = 0
-        while index < end {
-            let entry = self.entries[index]
-            var last = index
-            while last + 1 < end && self.entries[last + 1].inputIndex == entry.inputIndex
-                && self.entries[last + 1].partition == entry.partition {
-                last += 1
-            }
-            let key = InputPartitionKey(inputIndex: Int(entry.inputIndex), partition: entry.partition)
-            positions[key] = max(positions[key] ?? 0, self.entries[last].offset + 1)
-            index = last + 1
-        }
+        self.forEachRun(in: 0..<end) { key, endOffset in positions[key] = max(positions[key] ?? 0, endOffset) }
         return positions
     }
 
@@ -124,21 +112,27 @@ struct InputBatch: Sendable {
     /// what an `OutputIntent` needs to send exactly these records again. `streams` names inputs by index.
     func runs(in range: Range<Int>, streams: [String]) -> [OutputIntent.InputRun] {
         var runs: [OutputIntent.InputRun] = []
-        let end = range.upperBound
+        self.forEachRun(in: range) { key, endOffset in
+            runs.append(OutputIntent.InputRun(stream: streams[key.inputIndex], partition: key.partition, endOffset: endOffset))
+        }
+        return runs
+    }
+
+    /// Calls `body` for each run of adjacent records of one input partition in `range`, in order, with the
+    /// offset after the run's last record. Records of one partition are mostly adjacent, so callers touch
+    /// their dictionaries only where the partition changes.
+    private func forEachRun(in range: Range<Int>, _ body: (InputPartitionKey, Int64) -> Void) {
         var index = range.lowerBound
-        while index < end {
+        while index < range.upperBound {
             let entry = self.entries[index]
             var last = index
-            while last + 1 < end && self.entries[last + 1].inputIndex == entry.inputIndex
+            while last + 1 < range.upperBound && self.entries[last + 1].inputIndex == entry.inputIndex
                 && self.entries[last + 1].partition == entry.partition {
                 last += 1
             }
-            runs.append(OutputIntent.InputRun(
-                stream: streams[Int(entry.inputIndex)], partition: entry.partition, endOffset: self.entries[last].offset + 1
-            ))
+            body(InputPartitionKey(inputIndex: Int(entry.inputIndex), partition: entry.partition), self.entries[last].offset + 1)
             index = last + 1
         }
-        return runs
     }
 
     /// The record at `index` decoded back (for the dead-letter stream).

@@ -30,6 +30,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Admin API HOST:PORT (server.admin).")
     var admin: String?
 
+    @Option(name: .customLong("listener"), help: "A Kafka listener [NAME=]PROTOCOL://HOST:PORT, PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; repeatable (server.listeners).")
+    var listeners: [String] = []
+
+    @Option(name: .customLong("advertised-listener"), help: "NAME=HOST:PORT a listener gives clients; repeatable (server.advertised_listeners).")
+    var advertisedListeners: [String] = []
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain of TLS listeners (tls.certificate_file).")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of TLS listeners (tls.key_file).")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-client-ca"), help: "PEM CA that client certificates must be signed by: mutual TLS (tls.client_ca_file).")
+    var tlsClientCA: String?
+
+    @Option(name: .customLong("sasl-mechanisms"), help: "Mechanisms SASL listeners offer, comma-separated (sasl.mechanisms).")
+    var saslMechanisms: String?
+
     @Option(help: "Durability policy: always | interval:<ms> | never (storage.fsync).")
     var fsync: String?
 
@@ -88,6 +106,10 @@ struct ServeCommand: AsyncParsableCommand {
             ("storage.data_dir", self.dataDirectory), ("server.listen", self.listen),
             ("server.advertise", self.advertise), ("server.admin", self.admin), ("storage.fsync", self.fsync),
             ("storage.min_free_bytes", self.minFreeBytes),
+            ("server.listeners", self.listeners.isEmpty ? nil : self.listeners.joined(separator: ",")),
+            ("server.advertised_listeners", self.advertisedListeners.isEmpty ? nil : self.advertisedListeners.joined(separator: ",")),
+            ("tls.certificate_file", self.tlsCertificate), ("tls.key_file", self.tlsKey), ("tls.client_ca_file", self.tlsClientCA),
+            ("sasl.mechanisms", self.saslMechanisms),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
         ]

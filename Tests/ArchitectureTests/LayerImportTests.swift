@@ -9,6 +9,8 @@ final class LayerImportTests: XCTestCase {
     /// and the C shim) are listed per module, because storage and codecs must stay free of networking.
     private static let allowedImports: [String: Set<String>] = [
         "SluiceModel": ["Glibc", "Darwin", "Synchronization"],
+        // Authentication's pure logic: hashes from swift-crypto, base64 from Foundation; no sockets, no files.
+        "SluiceSecurity": ["Crypto", "Foundation"],
         // The Swift operator SDK stands alone: an operator links nothing of the broker.
         "SluiceOperator": ["Glibc", "Darwin"],
         "RecordFormat": ["SluiceModel", "CSluiceNative", "Glibc", "Darwin", "Foundation"],
@@ -23,16 +25,16 @@ final class LayerImportTests: XCTestCase {
         ],
         "SluiceClient": [
             "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "NIOHTTP1", "Glibc", "Darwin",
-            "Foundation", "Synchronization", "Logging",
+            "Foundation", "Synchronization", "Logging", "SluiceSecurity",
         ],
         "BrokerServer": [
             "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime", "NIOCore",
             "NIOPosix", "NIOHTTP1", "Logging", "ServiceLifecycle", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization",
-            "CoreMetrics", "Prometheus",
+            "CoreMetrics", "Prometheus", "SluiceSecurity", "NIOSSL", "NIOTLS",
         ],
         "sluice": [
             "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime",
-            "SluiceClient", "BrokerServer", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "ServiceLifecycle", "ArgumentParser", "Glibc", "Darwin", "Foundation",
+            "SluiceClient", "BrokerServer", "SluiceSecurity", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "ServiceLifecycle", "ArgumentParser", "Glibc", "Darwin", "Foundation",
             "Dispatch", "Synchronization",
         ],
     ]

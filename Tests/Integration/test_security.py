@@ -1,0 +1,215 @@
+"""TLS and SASL listeners with real clients: kcat, confluent-kafka, kafka-python and aiokafka produce and consume
+over SASL_SSL with SCRAM-SHA-512 and over SSL with a client certificate; wrong passwords, unknown users, a client
+without a certificate and a plaintext client on a TLS port are refused cleanly, and the broker serves on.
+
+Certificates are made by the test with openssl: a CA, the broker's certificate (SAN 127.0.0.1) and a client
+certificate signed by the CA. Users are created with `sluice user create` over the PLAINTEXT listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
+
+from conftest import free_port
+
+PASSWORD = "correct horse battery staple"
+RECORDS = 200
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def certificates(tmp_path) -> Path:
+    directory = tmp_path / "tls"
+    directory.mkdir()
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=Sluice Test CA", cwd=directory)
+    for name, subject in (("broker", "/CN=127.0.0.1"), ("client", "/O=Example/CN=client-1")):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", subject, cwd=directory)
+        (directory / f"{name}.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext", cwd=directory)
+    return directory
+
+
+@pytest.fixture
+def secured(make_broker, certificates, broker_binary):
+    """A broker with PLAINTEXT, SASL_SSL and SSL (client certificates required) listeners, and user alice."""
+    sasl_port, ssl_port = free_port(), free_port()
+    broker = make_broker(start=False)
+    broker.extra_args = (
+        "--listener", f"PLAINTEXT://{broker.bootstrap}",
+        "--listener", f"SASL_SSL://127.0.0.1:{sasl_port}",
+        "--listener", f"SSL://127.0.0.1:{ssl_port}",
+        "--tls-cert", str(certificates / "broker.pem"), "--tls-key", str(certificates / "broker.key"),
+        "--tls-client-ca", str(certificates / "ca.pem"),
+    )
+    broker.start()
+    subprocess.run([broker_binary, "user", "create", "alice", "--password-stdin", "--broker", broker.bootstrap],
+                   input=PASSWORD + "\n", text=True, check=True, capture_output=True, timeout=30)
+    broker.sasl_bootstrap = f"127.0.0.1:{sasl_port}"
+    broker.ssl_bootstrap = f"127.0.0.1:{ssl_port}"
+    yield broker
+    assert broker.alive(), "the broker must survive every refused client"
+
+
+def sasl_settings(broker, certificates, user="alice", password=PASSWORD) -> dict:
+    return {"bootstrap.servers": broker.sasl_bootstrap, "security.protocol": "SASL_SSL",
+            "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": user, "sasl.password": password,
+            "ssl.ca.location": str(certificates / "ca.pem")}
+
+
+def ssl_settings(broker, certificates, with_certificate=True) -> dict:
+    settings = {"bootstrap.servers": broker.ssl_bootstrap, "security.protocol": "SSL",
+                "ssl.ca.location": str(certificates / "ca.pem")}
+    if with_certificate:
+        settings.update({"ssl.certificate.location": str(certificates / "client.pem"),
+                         "ssl.key.location": str(certificates / "client.key")})
+    return settings
+
+
+def values(prefix: str) -> list[bytes]:
+    return [f"{prefix}-{i}".encode() for i in range(RECORDS)]
+
+
+def confluent_round_trip(settings: dict, topic: str) -> None:
+    producer = Producer({**settings, "linger.ms": 5})
+    for value in values(topic):
+        producer.produce(topic, value)
+    assert producer.flush(30) == 0
+    consumer = Consumer({**settings, "group.id": f"g-{topic}", "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    got: list[bytes] = []
+    deadline = time.monotonic() + 60
+    while len(got) < RECORDS and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            got.append(message.value())
+    consumer.close()
+    assert got == values(topic)
+
+
+def expect_refused(settings: dict, what: str) -> str:
+    """Metadata through an AdminClient fails within the timeout; returns the error text."""
+    admin = AdminClient({**settings, "socket.timeout.ms": 5000})
+    with pytest.raises(KafkaException) as raised:
+        admin.list_topics(timeout=8)
+    return f"{what}: {raised.value}"
+
+
+def test_confluent_kafka_over_sasl_ssl_scram_and_over_ssl_with_a_client_certificate(secured, certificates):
+    confluent_round_trip(sasl_settings(secured, certificates), "sasl-" + uuid.uuid4().hex[:8])
+    confluent_round_trip(ssl_settings(secured, certificates), "ssl-" + uuid.uuid4().hex[:8])
+    log = secured.stderr_path.read_text()
+    assert "principal=User:alice" in log or "User:alice" in log, "the SASL login is logged with its principal"
+    assert "User:CN=client-1,O=Example" in log, "the certificate's subject is the SSL principal"
+
+
+def test_wrong_password_unknown_user_missing_certificate_and_plaintext_on_tls_are_refused(secured, certificates):
+    expect_refused(sasl_settings(secured, certificates, password="wrong"), "wrong password")
+    expect_refused(sasl_settings(secured, certificates, user="mallory"), "unknown user")
+    expect_refused(ssl_settings(secured, certificates, with_certificate=False), "no client certificate")
+    expect_refused({"bootstrap.servers": secured.sasl_bootstrap, "security.protocol": "PLAINTEXT"}, "plaintext on TLS")
+    expect_refused({**sasl_settings(secured, certificates), "security.protocol": "SSL"}, "TLS without SASL")
+    log = secured.stderr_path.read_text()
+    assert log.count("authentication failed") >= 2, "each refused login is logged"
+    # The broker still serves a good client afterwards.
+    confluent_round_trip(sasl_settings(secured, certificates), "after-" + uuid.uuid4().hex[:8])
+
+
+def test_kcat_over_sasl_ssl_and_ssl(secured, certificates):
+    for settings in (sasl_settings(secured, certificates), ssl_settings(secured, certificates)):
+        topic = "kcat-" + uuid.uuid4().hex[:8]
+        options = [arg for key, value in settings.items() if key != "bootstrap.servers" for arg in ("-X", f"{key}={value}")]
+        base = ["kcat", "-b", settings["bootstrap.servers"], *options, "-t", topic]
+        subprocess.run(base + ["-P"], input=b"\n".join(values(topic)) + b"\n", check=True, timeout=60, capture_output=True)
+        read = subprocess.run(base + ["-C", "-e", "-o", "beginning"], check=True, timeout=60, capture_output=True)
+        assert read.stdout.splitlines() == values(topic)
+
+
+def test_kafka_python_over_sasl_ssl_and_ssl(secured, certificates):
+    from kafka import KafkaConsumer, KafkaProducer
+
+    ca = str(certificates / "ca.pem")
+    variants = {
+        "sasl": dict(bootstrap_servers=secured.sasl_bootstrap, security_protocol="SASL_SSL", ssl_cafile=ca,
+                     sasl_mechanism="SCRAM-SHA-512", sasl_plain_username="alice", sasl_plain_password=PASSWORD),
+        "ssl": dict(bootstrap_servers=secured.ssl_bootstrap, security_protocol="SSL", ssl_cafile=ca,
+                    ssl_certfile=str(certificates / "client.pem"), ssl_keyfile=str(certificates / "client.key")),
+    }
+    for name, settings in variants.items():
+        topic = f"kp-{name}-" + uuid.uuid4().hex[:8]
+        producer = KafkaProducer(enable_idempotence=False, acks=1, **settings)
+        for value in values(topic):
+            producer.send(topic, value)
+        producer.flush(30)
+        producer.close()
+        consumer = KafkaConsumer(topic, group_id=None, auto_offset_reset="earliest", consumer_timeout_ms=10000, **settings)
+        got = [message.value for message in consumer]
+        consumer.close()
+        assert got == values(topic), name
+
+
+def test_aiokafka_over_sasl_ssl_and_ssl(secured, certificates):
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.helpers import create_ssl_context
+
+    async def round_trip(name: str, settings: dict) -> None:
+        topic = f"aio-{name}-" + uuid.uuid4().hex[:8]
+        producer = AIOKafkaProducer(**settings)
+        await producer.start()
+        try:
+            for value in values(topic):
+                await producer.send(topic, value)
+            await producer.flush()
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(topic, auto_offset_reset="earliest", **settings)
+        await consumer.start()
+        got: list[bytes] = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(got) < RECORDS and time.monotonic() < deadline:
+                batches = await consumer.getmany(timeout_ms=500)
+                for messages in batches.values():
+                    got.extend(message.value for message in messages)
+        finally:
+            await consumer.stop()
+        assert got == values(topic), name
+
+    ca = str(certificates / "ca.pem")
+    sasl = dict(bootstrap_servers=secured.sasl_bootstrap, security_protocol="SASL_SSL",
+                ssl_context=create_ssl_context(cafile=ca), sasl_mechanism="SCRAM-SHA-512",
+                sasl_plain_username="alice", sasl_plain_password=PASSWORD)
+    ssl = dict(bootstrap_servers=secured.ssl_bootstrap, security_protocol="SSL",
+               ssl_context=create_ssl_context(cafile=ca, certfile=str(certificates / "client.pem"),
+                                              keyfile=str(certificates / "client.key")))
+    asyncio.run(round_trip("sasl", sasl))
+    asyncio.run(round_trip("ssl", ssl))
+
+
+def test_users_are_managed_with_the_cli(secured, broker_binary, certificates):
+    run = lambda *args, **kwargs: subprocess.run([broker_binary, "user", *args, "--broker", secured.bootstrap],
+                                                 text=True, capture_output=True, timeout=30, **kwargs)
+    listed = run("list")
+    assert listed.returncode == 0 and "alice" in listed.stdout and "SCRAM-SHA-512" in listed.stdout
+    created = run("create", "bob", "--mechanism", "scram-sha-256", "--password-stdin", input="bobs password\n")
+    assert created.returncode == 0, created.stderr
+    bob = {**sasl_settings(secured, certificates, user="bob", password="bobs password"), "sasl.mechanisms": "SCRAM-SHA-256"}
+    AdminClient(bob).list_topics(timeout=10)
+    assert run("create", "carol").returncode != 0, "a password on the command line is never taken"
+    assert run("delete", "bob").returncode == 0
+    expect_refused(bob, "deleted user")
+    stored = (secured.data_dir / "security" / "scram-credentials.json").read_text()
+    assert PASSWORD not in stored and "bobs password" not in stored
