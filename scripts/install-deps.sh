@@ -8,8 +8,8 @@ APT_PACKAGES=(
     liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev
     # Real Kafka clients for the integration tests (Debian's kcat is librdkafka 2.0.2).
     kcat librdkafka-dev
-    # The Python test suite.
-    python3 python3-pip
+    # The Python test suite; openssl makes the certificates of the TLS tests.
+    python3 python3-pip openssl
     # `sluice graph --format dot` is checked with `dot -Tsvg`; the dashboard is tested in headless Chromium,
     # its buttons through chromedriver.
     graphviz chromium chromium-driver
