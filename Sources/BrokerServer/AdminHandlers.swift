@@ -1,14 +1,22 @@
 import KafkaWire
 import LogStore
 import SluiceModel
+import SluiceSecurity
 
 /// ListOffsets, CreateTopics, DeleteTopics and DescribeConfigs.
 extension KafkaRequestRouter {
     func handleListOffsets(_ request: IncomingRequest) throws {
         let listOffsets = try request.decode(ListOffsetsRequest.self)
+        let mayReadInternal = self.mayReadInternalTopic(request)
         let topics = listOffsets.topics.map { topic in
-            ListOffsetsResponse.Topic(name: topic.name, partitions: topic.partitions.map { asked in
-                self.listOffset(TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked)
+            let isDenied = TopicNames.isInternal(topic.name) ? !mayReadInternal : !self.authorize(request, .describe, .topic, topic.name)
+            return ListOffsetsResponse.Topic(name: topic.name, partitions: topic.partitions.map { asked in
+                guard !isDenied else {
+                    var refused = ListOffsetsResponse.Partition(partitionIndex: asked.partitionIndex)
+                    refused.errorCode = .topicAuthorizationFailed
+                    return refused
+                }
+                return self.listOffset(TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked)
             })
         }
         request.reply(ListOffsetsResponse(topics: topics))
@@ -18,10 +26,6 @@ extension KafkaRequestRouter {
         -> ListOffsetsResponse.Partition
     {
         var answer = ListOffsetsResponse.Partition(partitionIndex: asked.partitionIndex)
-        guard !TopicNames.isInternal(topicPartition.topic) else {
-            answer.errorCode = .topicAuthorizationFailed  // as Fetch: the broker's own logs are not for clients
-            return answer
-        }
         guard let log = self.logs.partition(topicPartition) else {
             answer.errorCode = .unknownTopicOrPartition
             return answer
@@ -52,6 +56,12 @@ extension KafkaRequestRouter {
         var results: [CreateTopicsResponse.TopicResult] = []
         for topic in create.topics {
             var result = CreateTopicsResponse.TopicResult(name: topic.name)
+            guard self.mayCreateTopic(request, topic.name) else {
+                result.errorCode = .topicAuthorizationFailed
+                result.errorMessage = "CREATE on the cluster or on topic \(topic.name) is needed"
+                results.append(result)
+                continue
+            }
             switch self.topicConfig(for: topic) {
             case .failure(let error):
                 result.errorCode = .invalidConfig
@@ -85,6 +95,11 @@ extension KafkaRequestRouter {
     func handleDeleteTopics(_ request: IncomingRequest) throws {
         let delete = try request.decode(DeleteTopicsRequest.self)
         let results = delete.allTopicNames.map { name in
+            guard self.authorize(request, .delete, .topic, name) else {
+                return DeleteTopicsResponse.Result(
+                    name: name, errorCode: .topicAuthorizationFailed, errorMessage: "DELETE on topic \(name) is needed"
+                )
+            }
             let (errorCode, message) = self.topics.delete(name: name)
             return DeleteTopicsResponse.Result(name: name, errorCode: errorCode, errorMessage: message)
         }
@@ -94,7 +109,17 @@ extension KafkaRequestRouter {
     func handleDescribeConfigs(_ request: IncomingRequest) throws {
         let describe = try request.decode(DescribeConfigsRequest.self)
         let results = describe.resources.map { resource in
-            self.describeConfigs(resource, includeDocumentation: describe.includeDocumentation)
+            let (type, name) = resource.resourceType == Self.topicResourceType
+                ? (AclResourceType.topic, resource.resourceName) : (AclResourceType.cluster, AclBinding.clusterName)
+            guard self.authorize(request, .describeConfigs, type, name) else {
+                var refused = DescribeConfigsResponse.Result(
+                    resourceType: resource.resourceType, resourceName: resource.resourceName, configs: []
+                )
+                refused.errorCode = type == .topic ? .topicAuthorizationFailed : .clusterAuthorizationFailed
+                refused.errorMessage = "DESCRIBE_CONFIGS is needed"
+                return refused
+            }
+            return self.describeConfigs(resource, includeDocumentation: describe.includeDocumentation)
         }
         request.reply(DescribeConfigsResponse(results: results))
     }

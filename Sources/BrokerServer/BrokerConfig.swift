@@ -50,6 +50,10 @@ public struct BrokerConfig: Equatable, Sendable {
     public var tlsClientCAPath = ""
     /// What SASL listeners offer (`sasl.mechanisms`).
     public var saslMechanisms = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+    /// Whether every request is checked against the ACLs (`security.authorization`); off allows everything.
+    public var authorization = false
+    /// Principals allowed everything whatever the ACLs say (`security.super_users`, `User:admin;User:ops`).
+    public var superUsers: [String] = []
 
     public init() {}
 

@@ -52,8 +52,12 @@ public final class BrokerService: Service, Sendable {
             let credentials = try ScramCredentialStore(
                 dataDirectory: self.config.dataDirectory, onError: { message in logger.error("\(message)") }
             )
+            let acls = try AclStore(
+                dataDirectory: self.config.dataDirectory, isEnabled: self.config.authorization,
+                superUsers: Set(self.config.superUsers), onError: { message in logger.error("\(message)") }
+            )
             let router = KafkaRequestRouter(
-                logs: logs, groups: groups, producerIds: producerIds, credentials: credentials, config: self.config,
+                logs: logs, groups: groups, producerIds: producerIds, credentials: credentials, acls: acls, config: self.config,
                 clock: self.clock, logger: self.logger, operators: runtime
             )
             let tls = try self.loadTLS()

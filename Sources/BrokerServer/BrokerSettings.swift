@@ -1,4 +1,5 @@
 import SluiceModel
+import SluiceSecurity
 
 /// The table of settings: config key, environment variable and how the text form sets a field of
 /// `BrokerConfig`. Flags of `sluice serve` name the same keys, so there is one parser per setting.
@@ -31,6 +32,20 @@ public struct BrokerSettings: Sendable {
         },
         BrokerSettings(key: "tls.client_ca_file", environmentVariable: "SLUICE_TLS_CLIENT_CA") { config, text, _ in
             config.tlsClientCAPath = text
+        },
+        BrokerSettings(key: "security.authorization", environmentVariable: "SLUICE_AUTHORIZATION") { config, text, source in
+            switch text.lowercased() {
+            case "on", "true": config.authorization = true
+            case "off", "false": config.authorization = false
+            default: throw BrokerConfigError(message: "\(source): authorization is on or off, not '\(text)'")
+            }
+        },
+        BrokerSettings(key: "security.super_users", environmentVariable: "SLUICE_SUPER_USERS") { config, text, source in
+            let principals = text.split(separator: ";").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+            guard let bad = Optional(principals.filter { KafkaPrincipal(parsing: $0) == nil }), bad.isEmpty else {
+                throw BrokerConfigError(message: "\(source): super users are Type:name separated by ';', such as User:admin;User:ops")
+            }
+            config.superUsers = principals
         },
         BrokerSettings(key: "sasl.mechanisms", environmentVariable: "SLUICE_SASL_MECHANISMS") { config, text, source in
             let names = text.split(separator: ",").map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }

@@ -2,6 +2,7 @@ import KafkaWire
 import LogStore
 import NIOCore
 import SluiceModel
+import SluiceSecurity
 
 /// Fetch: reads whole batches from each asked partition and answers with them, sending the segment
 /// bytes with sendfile. When fewer than `minBytes` are available it waits, up to `maxWaitMs`
@@ -10,7 +11,12 @@ import SluiceModel
 extension KafkaRequestRouter {
     func handleFetch(_ request: IncomingRequest) throws {
         let fetch = try request.decode(FetchRequest.self)
-        let first = self.readFetch(fetch)
+        // Decided once per request: READ on each topic; internal topics for super users only.
+        let mayReadInternal = self.mayReadInternalTopic(request)
+        let denied = Set(fetch.topics.map(\.topic).filter { topic in
+            TopicNames.isInternal(topic) ? !mayReadInternal : !self.authorize(request, .read, .topic, topic)
+        })
+        let first = self.readFetch(fetch, denied: denied)
         let waitMs = min(Int64(max(fetch.maxWaitMs, 0)), self.config.fetchWaitMsMax)
         // min_bytes 0 asks for an immediate answer, as does max_wait_ms 0; an error is answered at once.
         if first.totalBytes >= Int(fetch.minBytes) || waitMs == 0 || first.hasError {
@@ -24,18 +30,19 @@ extension KafkaRequestRouter {
         FetchWait.start(
             eventLoop: request.context.eventLoop, partitions: partitions, timeoutMs: waitMs,
             isSatisfied: {
-                let result = router.readFetch(fetch)
+                let result = router.readFetch(fetch, denied: denied)
                 return result.totalBytes >= Int(fetch.minBytes) || result.hasError ? result : nil
             },
             finish: { result in
-                let final = result ?? router.readFetch(fetch)
+                let final = result ?? router.readFetch(fetch, denied: denied)
                 request.respond(.respond(router.encodeFetchResponse(final, request: request)))
             }
         )
     }
 
-    /// One pass over the asked partitions, reading what is there now.
-    func readFetch(_ fetch: FetchRequest) -> FetchReadResult {
+    /// One pass over the asked partitions, reading what is there now; `denied` topics answer
+    /// TOPIC_AUTHORIZATION_FAILED.
+    func readFetch(_ fetch: FetchRequest, denied: Set<String>) -> FetchReadResult {
         var result = FetchReadResult()
         var remainingBytes = Int(fetch.maxBytes > 0 ? fetch.maxBytes : Int32.max)
         for topic in fetch.topics {
@@ -43,6 +50,7 @@ extension KafkaRequestRouter {
             for asked in topic.partitions {
                 let read = self.readPartition(
                     TopicPartition(topic: topic.topic, partition: PartitionID(asked.partition)),
+                    isDenied: denied.contains(topic.topic),
                     offset: asked.fetchOffset,
                     maxBytes: min(Int(max(asked.partitionMaxBytes, 0)), remainingBytes),
                     // Kafka's rule: the first partition with data returns at least one whole batch, so
@@ -59,13 +67,13 @@ extension KafkaRequestRouter {
         return result
     }
 
-    private func readPartition(_ topicPartition: TopicPartition, offset: Int64, maxBytes: Int, minOneBatch: Bool)
-        -> FetchReadResult.Partition
-    {
+    private func readPartition(
+        _ topicPartition: TopicPartition, isDenied: Bool, offset: Int64, maxBytes: Int, minOneBatch: Bool
+    ) -> FetchReadResult.Partition {
         var partition = FetchReadResult.Partition(index: topicPartition.partition.rawValue)
-        // The broker's own logs (committed offsets) are not for clients; until there is authorization, no
-        // client may read them.
-        guard !TopicNames.isInternal(topicPartition.topic) else {
+        // Not allowed to read (`Authorization.swift`): the broker's own logs (committed offsets) are for super
+        // users only, with authorization on.
+        guard !isDenied else {
             partition.errorCode = .topicAuthorizationFailed
             return partition
         }

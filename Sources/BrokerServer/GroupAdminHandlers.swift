@@ -2,6 +2,7 @@ import GroupCoordinator
 import KafkaWire
 import NIOCore
 import SluiceModel
+import SluiceSecurity
 
 /// OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and DeleteGroups. A commit is answered once the
 /// offsets log has it on disk (the coordinator's offsets log always fsyncs), so an acknowledged commit
@@ -9,7 +10,10 @@ import SluiceModel
 extension KafkaRequestRouter {
     func handleOffsetCommit(_ request: IncomingRequest) throws {
         let commit = try request.decode(OffsetCommitRequest.self)
-        let partitions = commit.topics.flatMap { topic in
+        // READ on the group for the whole request; READ on each topic for its partitions.
+        let mayUseGroup = self.authorize(request, .read, .group, commit.groupId)
+        let deniedTopics = Set(commit.topics.map(\.name).filter { !mayUseGroup || !self.authorize(request, .read, .topic, $0) })
+        let partitions = commit.topics.filter { !deniedTopics.contains($0.name) }.flatMap { topic in
             topic.partitions.map {
                 PartitionOffsetCommit(
                     topicPartition: TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex)),
@@ -21,9 +25,15 @@ extension KafkaRequestRouter {
             groupId: commit.groupId, memberId: commit.memberId, generationId: commit.generationIdOrMemberEpoch,
             groupInstanceId: commit.groupInstanceId, partitions: partitions
         )
-        self.groups.commitOffsets(groupCommit) { results in
+        let refusal: ErrorCode = mayUseGroup ? .topicAuthorizationFailed : .groupAuthorizationFailed
+        let reply: @Sendable ([PartitionCommitResult]) -> Void = { results in
             var errors: [TopicPartition: ErrorCode] = [:]
             for result in results { errors[result.topicPartition] = ErrorCode(result.errorCode) }
+            for topic in commit.topics where deniedTopics.contains(topic.name) {
+                for partition in topic.partitions {
+                    errors[TopicPartition(topic: topic.name, partition: PartitionID(partition.partitionIndex))] = refusal
+                }
+            }
             request.reply(OffsetCommitResponse(topics: commit.topics.map { topic in
                 OffsetCommitResponse.Topic(name: topic.name, partitions: topic.partitions.map {
                     let topicPartition = TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex))
@@ -33,24 +43,34 @@ extension KafkaRequestRouter {
                 })
             }))
         }
+        guard !partitions.isEmpty else { return reply([]) }
+        self.groups.commitOffsets(groupCommit, completion: reply)
     }
 
     func handleOffsetFetch(_ request: IncomingRequest) throws {
         let fetch = try request.decode(OffsetFetchRequest.self)
         if request.version >= 8 {
             let groups = fetch.groups.map { group -> OffsetFetchResponse.Group in
-                let (errorCode, topics) = self.committedOffsets(groupId: group.groupId, topics: group.topics)
+                guard self.authorize(request, .describe, .group, group.groupId) else {
+                    return OffsetFetchResponse.Group(groupId: group.groupId, topics: [], errorCode: .groupAuthorizationFailed)
+                }
+                let (errorCode, topics) = self.committedOffsets(request, groupId: group.groupId, topics: group.topics)
                 return OffsetFetchResponse.Group(groupId: group.groupId, topics: topics, errorCode: errorCode)
             }
             request.reply(OffsetFetchResponse(groups: groups))
         } else {
-            let (errorCode, topics) = self.committedOffsets(groupId: fetch.groupId, topics: fetch.topics)
+            guard self.authorize(request, .describe, .group, fetch.groupId) else {
+                request.reply(OffsetFetchResponse(topics: [], errorCode: .groupAuthorizationFailed))
+                return
+            }
+            let (errorCode, topics) = self.committedOffsets(request, groupId: fetch.groupId, topics: fetch.topics)
             request.reply(OffsetFetchResponse(topics: topics, errorCode: errorCode))
         }
     }
 
-    /// The group's committed offsets of the asked partitions (all of them when `topics` is nil), -1 where none.
-    private func committedOffsets(groupId: String, topics: [OffsetFetchRequest.Topic]?)
+    /// The group's committed offsets of the asked partitions (all of them when `topics` is nil), -1 where none;
+    /// only of topics the client may describe.
+    private func committedOffsets(_ request: IncomingRequest, groupId: String, topics: [OffsetFetchRequest.Topic]?)
         -> (ErrorCode, [OffsetFetchResponse.Topic])
     {
         let asked = topics.map { topics in
@@ -60,7 +80,7 @@ extension KafkaRequestRouter {
         }
         let result = self.groups.fetchOffsets(groupId: groupId, partitions: asked)
         let byTopic = Dictionary(grouping: result.offsets.keys, by: \.topic)
-        let answer = byTopic.keys.sorted().map { topic in
+        let answer = byTopic.keys.sorted().filter { self.authorize(request, .describe, .topic, $0) }.map { topic in
             OffsetFetchResponse.Topic(name: topic, partitions: byTopic[topic, default: []].sorted {
                 $0.partition < $1.partition
             }.map { topicPartition in
@@ -76,7 +96,11 @@ extension KafkaRequestRouter {
 
     func handleDescribeGroups(_ request: IncomingRequest) throws {
         let describe = try request.decode(DescribeGroupsRequest.self)
-        let groups = self.groups.describeGroups(describe.groups).map { group in
+        let allowed = describe.groups.filter { self.authorize(request, .describe, .group, $0) }
+        let refused = describe.groups.filter { !allowed.contains($0) }.map {
+            DescribeGroupsResponse.Group(errorCode: .groupAuthorizationFailed, groupId: $0, groupState: "", protocolType: "", protocolData: "", members: [])
+        }
+        let groups = refused + self.groups.describeGroups(allowed).map { group in
             DescribeGroupsResponse.Group(
                 errorCode: ErrorCode(group.errorCode), groupId: group.groupId, groupState: group.state.rawValue,
                 protocolType: group.protocolType, protocolData: group.protocolName,
@@ -96,7 +120,8 @@ extension KafkaRequestRouter {
         let list = try request.decode(ListGroupsRequest.self)
         let states = list.statesFilter.isEmpty
             ? nil : Set(list.statesFilter.compactMap { name in GroupState.allCases.first { $0.rawValue.lowercased() == name.lowercased() } })
-        let groups = self.groups.listGroups(states: states).map {
+        // The groups the client may describe, as Kafka lists them without DESCRIBE on the cluster.
+        let groups = self.groups.listGroups(states: states).filter { self.authorize(request, .describe, .group, $0.groupId) }.map {
             ListGroupsResponse.Group(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state.rawValue)
         }
         request.reply(ListGroupsResponse(groups: groups))
@@ -104,8 +129,13 @@ extension KafkaRequestRouter {
 
     func handleDeleteGroups(_ request: IncomingRequest) throws {
         let delete = try request.decode(DeleteGroupsRequest.self)
-        self.groups.deleteGroups(delete.groupsNames) { results in
-            request.reply(DeleteGroupsResponse(results: results.map {
+        let allowed = delete.groupsNames.filter { self.authorize(request, .delete, .group, $0) }
+        let refused = delete.groupsNames.filter { !allowed.contains($0) }.map {
+            DeleteGroupsResponse.Result(groupId: $0, errorCode: .groupAuthorizationFailed)
+        }
+        guard !allowed.isEmpty else { return request.reply(DeleteGroupsResponse(results: refused)) }
+        self.groups.deleteGroups(allowed) { results in
+            request.reply(DeleteGroupsResponse(results: refused + results.map {
                 DeleteGroupsResponse.Result(groupId: $0.groupId, errorCode: ErrorCode($0.errorCode))
             }))
         }

@@ -2,6 +2,7 @@ import GroupCoordinator
 import KafkaWire
 import NIOCore
 import SluiceModel
+import SluiceSecurity
 
 /// FindCoordinator, JoinGroup, SyncGroup, Heartbeat and LeaveGroup: translation between the wire and the
 /// group coordinator, whose error codes are Kafka's own numbers. Joins and syncs complete later (when the
@@ -19,6 +20,12 @@ extension KafkaRequestRouter {
                     errorMessage: "only group coordinators are offered"
                 )
             }
+            guard self.authorize(request, .describe, .group, key) else {
+                return FindCoordinatorResponse.Coordinator(
+                    key: key, nodeId: -1, host: "", port: -1, errorCode: .groupAuthorizationFailed,
+                    errorMessage: "DESCRIBE on group \(key) is needed"
+                )
+            }
             return FindCoordinatorResponse.Coordinator(
                 key: key, nodeId: Self.nodeId, host: advertised.host, port: Int32(advertised.port)
             )
@@ -34,6 +41,12 @@ extension KafkaRequestRouter {
 
     func handleJoinGroup(_ request: IncomingRequest) throws {
         let join = try request.decode(JoinGroupRequest.self)
+        guard self.authorize(request, .read, .group, join.groupId) else {
+            request.reply(JoinGroupResponse(
+                errorCode: .groupAuthorizationFailed, protocolName: nil, leader: "", memberId: join.memberId
+            ))
+            return
+        }
         let groupJoin = GroupJoinRequest(
             memberId: join.memberId, groupInstanceId: join.groupInstanceId, clientId: request.header.clientId ?? "",
             clientHost: request.context.remoteHost, sessionTimeoutMs: join.sessionTimeoutMs,
@@ -59,6 +72,10 @@ extension KafkaRequestRouter {
 
     func handleSyncGroup(_ request: IncomingRequest) throws {
         let sync = try request.decode(SyncGroupRequest.self)
+        guard self.authorize(request, .read, .group, sync.groupId) else {
+            request.reply(SyncGroupResponse(errorCode: .groupAuthorizationFailed, assignment: ByteBuffer()))
+            return
+        }
         let groupSync = GroupSyncRequest(
             memberId: sync.memberId, generationId: sync.generationId, groupInstanceId: sync.groupInstanceId,
             protocolType: sync.protocolType, protocolName: sync.protocolName,
@@ -76,6 +93,10 @@ extension KafkaRequestRouter {
 
     func handleHeartbeat(_ request: IncomingRequest) throws {
         let heartbeat = try request.decode(HeartbeatRequest.self)
+        guard self.authorize(request, .read, .group, heartbeat.groupId) else {
+            request.reply(HeartbeatResponse(errorCode: .groupAuthorizationFailed))
+            return
+        }
         let errorCode = self.groups.heartbeat(groupId: heartbeat.groupId, request: GroupHeartbeatRequest(
             memberId: heartbeat.memberId, generationId: heartbeat.generationId, groupInstanceId: heartbeat.groupInstanceId
         ))
@@ -84,6 +105,10 @@ extension KafkaRequestRouter {
 
     func handleLeaveGroup(_ request: IncomingRequest) throws {
         let leave = try request.decode(LeaveGroupRequest.self)
+        guard self.authorize(request, .read, .group, leave.groupId) else {
+            request.reply(LeaveGroupResponse(errorCode: .groupAuthorizationFailed))
+            return
+        }
         // v0-2 name one member at the top level; v3+ list members, static ones by instance id.
         let leaving = request.version <= 2
             ? [LeavingMember(memberId: leave.memberId, groupInstanceId: nil)]

@@ -20,6 +20,13 @@ extension KafkaRequestRouter {
 
     func handleInitProducerId(_ request: IncomingRequest) throws {
         let initRequest = try request.decode(InitProducerIdRequest.self)
+        // Kafka's rule for idempotence without transactions: IDEMPOTENT_WRITE on the cluster, or WRITE on a topic.
+        let principal = request.context.session.principal
+        guard self.authorizeCluster(request, .idempotentWrite)
+            || self.acls.isAllowedOnAny(principal, host: request.context.clientHost, .write, .topic) else {
+            request.reply(InitProducerIdResponse(errorCode: .clusterAuthorizationFailed, producerId: -1, producerEpoch: -1))
+            return
+        }
         request.reply(self.initProducerIdResponse(for: initRequest))
     }
 

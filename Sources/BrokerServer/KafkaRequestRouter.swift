@@ -21,12 +21,14 @@ final class KafkaRequestRouter: Sendable {
     let producerIds: ProducerIdAllocator
     /// The users SASL logins are checked against.
     let credentials: ScramCredentialStore
+    /// The ACLs every request is checked against when authorization is on.
+    let acls: AclStore
     /// The SASL mechanisms SASL listeners offer, in the order the handshake lists them.
     let saslMechanisms: [String]
 
     init(
         logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, credentials: ScramCredentialStore,
-        config: BrokerConfig, clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil
+        acls: AclStore, config: BrokerConfig, clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil
     ) {
         self.logs = logs
         self.groups = groups
@@ -36,6 +38,7 @@ final class KafkaRequestRouter: Sendable {
         self.topics = TopicAdministration(logs: logs, config: config, logger: logger, operators: operators)
         self.producerIds = producerIds
         self.credentials = credentials
+        self.acls = acls
         self.saslMechanisms = config.saslMechanisms
     }
 
@@ -84,7 +87,7 @@ final class KafkaRequestRouter: Sendable {
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .createTopics, .deleteTopics, .describeConfigs,
         .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
         .describeGroups, .listGroups, .deleteGroups, .initProducerId, .saslHandshake, .saslAuthenticate,
-        .describeUserScramCredentials, .alterUserScramCredentials,
+        .describeUserScramCredentials, .alterUserScramCredentials, .describeAcls, .createAcls, .deleteAcls,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -121,6 +124,9 @@ final class KafkaRequestRouter: Sendable {
         case .saslAuthenticate: try self.handleSaslAuthenticate(request)
         case .describeUserScramCredentials: try self.handleDescribeUserScramCredentials(request)
         case .alterUserScramCredentials: try self.handleAlterUserScramCredentials(request)
+        case .describeAcls: try self.handleDescribeAcls(request)
+        case .createAcls: try self.handleCreateAcls(request)
+        case .deleteAcls: try self.handleDeleteAcls(request)
         }
     }
 

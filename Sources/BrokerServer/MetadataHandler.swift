@@ -1,6 +1,7 @@
 import KafkaWire
 import LogStore
 import SluiceModel
+import SluiceSecurity
 
 /// ApiVersions and Metadata: what the broker speaks, and where every partition lives (here: this one
 /// node leads every partition, with itself as the only replica).
@@ -16,22 +17,30 @@ extension KafkaRequestRouter {
     func handleMetadata(_ request: IncomingRequest) throws {
         let metadata = try request.decode(MetadataRequest.self)
         let names: [String]
+        var denied: Set<String> = []
         if let asked = metadata.topics {
             // Before v4 there is no flag, and Kafka creates topics asked for by name when allowed.
             let mayCreate = request.version < 4 || metadata.allowAutoTopicCreation
             names = asked.compactMap(\.name)
-            if mayCreate {
-                for name in names { self.topics.ensureTopicExists(name) }
+            denied = Set(names.filter { !self.authorize(request, .describe, .topic, $0) })
+            for name in names where mayCreate && !denied.contains(name) && self.mayCreateTopic(request, name) {
+                self.topics.ensureTopicExists(name)
             }
         } else {
-            names = self.logs.topicNames().filter { !TopicAdministration.isInternal($0) }.sorted()
+            // Every topic the client may describe: the others are not listed at all, as in Kafka.
+            names = self.logs.topicNames()
+                .filter { !TopicAdministration.isInternal($0) && self.authorize(request, .describe, .topic, $0) }.sorted()
         }
         let advertised = request.context.session.listener.advertised
         let response = MetadataResponse(
             brokers: [MetadataResponse.Broker(nodeId: Self.nodeId, host: advertised.host, port: Int32(advertised.port))],
             clusterId: "sluice",
             controllerId: Self.nodeId,
-            topics: names.map { self.describe(topic: $0) }
+            topics: names.map { name in
+                denied.contains(name)
+                    ? MetadataResponse.Topic(errorCode: .topicAuthorizationFailed, name: name, partitions: [])
+                    : self.describe(topic: name)
+            }
         )
         request.reply(response)
     }

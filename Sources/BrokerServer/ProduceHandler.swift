@@ -2,6 +2,7 @@ import KafkaWire
 import LogStore
 import NIOCore
 import SluiceModel
+import SluiceSecurity
 import Synchronization
 
 /// Produce: appends each partition's record batches as received (validated, offsets stamped, never
@@ -24,9 +25,19 @@ extension KafkaRequestRouter {
         var durabilityWaits: [(PartitionLog, Offset, topicIndex: Int, partitionIndex: Int)] = []
         for topic in produce.topicData {
             var topicResponse = ProduceResponse.TopicResponse(name: topic.name, partitionResponses: [])
+            let mayWrite = self.authorize(request, .write, .topic, topic.name)
+            let mayCreate = mayWrite && self.mayCreateTopic(request, topic.name)
             for partition in topic.partitionData {
                 let topicPartition = TopicPartition(topic: topic.name, partition: PartitionID(partition.index))
-                let (partitionResponse, appendedLog, endOffset) = self.append(partition.records, to: topicPartition)
+                guard mayWrite else {
+                    var refused = ProduceResponse.PartitionResponse(index: partition.index, baseOffset: -1)
+                    refused.errorCode = .topicAuthorizationFailed
+                    topicResponse.partitionResponses.append(refused)
+                    continue
+                }
+                let (partitionResponse, appendedLog, endOffset) = self.append(
+                    partition.records, to: topicPartition, mayCreateTopic: mayCreate
+                )
                 // Only a log under `always` holds its acknowledgement for the fsync.
                 if let appendedLog, let endOffset, appendedLog.config.fsyncPolicy == .always {
                     durabilityWaits.append((appendedLog, endOffset, response.responses.count, topicResponse.partitionResponses.count))
@@ -45,11 +56,13 @@ extension KafkaRequestRouter {
     }
 
     /// Appends one partition's records; returns the answer and, on success, the log and its new end offset.
-    private func append(_ records: ByteBuffer?, to topicPartition: TopicPartition)
+    private func append(_ records: ByteBuffer?, to topicPartition: TopicPartition, mayCreateTopic: Bool)
         -> (ProduceResponse.PartitionResponse, PartitionLog?, Offset?)
     {
         var answer = ProduceResponse.PartitionResponse(index: topicPartition.partition.rawValue, baseOffset: -1)
-        guard let log = self.topics.partitionCreatingTopicIfAllowed(topicPartition) else {
+        let found = mayCreateTopic
+            ? self.topics.partitionCreatingTopicIfAllowed(topicPartition) : self.logs.partition(topicPartition)
+        guard let log = found, !TopicAdministration.isInternal(topicPartition.topic) else {
             let isInternal = TopicAdministration.isInternal(topicPartition.topic)
             answer.errorCode = isInternal ? .invalidTopicException : .unknownTopicOrPartition
             answer.errorMessage = isInternal ? "internal topics are written by the broker only" : nil

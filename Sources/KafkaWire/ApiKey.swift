@@ -19,6 +19,9 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case createTopics = 19
     case deleteTopics = 20
     case initProducerId = 22
+    case describeAcls = 29
+    case createAcls = 30
+    case deleteAcls = 31
     case describeConfigs = 32
     case saslAuthenticate = 36
     case deleteGroups = 42
@@ -52,6 +55,7 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         // SaslHandshake has no flexible version; Int16.max keeps every version on the classic encoding.
         case .saslHandshake: return Int16.max
         case .saslAuthenticate: return 2
+        case .describeAcls, .createAcls, .deleteAcls: return 2
         case .describeUserScramCredentials, .alterUserScramCredentials: return 0
         }
     }

@@ -25,6 +25,9 @@ public enum KafkaRequest: Equatable, Sendable {
     case saslAuthenticate(SaslAuthenticateRequest)
     case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
     case alterUserScramCredentials(AlterUserScramCredentialsRequest)
+    case describeAcls(DescribeAclsRequest)
+    case createAcls(CreateAclsRequest)
+    case deleteAcls(DeleteAclsRequest)
     /// An API key Sluice does not implement (unknown, or known but not in `SupportedApis`).
     case unsupported(apiKey: Int16)
 
@@ -65,6 +68,9 @@ public enum KafkaRequest: Equatable, Sendable {
         case .describeUserScramCredentials:
             return .describeUserScramCredentials(try .decodeWhole(from: &body, version: version))
         case .alterUserScramCredentials: return .alterUserScramCredentials(try .decodeWhole(from: &body, version: version))
+        case .describeAcls: return .describeAcls(try .decodeWhole(from: &body, version: version))
+        case .createAcls: return .createAcls(try .decodeWhole(from: &body, version: version))
+        case .deleteAcls: return .deleteAcls(try .decodeWhole(from: &body, version: version))
         }
     }
 

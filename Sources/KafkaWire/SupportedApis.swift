@@ -45,6 +45,9 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .saslAuthenticate, minVersion: 0, maxVersion: 2),
         ApiVersionRange(apiKey: .describeUserScramCredentials, minVersion: 0, maxVersion: 0),
         ApiVersionRange(apiKey: .alterUserScramCredentials, minVersion: 0, maxVersion: 0),
+        ApiVersionRange(apiKey: .describeAcls, minVersion: 1, maxVersion: 3),
+        ApiVersionRange(apiKey: .createAcls, minVersion: 1, maxVersion: 3),
+        ApiVersionRange(apiKey: .deleteAcls, minVersion: 1, maxVersion: 3),
     ]
 
     /// The supported range of `apiKey`, or nil when Sluice does not implement it.

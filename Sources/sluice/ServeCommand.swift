@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-client-ca"), help: "PEM CA that client certificates must be signed by: mutual TLS (tls.client_ca_file).")
     var tlsClientCA: String?
 
+    @Option(help: "on: check every request against the ACLs, denying what none allows; off (default): allow all (security.authorization).")
+    var authorization: String?
+
+    @Option(name: .customLong("super-users"), help: "Principals allowed everything, e.g. 'User:admin;User:ops' (security.super_users).")
+    var superUsers: String?
+
     @Option(name: .customLong("sasl-mechanisms"), help: "Mechanisms SASL listeners offer, comma-separated (sasl.mechanisms).")
     var saslMechanisms: String?
 
@@ -110,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("server.advertised_listeners", self.advertisedListeners.isEmpty ? nil : self.advertisedListeners.joined(separator: ",")),
             ("tls.certificate_file", self.tlsCertificate), ("tls.key_file", self.tlsKey), ("tls.client_ca_file", self.tlsClientCA),
             ("sasl.mechanisms", self.saslMechanisms),
+            ("security.authorization", self.authorization), ("security.super_users", self.superUsers),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
         ]

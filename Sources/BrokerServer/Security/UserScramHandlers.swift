@@ -3,11 +3,17 @@ import SluiceSecurity
 
 /// DescribeUserScramCredentials and AlterUserScramCredentials: the users that may log in with SCRAM (and
 /// PLAIN), managed with Kafka's own tools (`kafka-configs --alter --add-config 'SCRAM-SHA-512=[...]'`) or
-/// `sluice user`. Until authorization exists (ACLs), any client that may send requests may change them:
-/// keep such listeners on loopback or behind SASL.
+/// `sluice user`. They need DESCRIBE / ALTER on the cluster when authorization is on; with it off any client
+/// that may send requests may change them: keep such listeners on loopback.
 extension KafkaRequestRouter {
     func handleDescribeUserScramCredentials(_ request: IncomingRequest) throws {
         let describe = try request.decode(DescribeUserScramCredentialsRequest.self)
+        guard self.authorizeCluster(request, .describe) else {
+            request.reply(DescribeUserScramCredentialsResponse(
+                errorCode: .clusterAuthorizationFailed, errorMessage: "DESCRIBE on the cluster is needed", results: []
+            ))
+            return
+        }
         let known = Dictionary(uniqueKeysWithValues: self.credentials.all().map { ($0.user, $0.credentials) })
         var results: [DescribeUserScramCredentialsResponse.Result] = []
         var seen: Set<String> = []
@@ -29,6 +35,13 @@ extension KafkaRequestRouter {
 
     func handleAlterUserScramCredentials(_ request: IncomingRequest) throws {
         let alter = try request.decode(AlterUserScramCredentialsRequest.self)
+        guard self.authorizeCluster(request, .alter) else {
+            let users = Array(Set(alter.deletions.map(\.name) + alter.upsertions.map(\.name))).sorted()
+            request.reply(AlterUserScramCredentialsResponse(results: users.map {
+                .init(user: $0, errorCode: .clusterAuthorizationFailed, errorMessage: "ALTER on the cluster is needed")
+            }))
+            return
+        }
         var results: [String: AlterUserScramCredentialsResponse.Result] = [:]
         var order: [String] = []
         func fail(_ user: String, _ code: ErrorCode, _ message: String) {
