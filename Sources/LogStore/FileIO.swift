@@ -89,7 +89,7 @@ extension FileIO {
 
     /// Replaces the file at `path` with `bytes` so that a crash leaves either the old or the new content:
     /// write a temporary file, fsync it, rename it over the old one, fsync the directory.
-    func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
+    public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
         let temporaryPath = path + ".tmp"
         let descriptor = try self.open(temporaryPath, create: true, readOnly: false)
         do throws(StorageError) {
@@ -108,7 +108,7 @@ extension FileIO {
     }
 
     /// The whole content of a small file (configuration, checkpoint), bounded by `sizeBytesMax`.
-    func readSmallFile(_ path: String, sizeBytesMax: Int = 16 * 1024 * 1024) throws(StorageError) -> [UInt8] {
+    public func readSmallFile(_ path: String, sizeBytesMax: Int = 16 * 1024 * 1024) throws(StorageError) -> [UInt8] {
         let descriptor = try self.open(path, create: false, readOnly: true)
         defer { self.close(descriptor) }
         let sizeBytes = try self.fileSize(descriptor)
