@@ -13,6 +13,13 @@ public struct BrokerSettings: Sendable {
             config.advertise = text.isEmpty ? nil : try parseAddress(text, source)
         },
         .address("server.admin", "SLUICE_ADMIN_LISTEN", \.admin),
+        BrokerSettings(key: "admin.auth", environmentVariable: "SLUICE_ADMIN_AUTH") { config, text, source in
+            config.adminAuth = try parseSwitch(text, source)
+        },
+        BrokerSettings(key: "admin.insecure", environmentVariable: "SLUICE_ADMIN_INSECURE") { config, text, source in
+            config.adminInsecure = try parseSwitch(text, source)
+        },
+        .integer("admin.body_bytes_max", \.adminBodyBytesMax, 1024...Int64(Int32.max)),
         BrokerSettings(key: "storage.data_dir", environmentVariable: "SLUICE_DATA_DIR") { config, text, source in
             guard !text.isEmpty else { throw BrokerConfigError(message: "\(source): the data directory is empty") }
             config.dataDirectory = text
@@ -81,6 +88,15 @@ public struct BrokerSettings: Sendable {
                 throw BrokerConfigError(message: "\(source): '\(text)' is not an integer in \(range)")
             }
             config[keyPath: field] = number
+        }
+    }
+
+    /// `on`/`off` as flags spell it, or `true`/`false` as the config file does.
+    static func parseSwitch(_ text: String, _ source: String) throws -> Bool {
+        switch text.lowercased() {
+        case "on", "true": return true
+        case "off", "false": return false
+        default: throw BrokerConfigError(message: "\(source): expected on or off, not '\(text)'")
         }
     }
 

@@ -30,6 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Admin API HOST:PORT (server.admin).")
     var admin: String?
 
+    @Option(name: .customLong("admin-auth"), help: "on or off: require a bearer token on the admin API (admin.auth); see Docs/security.md.")
+    var adminAuth: String?
+
+    @Flag(name: .customLong("admin-insecure"), help: "Allow a non-loopback --admin address without authentication (admin.insecure).")
+    var adminInsecure = false
+
     @Option(help: "Durability policy: always | interval:<ms> | never (storage.fsync).")
     var fsync: String?
 
@@ -90,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("storage.min_free_bytes", self.minFreeBytes),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
+            ("admin.auth", self.adminAuth), ("admin.insecure", self.adminInsecure ? "true" : nil),
         ]
         for (key, value) in flags {
             if let value { try brokerConfig.apply(key: key, text: value, source: "flag for \(key)") }
