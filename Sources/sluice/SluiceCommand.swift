@@ -10,6 +10,7 @@ struct SluiceCommand: AsyncParsableCommand {
             DeployCommand.self, OpsCommand.self, PauseCommand.self, ResumeCommand.self, SwapCommand.self,
             RollbackCommand.self, KillCommand.self, LogsCommand.self, ScaleCommand.self, PromoteCommand.self,
             AbortCommand.self, TailCommand.self, CompareCommand.self, GraphCommand.self, TraceCommand.self,
+            TokenCommand.self,
         ]
     )
 }
