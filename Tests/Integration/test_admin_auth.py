@@ -403,3 +403,40 @@ def test_admin_insecure_starts_with_a_warning_and_auth_on_starts_guarded(broker_
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# The dashboard ----------------------------------------------------------------------------------------------
+
+def test_the_dashboard_asks_for_a_token_and_sends_it(deployed, tmp_path):
+    """In headless Chromium: the page shows its token form on the first 401, draws the topology once a viewer
+    token is entered, shows the API's 403 when the viewer presses pause, and pauses with an operator token."""
+    from test_dashboard import click, selenium_driver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    broker, tokens = deployed, deployed.tokens
+    driver = selenium_driver(tmp_path)
+    try:
+        driver.get(f"http://127.0.0.1:{broker.admin_port}/dashboard")
+        wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+        wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
+        assert "needs a token" in driver.find_element(By.ID, "status").text
+        assert not driver.find_elements(By.CSS_SELECTOR, "g.node.operator")
+
+        driver.find_element(By.ID, "token").send_keys(tokens["viewer"])
+        driver.find_element(By.CSS_SELECTOR, "#login button").click()
+        node = 'g.node.operator[data-name="identity"][data-state="{}"]'
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, node.format("running")))
+        assert not driver.find_element(By.ID, "login").is_displayed()
+
+        click(driver, 'tr[data-name="identity"] button[data-action="pause"]')
+        wait.until(lambda d: "pause identity:" in d.find_element(By.ID, "message").text)
+        assert "needs operator" in driver.find_element(By.ID, "message").text
+        assert request(broker, "GET", "/v1/operators/identity", token=tokens["viewer"])[1]["state"] == "running"
+
+        driver.execute_script("sessionStorage.setItem('sluice-admin-token', arguments[0])", tokens["operator"])
+        click(driver, 'tr[data-name="identity"] button[data-action="pause"]')
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, node.format("paused")))
+        assert request(broker, "GET", "/v1/operators/identity", token=tokens["viewer"])[1]["state"] == "paused"
+    finally:
+        driver.quit()
