@@ -40,13 +40,19 @@ def create_token(broker, name: str, role: str) -> str:
     return token
 
 
+def admin_listening(broker):
+    """The harness waits for the Kafka port; the admin port is bound a moment after it."""
+    wait_for(lambda: port_answers(broker.admin_port), 30, "the admin port", interval_s=0.05)
+    return broker
+
+
 @pytest.fixture
 def secured(make_broker):
     """A broker with --admin-auth on and one token per role, made before it starts (the offline path)."""
     broker = make_broker(extra_args=("--admin-auth", "on"), start=False)
     broker.tokens = {role: create_token(broker, f"{role}-token", role) for role in ("viewer", "operator", "admin")}
     broker.start()
-    return broker
+    return admin_listening(broker)
 
 
 def request(broker, method: str, path: str, token: str | None = None, body: bytes | None = None,
@@ -326,7 +332,7 @@ def test_a_1_gib_upload_is_refused_before_it_is_read(secured, who):
 def test_a_chunked_body_past_the_cap_is_cut_off(make_broker, tmp_path):
     config = tmp_path / "small-bodies.toml"
     config.write_text("[admin]\nbody_bytes_max = 4194304\n")
-    broker = make_broker(extra_args=("--config", str(config)))
+    broker = admin_listening(make_broker(extra_args=("--config", str(config))))
     pid = broker.process.pid
     head = ("POST /v1/operators HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\n\r\n")
