@@ -9,6 +9,14 @@ public struct BrokerConfig: Equatable, Sendable {
     /// The address clients are told to connect to; the listen address when nil.
     public var advertise: HostPort? = nil
     public var admin = HostPort(host: "127.0.0.1", port: 9644)
+    /// Whether every admin request (but health and the dashboard page) needs a bearer token
+    /// (`Docs/security.md`). Off by default, which is allowed on a loopback address only.
+    public var adminAuth = false
+    /// Allows a non-loopback admin address without authentication; the broker then logs a warning.
+    public var adminInsecure = false
+    /// Largest admin request body: an upload of operator code (a Swift executable is tens of MiB, base64 adds
+    /// a third). A larger declared `Content-Length` is refused before the body is read.
+    public var adminBodyBytesMax: Int64 = 256 * 1024 * 1024
     public var dataDirectory = "./data"
     /// `always`, `interval:<ms>` or `never`; checked by `LogSettings`.
     public var fsync = "always"
@@ -120,6 +128,14 @@ public struct BrokerConfig: Equatable, Sendable {
         }
         if !self.tlsClientCAPath.isEmpty && tlsListeners.isEmpty {
             throw BrokerConfigError(message: "tls.client_ca_file is set but no listener uses TLS (SSL or SASL_SSL)")
+        }
+        if !self.adminAuth && !self.adminInsecure && !self.admin.isLoopback {
+            throw BrokerConfigError(message: """
+                the admin API would listen on \(self.admin), beyond loopback, without authentication: anyone who \
+                reaches it could run code as this user. Turn authentication on (--admin-auth on, admin.auth = true) \
+                and create a token (sluice token create NAME --role admin --data-dir DIR), or accept the risk with \
+                --admin-insecure (admin.insecure = true)
+                """)
         }
         // The storage rules, as the storage layer enforces them when the broker opens its logs.
         if let problem = try LogSettings.problems(in: self).first {

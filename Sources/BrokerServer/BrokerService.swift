@@ -76,6 +76,7 @@ public final class BrokerService: Service, Sendable {
                     control: RuntimeOperatorControl(runtime: runtime!), logs: logs, groups: groups, clock: self.clock,
                     metrics: metrics
                 ),
+                gate: self.makeAdminGate(),
                 logger: self.logger
             )
             for bound in boundListeners {
@@ -102,6 +103,34 @@ public final class BrokerService: Service, Sendable {
         try? await group.shutdownGracefully()
         try logs.close()
         self.logger.info("stopped cleanly")
+    }
+
+    /// The admin API's gate, and the log lines that say how the admin API is protected: a warning when it is
+    /// open beyond loopback (`--admin-insecure`), a notice when it needs tokens and none exist yet.
+    private func makeAdminGate() -> AdminGate {
+        let tokens = AdminTokenCache(store: AdminTokenStore(dataDirectory: self.config.dataDirectory))
+        if self.config.adminAuth {
+            switch tokens.records() {
+            case .success(let records) where records.isEmpty:
+                self.logger.notice("""
+                    the admin API requires a token and none exists yet: sluice token create NAME --role admin \
+                    --data-dir \(self.config.dataDirectory)
+                    """)
+            case .success(let records):
+                self.logger.info("the admin API requires a bearer token (\(records.count) tokens)")
+            case .failure(let error):
+                self.logger.error("the admin API refuses every credential: \(error.message)")
+            }
+        } else if !self.config.admin.isLoopback {
+            self.logger.warning("""
+                INSECURE: the admin API on \(self.config.admin) has NO AUTHENTICATION (--admin-insecure): anyone \
+                who reaches it can deploy operators, that is run any code as this user, and delete streams
+                """)
+        }
+        return AdminGate(
+            authenticationRequired: self.config.adminAuth, bodyBytesMax: Int(self.config.adminBodyBytesMax),
+            checkToken: { token in tokens.check(token: token) }
+        )
     }
 
     /// Writes the bundled Python SDK for operators and brings deployed operators back at their offsets.

@@ -34,11 +34,7 @@ public struct BrokerSettings: Sendable {
             config.tlsClientCAPath = text
         },
         BrokerSettings(key: "security.authorization", environmentVariable: "SLUICE_AUTHORIZATION") { config, text, source in
-            switch text.lowercased() {
-            case "on", "true": config.authorization = true
-            case "off", "false": config.authorization = false
-            default: throw BrokerConfigError(message: "\(source): authorization is on or off, not '\(text)'")
-            }
+            config.authorization = try parseSwitch(text, source)
         },
         BrokerSettings(key: "security.super_users", environmentVariable: "SLUICE_SUPER_USERS") { config, text, source in
             let principals = text.split(separator: ";").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
@@ -55,6 +51,13 @@ public struct BrokerSettings: Sendable {
             }
             config.saslMechanisms = names
         },
+        BrokerSettings(key: "admin.auth", environmentVariable: "SLUICE_ADMIN_AUTH") { config, text, source in
+            config.adminAuth = try parseSwitch(text, source)
+        },
+        BrokerSettings(key: "admin.insecure", environmentVariable: "SLUICE_ADMIN_INSECURE") { config, text, source in
+            config.adminInsecure = try parseSwitch(text, source)
+        },
+        .integer("admin.body_bytes_max", \.adminBodyBytesMax, 1024...Int64(Int32.max)),
         BrokerSettings(key: "storage.data_dir", environmentVariable: "SLUICE_DATA_DIR") { config, text, source in
             guard !text.isEmpty else { throw BrokerConfigError(message: "\(source): the data directory is empty") }
             config.dataDirectory = text
@@ -138,6 +141,12 @@ public struct BrokerSettings: Sendable {
                 throw BrokerConfigError(message: "\(source): no listener named \(parts[0]) in server.listeners")
             }
             config.listeners[index].advertised = address
+    /// `on`/`off` as flags spell it, or `true`/`false` as the config file does.
+    static func parseSwitch(_ text: String, _ source: String) throws -> Bool {
+        switch text.lowercased() {
+        case "on", "true": return true
+        case "off", "false": return false
+        default: throw BrokerConfigError(message: "\(source): expected on or off, not '\(text)'")
         }
     }
 

@@ -159,11 +159,26 @@ actor OperatorDeployment {
         self.isChanging = true
     }
 
+    /// Stores new code as the next version and swaps to it. The change is claimed first, so a swap refused
+    /// because another change is under way writes no file.
+    func swapLive(toNewVersion files: [String: [UInt8]], command: [String], environment: [String: String]) async throws
+        -> SwapReport
+    {
+        try self.beginChange()
+        defer { self.isChanging = false }
+        let version = try await self.addVersion(files: files, command: command, environment: environment)
+        return try await self.performSwap(to: version, forgetOnFailure: true)
+    }
+
     /// Swaps every live instance to `version` at once (each make-before-break). When one fails, the ones
     /// that swapped go back, so all instances run one version.
     func swapLive(to version: Int, forgetOnFailure: Bool) async throws -> SwapReport {
         try self.beginChange()
         defer { self.isChanging = false }
+        return try await self.performSwap(to: version, forgetOnFailure: forgetOnFailure)
+    }
+
+    private func performSwap(to version: Int, forgetOnFailure: Bool) async throws -> SwapReport {
         let fromVersion = self.record.currentVersion
         await self.refreshSupervisors()
         let supervisors = self.live

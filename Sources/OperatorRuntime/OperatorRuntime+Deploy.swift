@@ -5,9 +5,16 @@ import SluiceModel
 extension OperatorRuntime {
     /// Stores the code as version 1, starts it (Hello → Metadata → Ready), names it (`request.name` or the
     /// name it declares), creates its missing output streams and starts feeding it.
+    ///
+    /// Everything a request can be refused for without running it (paths, command, environment, a given name)
+    /// is checked before a file is written or a process started: only what the operator itself declares (its
+    /// name when none is given, its streams) needs it running.
     public func deploy(_ request: DeployRequest) async throws -> OperatorStatus {
         let command = try Self.command(for: request)
-        if let name = request.name { try self.reserve(name) }
+        if let name = request.name {
+            try Self.checkOperatorName(name)
+            try self.reserve(name)
+        }
         var reservedName = request.name
         defer { if let reservedName { self.release(reservedName) } }
         let staging = try self.store.stage(request.files)
@@ -42,11 +49,7 @@ extension OperatorRuntime {
                 try self.reserve(name)
                 reservedName = name
             }
-            // '@' is valid in a stream name but separates a canary's version in its group and streams.
-            // '__' would make its group, and its dead-letter stream `<name>.dlq`, the broker's own.
-            guard TopicNames.isValid(name), !name.hasPrefix("."), !name.contains("@"), !TopicNames.isInternal(name) else {
-                throw OperatorRuntimeError(code: .invalidRequest, message: "\(name) is not a valid operator name")
-            }
+            try Self.checkOperatorName(name)
             // A directory without operator.json is what a crash in the middle of a deploy or kill leaves.
             self.store.remove(self.store.directory(of: name))
             try FileManager.default.moveItem(atPath: staging, toPath: self.store.directory(of: name))
@@ -78,8 +81,7 @@ extension OperatorRuntime {
     public func swap(name: String, _ request: DeployRequest) async throws -> SwapReport {
         let deployment = try self.deployment(name)
         let command = try Self.command(for: request)
-        let version = try await deployment.addVersion(files: request.files, command: command, environment: request.environment)
-        return try await deployment.swapLive(to: version, forgetOnFailure: true)
+        return try await deployment.swapLive(toNewVersion: request.files, command: command, environment: request.environment)
     }
 
     /// Swaps back to the version before the current one.
@@ -140,8 +142,28 @@ extension OperatorRuntime {
         try FileManager.default.moveItem(atPath: temporary, toPath: versionDirectory)
     }
 
-    /// The argv for a request: `run` split on spaces, or detected from the files.
+    /// '@' is valid in a stream name but separates a canary's version in its group and streams.
+    /// '__' would make its group, and its dead-letter stream `<name>.dlq`, the broker's own.
+    static func checkOperatorName(_ name: String) throws {
+        guard TopicNames.isValid(name), !name.hasPrefix("."), !name.contains("@"), !TopicNames.isInternal(name) else {
+            throw OperatorRuntimeError(code: .invalidRequest, message: "\(name) is not a valid operator name")
+        }
+    }
+
+    /// Each variable becomes one `KEY=VALUE` entry of the process's environment: a key with '=' (or empty) would
+    /// set another variable, a NUL would cut the entry short.
+    static func checkEnvironment(_ environment: [String: String]) throws {
+        for (key, value) in environment where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
+            throw OperatorRuntimeError(
+                code: .invalidRequest, message: "environment variable '\(key.prefix(64))' cannot be set: an empty key, '=' or NUL"
+            )
+        }
+    }
+
+    /// The argv for a request: `run` split on spaces, or detected from the files. Also checks the request's
+    /// paths and environment, so a request refused for them has written and started nothing.
     static func command(for request: DeployRequest) throws -> [String] {
+        try Self.checkEnvironment(request.environment)
         guard !request.files.isEmpty else {
             throw OperatorRuntimeError(code: .invalidRequest, message: "no files to deploy")
         }

@@ -9,11 +9,14 @@ import SluiceModel
 /// `AdminClientError` with the server's one-line message.
 public struct AdminClient: Sendable {
     public let address: HostPort
+    /// Sent as `Authorization: Bearer TOKEN` when set.
+    public let token: String?
     /// Responses larger than this are refused (a deploy answer or a log tail is far smaller).
     static let responseSizeBytesMax = 64 * 1024 * 1024
 
-    public init(address: HostPort) {
+    public init(address: HostPort, token: String? = nil) {
         self.address = address
+        self.token = token
     }
 
     /// Sends a request with an optional JSON body and decodes the answer as `Answer`.
@@ -70,6 +73,7 @@ public struct AdminClient: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: self.address.description)
         headers.add(name: "Connection", value: "close")
+        if let token = self.token { headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(body.count))

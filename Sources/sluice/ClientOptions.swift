@@ -27,6 +27,38 @@ struct BrokerOption: ParsableArguments {
     }
 }
 
+/// `--admin HOST:PORT` and `--token TOKEN` for the commands that use the admin API; the address defaults to
+/// `SLUICE_ADMIN`, else 127.0.0.1:9644, the token to `SLUICE_ADMIN_TOKEN` (preferred: a flag's value is visible
+/// to every user of the machine in the process list).
+struct AdminOption: ParsableArguments {
+    @Option(help: "Admin API HOST:PORT (default: $SLUICE_ADMIN, else 127.0.0.1:9644).")
+    var admin: String?
+
+    @Option(help: "Bearer token for the admin API (default: $SLUICE_ADMIN_TOKEN).")
+    var token: String?
+
+    func client() throws -> AdminClient {
+        let environment = currentEnvironment()
+        let text = self.admin ?? environment["SLUICE_ADMIN"] ?? "127.0.0.1:9644"
+        guard let address = HostPort(parsing: text) else { throw ValidationError("'\(text)' is not HOST:PORT") }
+        let token = self.token ?? environment["SLUICE_ADMIN_TOKEN"]
+        return AdminClient(address: address, token: token?.isEmpty == true ? nil : token)
+    }
+}
+
+/// Runs an admin call, turning its errors into one clear line (with what to do about a missing token).
+func withAdmin<T>(_ option: AdminOption, _ body: (AdminClient) async throws -> T) async throws -> T {
+    let client = try option.client()
+    do {
+        return try await body(client)
+    } catch let error as AdminClientError {
+        if case .refused(status: 401, _) = error, client.token == nil {
+            throw CommandFailure("\(error) (no token given: set SLUICE_ADMIN_TOKEN or pass --token)")
+        }
+        throw CommandFailure("\(error)")
+    }
+}
+
 /// An error that the CLI prints as one line before exiting with status 1.
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String

@@ -4,28 +4,6 @@ import NIOHTTP1
 import SluiceClient
 import SluiceModel
 
-/// `--admin HOST:PORT` for the operator commands; defaults to `SLUICE_ADMIN`, else 127.0.0.1:9644.
-struct AdminOption: ParsableArguments {
-    @Option(help: "Admin API HOST:PORT (default: $SLUICE_ADMIN, else 127.0.0.1:9644).")
-    var admin: String?
-
-    func client() throws -> AdminClient {
-        let text = self.admin ?? currentEnvironment()["SLUICE_ADMIN"] ?? "127.0.0.1:9644"
-        guard let address = HostPort(parsing: text) else { throw ValidationError("'\(text)' is not HOST:PORT") }
-        return AdminClient(address: address)
-    }
-}
-
-/// Runs an admin call, turning its errors into one clear line.
-func withAdmin<T>(_ option: AdminOption, _ body: (AdminClient) async throws -> T) async throws -> T {
-    let client = try option.client()
-    do {
-        return try await body(client)
-    } catch let error as AdminClientError {
-        throw CommandFailure("\(error)")
-    }
-}
-
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",

@@ -53,6 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("sasl-mechanisms"), help: "Mechanisms SASL listeners offer, comma-separated (sasl.mechanisms).")
     var saslMechanisms: String?
+    @Option(name: .customLong("admin-auth"), help: "on or off: require a bearer token on the admin API (admin.auth); see Docs/security.md.")
+    var adminAuth: String?
+
+    @Flag(name: .customLong("admin-insecure"), help: "Allow a non-loopback --admin address without authentication (admin.insecure).")
+    var adminInsecure = false
 
     @Option(help: "Durability policy: always | interval:<ms> | never (storage.fsync).")
     var fsync: String?
@@ -119,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("security.authorization", self.authorization), ("security.super_users", self.superUsers),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
+            ("admin.auth", self.adminAuth), ("admin.insecure", self.adminInsecure ? "true" : nil),
         ]
         for (key, value) in flags {
             if let value { try brokerConfig.apply(key: key, text: value, source: "flag for \(key)") }

@@ -11,6 +11,7 @@ struct SluiceCommand: AsyncParsableCommand {
             RollbackCommand.self, KillCommand.self, LogsCommand.self, ScaleCommand.self, PromoteCommand.self,
             AbortCommand.self, TailCommand.self, CompareCommand.self, GraphCommand.self, TraceCommand.self,
             UserCommand.self, AclCommand.self,
+            TokenCommand.self,
         ]
     )
 }

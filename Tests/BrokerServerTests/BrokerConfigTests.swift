@@ -104,4 +104,39 @@ final class ResponseSequencerTests: XCTestCase {
         XCTAssertEqual(sequencer.complete(first, with: .respond(1)), [1])
         XCTAssertFalse(sequencer.shouldPauseReading)
     }
+
+    /// The admin API runs code: beyond loopback it needs authentication, or an explicit --admin-insecure.
+    func testANonLoopbackAdminAddressNeedsAuthenticationOrInsecure() throws {
+        for host in ["0.0.0.0", "::", "192.168.1.5", "broker.example.com"] {
+            var config = BrokerConfig()
+            config.admin = HostPort(host: host, port: 9644)
+            XCTAssertThrowsError(try config.validate(), host) { error in
+                XCTAssertTrue("\(error)".contains("--admin-insecure"), "\(error)")
+                XCTAssertTrue("\(error)".contains("--admin-auth on"), "\(error)")
+            }
+            var authenticated = config
+            try authenticated.apply(key: "admin.auth", text: "on", source: "flag")
+            XCTAssertNoThrow(try authenticated.validate(), host)
+            var insecure = config
+            try insecure.apply(key: "admin.insecure", text: "true", source: "flag")
+            XCTAssertNoThrow(try insecure.validate(), host)
+        }
+        for host in ["127.0.0.1", "127.8.9.10", "localhost", "::1", "::ffff:127.0.0.1"] {
+            var config = BrokerConfig()
+            config.admin = HostPort(host: host, port: 9644)
+            XCTAssertNoThrow(try config.validate(), host)
+        }
+    }
+
+    func testAdminSettingsFromFileEnvironmentAndFlags() throws {
+        var config = BrokerConfig()
+        try config.apply(ConfigFile(parsing: "[admin]\nauth = true\nbody_bytes_max = 1048576"))
+        XCTAssertTrue(config.adminAuth)
+        XCTAssertEqual(config.adminBodyBytesMax, 1_048_576)
+        try config.apply(environment: ["SLUICE_ADMIN_AUTH": "off", "SLUICE_ADMIN_INSECURE": "on"])
+        XCTAssertFalse(config.adminAuth)
+        XCTAssertTrue(config.adminInsecure)
+        XCTAssertThrowsError(try config.apply(key: "admin.auth", text: "maybe", source: "flag"))
+        XCTAssertThrowsError(try config.apply(key: "admin.body_bytes_max", text: "10", source: "flag"))
+    }
 }

@@ -3,6 +3,10 @@
 /// `GET /v1/topology` every second and draws it as an SVG graph, with buttons that POST to the operator
 /// routes. `Docs/dashboard.md` describes what it shows.
 ///
+/// When the admin API requires a token (`Docs/security.md`) the page is served without one (it holds no
+/// data) and asks for a token the first time an answer is 401; the token is kept in `sessionStorage` (gone
+/// when the tab closes, never sent to another origin) and sent as `Authorization: Bearer` on every fetch.
+///
 /// Every name from the broker reaches the page through `textContent` or `setAttribute`, never through
 /// `innerHTML`, so a name is always text and never markup.
 enum DashboardPage {
@@ -39,10 +43,14 @@ enum DashboardPage {
   label.swap { border: 1px solid #8a94a6; border-radius: 2px; padding: 1px 6px; margin-right: 4px; cursor: pointer; }
   label.swap input { display: none; }
   #message { margin-top: 8px; font-size: 13px; min-height: 1em; }
+  #login { margin-left: auto; font-size: 13px; }
+  #login[hidden] { display: none; }
 </style>
 </head>
 <body>
-<header><h1>Sluice topology</h1><span id="status">loading…</span></header>
+<header><h1>Sluice topology</h1><span id="status">loading…</span>
+  <form id="login" hidden><label>admin token <input id="token" type="password" autocomplete="off" size="30"></label>
+  <button type="submit">use token</button></form></header>
 <main>
   <div id="graph"><svg id="topology" xmlns="http://www.w3.org/2000/svg" width="400" height="120"></svg></div>
   <table id="operators">
@@ -55,6 +63,31 @@ enum DashboardPage {
 "use strict";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const POLL_INTERVAL_MS = 1000;
+const TOKEN_KEY = "sluice-admin-token";
+
+// Every call to the admin API goes through here: it adds the token, and a 401 shows the token form.
+async function adminFetch(path, request) {
+  const options = Object.assign({}, request || {});
+  options.headers = Object.assign({}, options.headers || {});
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) options.headers["Authorization"] = "Bearer " + token;
+  const response = await fetch(path, options);
+  if (response.status === 401) {
+    if (token) sessionStorage.removeItem(TOKEN_KEY);
+    document.getElementById("login").hidden = false;
+  }
+  return response;
+}
+
+document.getElementById("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = document.getElementById("token");
+  if (input.value.trim() !== "") sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+  input.value = "";
+  document.getElementById("login").hidden = true;
+  poll();
+});
+
 const COLUMN_WIDTH = 320, ROW_HEIGHT = 90, NODE_WIDTH = 170, NODE_HEIGHT = 54, MARGIN = 30;
 
 function element(name, attributes, text) {
@@ -229,7 +262,7 @@ async function act(operatorName, action, body) {
       request.body = JSON.stringify(body);
       request.headers = { "Content-Type": "application/json" };
     }
-    const response = await fetch("/v1/operators/" + encodeURIComponent(operatorName) + "/" + action, request);
+    const response = await adminFetch("/v1/operators/" + encodeURIComponent(operatorName) + "/" + action, request);
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) showMessage(action + " " + operatorName + ": " + (answer.message || "HTTP " + response.status), true);
     else if (answer.handoffGapMs !== undefined) {
@@ -245,7 +278,8 @@ async function act(operatorName, action, body) {
 async function poll() {
   const status = document.getElementById("status");
   try {
-    const response = await fetch("/v1/topology", { cache: "no-store" });
+    const response = await adminFetch("/v1/topology", { cache: "no-store" });
+    if (response.status === 401) throw new Error("this admin API needs a token: enter one above");
     if (!response.ok) throw new Error("HTTP " + response.status);
     const topology = await response.json();
     drawGraph(topology);
