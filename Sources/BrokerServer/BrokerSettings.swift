@@ -129,8 +129,8 @@ public struct BrokerSettings: Sendable {
         }
     }
 
-    /// `NAME=HOST:PORT,...`: what each named listener tells clients; listeners must be set first (the
-    /// config file applies keys in order, and `server.listeners` sorts before this key).
+    /// `NAME=HOST:PORT,...`: what each named listener tells clients; listeners must be set first (settings
+    /// apply in the order of `all`, where `server.listeners` comes before this key).
     static func applyAdvertisedListeners(_ text: String, to config: inout BrokerConfig, _ source: String) throws {
         for item in text.split(separator: ",") where !item.trimmingWhitespace().isEmpty {
             let parts = item.trimmingWhitespace().split(separator: "=", maxSplits: 1)
@@ -141,6 +141,9 @@ public struct BrokerSettings: Sendable {
                 throw BrokerConfigError(message: "\(source): no listener named \(parts[0]) in server.listeners")
             }
             config.listeners[index].advertised = address
+        }
+    }
+
     /// `on`/`off` as flags spell it, or `true`/`false` as the config file does.
     static func parseSwitch(_ text: String, _ source: String) throws -> Bool {
         switch text.lowercased() {

@@ -126,7 +126,8 @@ class Broker:
             if self.process.poll() is not None:
                 pytest.fail(f"{self.peer} exited with status {self.process.returncode} while starting; "
                             f"stderr tail:\n{self.stderr_tail()}")
-            if port_answers(self.port):
+            # The admin port binds just after the Kafka port: tests that call the admin API at once need both.
+            if port_answers(self.port) and (self.peer != "sluice" or port_answers(self.admin_port)):
                 return
             time.sleep(0.05)
         self.kill9()
