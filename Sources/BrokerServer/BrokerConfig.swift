@@ -58,6 +58,8 @@ public struct BrokerConfig: Equatable, Sendable {
     public var tlsClientCAPath = ""
     /// What SASL listeners offer (`sasl.mechanisms`).
     public var saslMechanisms = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+    /// Whether the admin API speaks HTTPS, with the certificate of `tls.certificate_file` (`admin.tls`).
+    public var adminTLS = false
     /// Whether every request is checked against the ACLs (`security.authorization`); off allows everything.
     public var authorization = false
     /// Principals allowed everything whatever the ACLs say (`security.super_users`, `User:admin;User:ops`).
@@ -125,6 +127,9 @@ public struct BrokerConfig: Equatable, Sendable {
             throw BrokerConfigError(
                 message: "listener \(tlsListeners.joined(separator: ", ")) uses TLS: set tls.certificate_file and tls.key_file (--tls-cert, --tls-key)"
             )
+        }
+        if self.adminTLS && (self.tlsCertificatePath.isEmpty || self.tlsKeyPath.isEmpty) {
+            throw BrokerConfigError(message: "admin.tls is on: set tls.certificate_file and tls.key_file (--tls-cert, --tls-key)")
         }
         if !self.tlsClientCAPath.isEmpty && tlsListeners.isEmpty {
             throw BrokerConfigError(message: "tls.client_ca_file is set but no listener uses TLS (SSL or SASL_SSL)")

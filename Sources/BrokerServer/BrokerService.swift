@@ -77,6 +77,7 @@ public final class BrokerService: Service, Sendable {
                     metrics: metrics
                 ),
                 gate: self.makeAdminGate(),
+                tls: self.config.adminTLS ? try self.loadTLS(forAdmin: true)?.serverContext : nil,
                 logger: self.logger
             )
             for bound in boundListeners {
@@ -84,7 +85,7 @@ public final class BrokerService: Service, Sendable {
                     "listener": "\(bound.name)", "protocol": "\(bound.securityProtocol.rawValue)", "advertised": "\(bound.advertised)",
                 ])
             }
-            self.logger.info("admin API on \(self.config.admin.host):\(adminChannel.localAddress?.port ?? self.config.admin.port)", metadata: [
+            self.logger.info("admin API on \(self.config.adminTLS ? "https" : "http")://\(self.config.admin.host):\(adminChannel.localAddress?.port ?? self.config.admin.port)", metadata: [
                 "data_dir": "\(self.config.dataDirectory)", "fsync": "\(self.config.fsync)",
             ])
             self.onListening(boundListeners[0].bound)
@@ -211,8 +212,8 @@ public final class BrokerService: Service, Sendable {
     }
 
     /// The TLS context of the SSL and SASL_SSL listeners, when there are any.
-    private func loadTLS() throws -> TLSSettings? {
-        guard self.config.effectiveListeners.contains(where: \.securityProtocol.usesTLS) else { return nil }
+    private func loadTLS(forAdmin: Bool = false) throws -> TLSSettings? {
+        guard forAdmin || self.config.effectiveListeners.contains(where: \.securityProtocol.usesTLS) else { return nil }
         return try TLSSettings.load(
             certificatePath: self.config.tlsCertificatePath, keyPath: self.config.tlsKeyPath,
             clientCAPath: self.config.tlsClientCAPath.isEmpty ? nil : self.config.tlsClientCAPath

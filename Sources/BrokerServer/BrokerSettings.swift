@@ -57,6 +57,9 @@ public struct BrokerSettings: Sendable {
         BrokerSettings(key: "admin.insecure", environmentVariable: "SLUICE_ADMIN_INSECURE") { config, text, source in
             config.adminInsecure = try parseSwitch(text, source)
         },
+        BrokerSettings(key: "admin.tls", environmentVariable: "SLUICE_ADMIN_TLS") { config, text, source in
+            config.adminTLS = try parseSwitch(text, source)
+        },
         .integer("admin.body_bytes_max", \.adminBodyBytesMax, 1024...Int64(Int32.max)),
         BrokerSettings(key: "storage.data_dir", environmentVariable: "SLUICE_DATA_DIR") { config, text, source in
             guard !text.isEmpty else { throw BrokerConfigError(message: "\(source): the data directory is empty") }

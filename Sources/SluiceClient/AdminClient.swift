@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SluiceModel
 
 /// A small HTTP/1.1 client for Sluice's admin API, one connection per request. Answers are JSON
@@ -11,12 +12,22 @@ public struct AdminClient: Sendable {
     public let address: HostPort
     /// Sent as `Authorization: Bearer TOKEN` when set.
     public let token: String?
+    /// HTTPS (`admin.tls` on the broker) when set: the server's certificate is verified against these roots.
+    public let tls: NIOSSLContext?
     /// Responses larger than this are refused (a deploy answer or a log tail is far smaller).
     static let responseSizeBytesMax = 64 * 1024 * 1024
 
-    public init(address: HostPort, token: String? = nil) {
+    public init(address: HostPort, token: String? = nil, tls: NIOSSLContext? = nil) {
         self.address = address
         self.token = token
+        self.tls = tls
+    }
+
+    /// A TLS context trusting the PEM certificates in `caPath` (or the system's roots when nil).
+    public static func tlsContext(caPath: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caPath { configuration.trustRoots = .file(caPath) }
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Sends a request with an optional JSON body and decodes the answer as `Answer`.
@@ -55,8 +66,18 @@ public struct AdminClient: Sendable {
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(10))
-                .channelInitializer { channel in
-                    channel.pipeline.addHTTPClientHandlers()
+                .channelInitializer { [tls, address] channel in
+                    if let tls {
+                        do {
+                            let handler = try NIOSSLClientHandler(
+                                context: tls, serverHostname: address.host.first?.isNumber == true ? nil : address.host
+                            )
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                        } catch {
+                            return channel.eventLoop.makeFailedFuture(error)
+                        }
+                    }
+                    return channel.pipeline.addHTTPClientHandlers()
                 }
                 .connect(host: self.address.host, port: self.address.port)
                 .get()

@@ -31,18 +31,24 @@ struct BrokerOption: ParsableArguments {
 /// `SLUICE_ADMIN`, else 127.0.0.1:9644, the token to `SLUICE_ADMIN_TOKEN` (preferred: a flag's value is visible
 /// to every user of the machine in the process list).
 struct AdminOption: ParsableArguments {
-    @Option(help: "Admin API HOST:PORT (default: $SLUICE_ADMIN, else 127.0.0.1:9644).")
+    @Option(help: "Admin API [https://]HOST:PORT (default: $SLUICE_ADMIN, else 127.0.0.1:9644).")
     var admin: String?
+
+    @Option(name: .customLong("admin-ca"), help: "PEM CA to verify an https:// admin API with (default: $SLUICE_ADMIN_CA, else the system's).")
+    var adminCA: String?
 
     @Option(help: "Bearer token for the admin API (default: $SLUICE_ADMIN_TOKEN).")
     var token: String?
 
     func client() throws -> AdminClient {
         let environment = currentEnvironment()
-        let text = self.admin ?? environment["SLUICE_ADMIN"] ?? "127.0.0.1:9644"
-        guard let address = HostPort(parsing: text) else { throw ValidationError("'\(text)' is not HOST:PORT") }
+        var text = self.admin ?? environment["SLUICE_ADMIN"] ?? "127.0.0.1:9644"
+        let isHTTPS = text.hasPrefix("https://")
+        text = String(text.dropFirst(isHTTPS ? 8 : (text.hasPrefix("http://") ? 7 : 0)))
+        guard let address = HostPort(parsing: text) else { throw ValidationError("'\(text)' is not [https://]HOST:PORT") }
         let token = self.token ?? environment["SLUICE_ADMIN_TOKEN"]
-        return AdminClient(address: address, token: token?.isEmpty == true ? nil : token)
+        let tls = isHTTPS ? try AdminClient.tlsContext(caPath: self.adminCA ?? environment["SLUICE_ADMIN_CA"]) : nil
+        return AdminClient(address: address, token: token?.isEmpty == true ? nil : token, tls: tls)
     }
 }
 

@@ -56,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("admin-auth"), help: "on or off: require a bearer token on the admin API (admin.auth); see Docs/security.md.")
     var adminAuth: String?
 
+    @Option(name: .customLong("admin-tls"), help: "on: the admin API speaks HTTPS with --tls-cert and --tls-key (admin.tls).")
+    var adminTLS: String?
+
     @Flag(name: .customLong("admin-insecure"), help: "Allow a non-loopback --admin address without authentication (admin.insecure).")
     var adminInsecure = false
 
@@ -124,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("security.authorization", self.authorization), ("security.super_users", self.superUsers),
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
-            ("admin.auth", self.adminAuth), ("admin.insecure", self.adminInsecure ? "true" : nil),
+            ("admin.auth", self.adminAuth), ("admin.tls", self.adminTLS), ("admin.insecure", self.adminInsecure ? "true" : nil),
         ]
         for (key, value) in flags {
             if let value { try brokerConfig.apply(key: key, text: value, source: "flag for \(key)") }

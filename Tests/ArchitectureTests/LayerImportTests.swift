@@ -25,7 +25,7 @@ final class LayerImportTests: XCTestCase {
         ],
         "SluiceClient": [
             "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "NIOHTTP1", "Glibc", "Darwin",
-            "Foundation", "Synchronization", "Logging", "SluiceSecurity",
+            "Foundation", "Synchronization", "Logging", "SluiceSecurity", "NIOSSL",
         ],
         "BrokerServer": [
             "SluiceModel", "RecordFormat", "KafkaWire", "LogStore", "GroupCoordinator", "OperatorRuntime", "NIOCore",

@@ -213,3 +213,23 @@ def test_users_are_managed_with_the_cli(secured, broker_binary, certificates):
     expect_refused(bob, "deleted user")
     stored = (secured.data_dir / "security" / "scram-credentials.json").read_text()
     assert PASSWORD not in stored and "bobs password" not in stored
+
+
+def test_admin_api_over_https_with_the_cli(make_broker, certificates, broker_binary):
+    """`--admin-tls on`: the admin API answers HTTPS only; the CLI reaches it with https:// and --admin-ca."""
+    import ssl
+    import urllib.request
+
+    broker = make_broker(extra_args=("--admin-tls", "on", "--tls-cert", str(certificates / "broker.pem"),
+                                     "--tls-key", str(certificates / "broker.key")))
+    context = ssl.create_default_context(cafile=str(certificates / "ca.pem"))
+    with urllib.request.urlopen(f"https://127.0.0.1:{broker.admin_port}/v1/health", context=context, timeout=10) as answer:
+        assert answer.status == 200
+    with pytest.raises(Exception):
+        urllib.request.urlopen(f"http://127.0.0.1:{broker.admin_port}/v1/health", timeout=5).read()
+    listed = subprocess.run([broker_binary, "ops", "--admin", f"https://127.0.0.1:{broker.admin_port}",
+                             "--admin-ca", str(certificates / "ca.pem")], capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    untrusted = subprocess.run([broker_binary, "ops", "--admin", f"https://127.0.0.1:{broker.admin_port}"],
+                               capture_output=True, text=True, timeout=30)
+    assert untrusted.returncode != 0, "a certificate the CLI does not trust is refused"
