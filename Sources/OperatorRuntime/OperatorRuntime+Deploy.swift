@@ -7,6 +7,7 @@ extension OperatorRuntime {
     /// name it declares), creates its missing output streams and starts feeding it.
     public func deploy(_ request: DeployRequest) async throws -> OperatorStatus {
         let command = try Self.command(for: request)
+        let limits = try Self.checked(request.limits.applied(to: self.configuration.limitsDefault))
         if let name = request.name { try self.reserve(name) }
         var reservedName = request.name
         defer { if let reservedName { self.release(reservedName) } }
@@ -20,13 +21,14 @@ extension OperatorRuntime {
             throw OperatorRuntimeError(code: .storageFailed, message: "cannot store the code: \(error)")
         }
         let version = DeploymentRecord.Version(
-            version: 1, command: command, environment: request.environment, createdMs: self.clock.wallTimeMs()
+            version: 1, command: command, environment: request.environment, createdMs: self.clock.wallTimeMs(),
+            limits: limits
         )
         let parameters = OperatorInstance.StartParameters(
             argv: Self.resolveCommand(command, configuration: self.configuration), directory: versionDirectory,
             environment: Self.environment(for: version, name: request.name ?? "", configuration: self.configuration),
             helloName: request.name ?? "", version: 1, number: 1, timeoutMs: self.configuration.startTimeoutMs,
-            placement: .live(request.name ?? "")
+            placement: .live(request.name ?? ""), limits: limits, confinement: self.confinement
         )
         let sink = StderrSink(log: nil, prefix: parameters.label)
         let instance: OperatorInstance
@@ -78,7 +80,9 @@ extension OperatorRuntime {
     public func swap(name: String, _ request: DeployRequest) async throws -> SwapReport {
         let deployment = try self.deployment(name)
         let command = try Self.command(for: request)
-        let version = try await deployment.addVersion(files: request.files, command: command, environment: request.environment)
+        let version = try await deployment.addVersion(
+            files: request.files, command: command, environment: request.environment, limits: request.limits
+        )
         return try await deployment.swapLive(to: version, forgetOnFailure: true)
     }
 
@@ -96,7 +100,9 @@ extension OperatorRuntime {
     public func deployCanary(name: String, _ request: DeployRequest) async throws -> OperatorStatus {
         let deployment = try self.deployment(name)
         let command = try Self.command(for: request)
-        try await deployment.deployCanary(files: request.files, command: command, environment: request.environment)
+        try await deployment.deployCanary(
+            files: request.files, command: command, environment: request.environment, limits: request.limits
+        )
         return try self.status(name: name)
     }
 
@@ -138,6 +144,12 @@ extension OperatorRuntime {
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         for entry in entries { try FileManager.default.moveItem(atPath: "\(staging)/\(entry)", toPath: "\(temporary)/\(entry)") }
         try FileManager.default.moveItem(atPath: temporary, toPath: versionDirectory)
+    }
+
+    /// `limits` when every value is within its bounds; `.invalidRequest` naming the first that is not.
+    static func checked(_ limits: OperatorLimits) throws -> OperatorLimits {
+        if let problem = limits.problem { throw OperatorRuntimeError(code: .invalidRequest, message: problem) }
+        return limits
     }
 
     /// The argv for a request: `run` split on spaces, or detected from the files.
