@@ -41,6 +41,12 @@ public struct BrokerConfig: Equatable, Sendable {
     public var traceSampleEvery: Int64 = 0
     /// Where finished spans are POSTed as OTLP/HTTP JSON (http://HOST:PORT[/PATH]); empty exports nothing.
     public var traceOtlpEndpoint = ""
+    /// The limits of an operator deployed without its own (`[operators]`, `Docs/security.md`); 0 = none.
+    public var operatorLimits = OperatorLimits.defaults
+    /// `auto` confines operators in cgroups where the machine has them, `off` uses rlimits only.
+    public var operatorCgroups = "auto"
+    /// The unprivileged user operators run as; empty runs them as the broker's user.
+    public var operatorRunAsUser = ""
 
     public init() {}
 
@@ -87,6 +93,9 @@ public struct BrokerConfig: Equatable, Sendable {
             throw BrokerConfigError(
                 message: "limits.request_size_bytes_max must exceed the batch limit and be at most \(Limits.requestFrameSizeBytesMax)"
             )
+        }
+        if let problem = self.operatorLimits.problem {
+            throw BrokerConfigError(message: "operators: \(problem)")
         }
         // The storage rules, as the storage layer enforces them when the broker opens its logs.
         if let problem = try LogSettings.problems(in: self).first {
