@@ -48,6 +48,28 @@ struct CgroupLayout: Sendable, Equatable {
         return .none(reasons.joined(separator: "; "))
     }
 
+    /// Removes the cgroups that brokers no longer running left behind (a broker killed with SIGKILL cannot
+    /// remove its operators' cgroups). A leaf's name ends in `-<broker pid>-<random>` (`cgroupLeaf`); one
+    /// whose broker is alive, or whose name is not of that form, is left alone.
+    func removeAbandoned() {
+        for parent in Set(self.parents.values) {
+            for leaf in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] {
+                let parts = leaf.split(separator: "-")
+                guard parts.count >= 3, let pid = pid_t(parts[parts.count - 2]), pid > 0,
+                      kill(pid, 0) != 0 && errno == ESRCH
+                else { continue }
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: "\(parent)/\(leaf)", isDirectory: &isDirectory),
+                      isDirectory.boolValue
+                else { continue }
+                for line in (Self.read("\(parent)/\(leaf)/cgroup.procs") ?? "").split(separator: "\n") {
+                    if let process = pid_t(line) { kill(process, SIGKILL) }
+                }
+                rmdir("\(parent)/\(leaf)")
+            }
+        }
+    }
+
     /// Enables memory, cpu and pids below the broker's own v2 cgroup and creates `sluice-operators/` there.
     private static func prepareV2(mount: String, ownPath: String) -> CgroupLayout {
         let available = Set((Self.read("\(mount)/cgroup.controllers") ?? "").split(separator: " ").map(String.init))

@@ -55,7 +55,9 @@ struct OperatorConfinement: Sendable {
                 home: String(cString: entry.pointee.pw_dir)
             )
         }
-        return OperatorConfinement(layout: CgroupLayout.detect(enabled: cgroupsEnabled), user: user)
+        let layout = CgroupLayout.detect(enabled: cgroupsEnabled)
+        layout.removeAbandoned()
+        return OperatorConfinement(layout: layout, user: user)
     }
 
     var hasCgroups: Bool { self.layout.version != nil }

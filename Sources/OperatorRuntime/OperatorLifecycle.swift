@@ -113,7 +113,8 @@ struct OperatorLifecycle: Sendable {
             self.state = .running
             return .none
         case .overLimit:
-            // A resume is the person's "try again": a new process, at once.
+            // A resume is the person's "try again": a new process, at once (counted as a restart).
+            self.restarts += 1
             self.state = .restarting(dueNs: 0)
             return .scheduleRestart(afterMs: 0)
         case .starting, .running, .swapping, .restarting, .stopped:

@@ -153,15 +153,20 @@ extension OperatorLimits {
         Self.trimmedDecimal(millicores, per: 1000) + (millicores == 1000 ? " core" : " cores")
     }
 
-    /// `value / unit` with at most two decimals and no trailing zeros, without Foundation's formatting.
+    /// `value / unit` with at most three decimals and no trailing zeros, without Foundation's formatting;
+    /// the remainder is scaled alone so that no value overflows.
     private static func trimmedDecimal(_ value: Int64, per unit: Int64) -> String {
-        let hundredths = (value * 100 + unit / 2) / unit
-        var text = String(hundredths / 100)
-        let fraction = hundredths % 100
-        if fraction != 0 {
-            text += "." + (fraction % 10 == 0 ? String(fraction / 10) : (fraction < 10 ? "0" : "") + String(fraction))
+        var whole = value / unit
+        var thousandths = (value % unit * 1000 + unit / 2) / unit
+        if thousandths == 1000 {
+            whole += 1
+            thousandths = 0
         }
-        return text
+        guard thousandths != 0 else { return String(whole) }
+        var digits = String(thousandths)
+        digits = String(repeating: "0", count: 3 - digits.count) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
     }
 
     /// Digits with at most one decimal point; nil for anything else (Double's own parser takes "nan", "1e9").
