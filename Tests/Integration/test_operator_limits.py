@@ -226,3 +226,47 @@ def test_an_operator_over_its_process_limit_is_stopped_and_reported(make_broker,
     assert status["reason"].startswith("exceeded its processes limit (16): pids.max refused"), status
     stays_stopped(broker, "threads")
     assert end_offsets(broker, "out") == 1
+
+
+# Writes the uid and gid it runs as, and whether it can write the broker's data directory.
+WHO_AM_I = """
+import os
+import sluice
+
+class WhoAmI(sluice.Computation):
+    def process_record(self, ctx, record):
+        writable = os.access(os.environ["BROKER_DATA"], os.W_OK)
+        ctx.produce_record("{output}", None, f"{{os.getuid()}} {{os.getgid()}} {{writable}}".encode())
+
+    def metadata(self):
+        return sluice.Metadata(name="{name}", istreams=["{input}"], ostreams=["{output}"])
+
+sluice.serve_computation(WhoAmI())
+"""
+
+
+def test_operators_run_as_the_configured_unprivileged_user(make_broker, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs a broker running as root")
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    broker = make_broker(extra_args=("--operator-user", "nobody"), start=False)
+    # The operator's code and the SDK live under the data directory: the user must be able to reach them.
+    for directory in [*reversed(broker.data_dir.parents), broker.data_dir]:
+        if str(directory).startswith("/tmp"):
+            directory.chmod(directory.stat().st_mode | 0o005)
+    broker.start()
+    create_topic(broker, "in", 1)
+    operator = write_operator(tmp_path, "whoami.py", WHO_AM_I, name="whoami", input="in", output="out")
+    # The system's interpreter: the one first on the test's PATH may live in root's home, out of its reach.
+    sluice_cli(broker, "deploy", str(operator), "--run", "/usr/bin/python3 whoami.py",
+               "--env", f"BROKER_DATA={broker.data_dir}")
+    assert "runs as nobody" in admin_json(broker, "/v1/operators/whoami")["limitsEnforcement"]
+    produce(broker, "in", [b"who"])
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "whoami-reader"})
+    consumer.assign([confluent_kafka.TopicPartition("out", 0, 0)])
+    try:
+        message = wait_for(lambda: consumer.poll(0.5), 30, "the operator's answer")
+    finally:
+        consumer.close()
+    assert message.value() == f"{nobody.pw_uid} {nobody.pw_gid} False".encode(), message.value()
