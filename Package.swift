@@ -85,7 +85,8 @@ let package = Package(
         .target(
             name: "OperatorRuntime",
             dependencies: [
-                "SluiceModel", "RecordFormat", "LogStore", "GroupCoordinator",
+                // CSluiceNative for `sluice_spawn`: operator processes are confined between fork and exec.
+                "SluiceModel", "RecordFormat", "LogStore", "GroupCoordinator", "CSluiceNative",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             exclude: ["README.md"]

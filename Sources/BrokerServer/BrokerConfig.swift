@@ -64,6 +64,12 @@ public struct BrokerConfig: Equatable, Sendable {
     public var authorization = false
     /// Principals allowed everything whatever the ACLs say (`security.super_users`, `User:admin;User:ops`).
     public var superUsers: [String] = []
+    /// The limits of an operator deployed without its own (`[operators]`, `Docs/security.md`); 0 = none.
+    public var operatorLimits = OperatorLimits.defaults
+    /// `auto` confines operators in cgroups where the machine has them, `off` uses rlimits only.
+    public var operatorCgroups = "auto"
+    /// The unprivileged user operators run as; empty runs them as the broker's user.
+    public var operatorRunAsUser = ""
 
     public init() {}
 
@@ -141,6 +147,9 @@ public struct BrokerConfig: Equatable, Sendable {
                 and create a token (sluice token create NAME --role admin --data-dir DIR), or accept the risk with \
                 --admin-insecure (admin.insecure = true)
                 """)
+        }
+        if let problem = self.operatorLimits.problem {
+            throw BrokerConfigError(message: "operators: \(problem)")
         }
         // The storage rules, as the storage layer enforces them when the broker opens its logs.
         if let problem = try LogSettings.problems(in: self).first {

@@ -143,6 +143,9 @@ public final class BrokerService: Service, Sendable {
         configuration.pythonPath = [try PythonSDKInstaller.install(dataDirectory: self.config.dataDirectory)]
         configuration.outputPartitions = Int(self.config.defaultPartitions)
         configuration.traceSampleEvery = Int(self.config.traceSampleEvery)
+        configuration.limitsDefault = self.config.operatorLimits
+        configuration.cgroupsEnabled = self.config.operatorCgroups != "off"
+        configuration.runAsUser = self.config.operatorRunAsUser.isEmpty ? nil : self.config.operatorRunAsUser
         let logger = self.logger
         let runtime = try OperatorRuntime(
             configuration: configuration, logs: logs, groups: groups, clock: self.clock, producerIds: producerIds,

@@ -102,6 +102,19 @@ public struct BrokerSettings: Sendable {
             }
             config.traceOtlpEndpoint = text
         },
+        .operatorLimit("operators.memory_max_bytes", "SLUICE_OPERATOR_MEMORY_MAX", \.memoryBytesMax, { try OperatorLimits.parseBytes($0) }),
+        .operatorLimit("operators.cpu_max_cores", "SLUICE_OPERATOR_CPU_MAX", \.cpuMillicoresMax, { try OperatorLimits.parseCores($0) }),
+        .operatorLimit("operators.files_max", "SLUICE_OPERATOR_FILES_MAX", \.filesMax, { try OperatorLimits.parseCount($0) }),
+        .operatorLimit("operators.processes_max", "SLUICE_OPERATOR_PROCESSES_MAX", \.processesMax, { try OperatorLimits.parseCount($0) }),
+        BrokerSettings(key: "operators.cgroups", environmentVariable: "SLUICE_OPERATOR_CGROUPS") { config, text, source in
+            guard text == "auto" || text == "off" else {
+                throw BrokerConfigError(message: "\(source): cgroups must be auto or off, not '\(text)'")
+            }
+            config.operatorCgroups = text
+        },
+        BrokerSettings(key: "operators.run_as_user", environmentVariable: "SLUICE_OPERATOR_USER") { config, text, _ in
+            config.operatorRunAsUser = text
+        },
     ]
 
     init(
@@ -153,6 +166,23 @@ public struct BrokerSettings: Sendable {
         case "on", "true": return true
         case "off", "false": return false
         default: throw BrokerConfigError(message: "\(source): expected on or off, not '\(text)'")
+        }
+    }
+
+    /// One default operator limit, parsed as the deploy flags parse it and checked against its bounds.
+    static func operatorLimit(
+        _ key: String, _ variable: String, _ field: WritableKeyPath<OperatorLimits, Int64> & Sendable,
+        _ parse: @escaping @Sendable (String) throws -> Int64
+    ) -> BrokerSettings {
+        BrokerSettings(key: key, environmentVariable: variable) { config, text, source in
+            var limits = config.operatorLimits
+            do {
+                limits[keyPath: field] = try parse(text)
+            } catch {
+                throw BrokerConfigError(message: "\(source): \(error)")
+            }
+            if let problem = limits.problem { throw BrokerConfigError(message: "\(source): \(problem)") }
+            config.operatorLimits = limits
         }
     }
 

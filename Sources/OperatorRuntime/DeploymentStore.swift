@@ -1,5 +1,6 @@
 import Foundation
 import LogStore
+import SluiceModel
 
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +14,9 @@ struct DeploymentRecord: Codable, Sendable, Equatable {
         var command: [String]
         var environment: [String: String]
         var createdMs: Int64
+        /// The limits it runs under, resolved when it was deployed (flags over the configured defaults);
+        /// absent in records written before limits existed, meaning the configured defaults.
+        var limits: OperatorLimits?
     }
 
     var name: String

@@ -6,7 +6,10 @@ import SluiceModel
 /// offsets of its own (group `<name>@<version>`), writing to shadow streams (`<stream>@<version>`) so its
 /// output can be compared with the live output before it is promoted.
 extension OperatorDeployment {
-    func deployCanary(files: [String: [UInt8]], command: [String], environment: [String: String]) async throws {
+    func deployCanary(
+        files: [String: [UInt8]], command: [String], environment: [String: String],
+        limits: OperatorLimitsOverride = OperatorLimitsOverride()
+    ) async throws {
         if let running = self.record.canaryVersion {
             throw OperatorRuntimeError(
                 code: .invalidRequest,
@@ -15,7 +18,7 @@ extension OperatorDeployment {
         }
         try self.beginChange()
         defer { self.isChanging = false }
-        let version = try await self.addVersion(files: files, command: command, environment: environment)
+        let version = try await self.addVersion(files: files, command: command, environment: environment, limits: limits)
         let placement = OperatorPlacement.canary(self.name, version: version)
         await self.copyLiveOffsets(to: placement.groupId)
         let canary = self.makeSupervisor(placement, version: version)

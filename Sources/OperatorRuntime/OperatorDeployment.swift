@@ -126,11 +126,17 @@ actor OperatorDeployment {
     // MARK: - Versions
 
     /// Stores `files` as the next version (not yet current) and tells the supervisors.
-    func addVersion(files: [String: [UInt8]], command: [String], environment: [String: String]) async throws -> Int {
+    /// `limits` override the current version's; the result is checked before anything is written.
+    func addVersion(
+        files: [String: [UInt8]], command: [String], environment: [String: String], limits: OperatorLimitsOverride
+    ) async throws -> Int {
+        let current = self.record.version(self.record.currentVersion)?.limits ?? self.context.configuration.limitsDefault
+        let resolved = try OperatorRuntime.checked(limits.applied(to: current))
         let number = (self.record.versions.map(\.version).max() ?? 0) + 1
         try self.context.store.write(files, into: self.context.store.versionDirectory(of: self.name, version: number))
         self.record.versions.append(.init(
-            version: number, command: command, environment: environment, createdMs: self.context.clock.wallTimeMs()
+            version: number, command: command, environment: environment, createdMs: self.context.clock.wallTimeMs(),
+            limits: resolved
         ))
         try self.context.store.saveRecord(self.record)
         await self.refreshSupervisors()
@@ -161,12 +167,12 @@ actor OperatorDeployment {
 
     /// Stores new code as the next version and swaps to it. The change is claimed first, so a swap refused
     /// because another change is under way writes no file.
-    func swapLive(toNewVersion files: [String: [UInt8]], command: [String], environment: [String: String]) async throws
-        -> SwapReport
-    {
+    func swapLive(
+        toNewVersion files: [String: [UInt8]], command: [String], environment: [String: String], limits: OperatorLimitsOverride
+    ) async throws -> SwapReport {
         try self.beginChange()
         defer { self.isChanging = false }
-        let version = try await self.addVersion(files: files, command: command, environment: environment)
+        let version = try await self.addVersion(files: files, command: command, environment: environment, limits: limits)
         return try await self.performSwap(to: version, forgetOnFailure: true)
     }
 
@@ -245,9 +251,10 @@ actor OperatorDeployment {
         return status
     }
 
-    /// While instances disagree, the one that needs attention shows: restarting, then starting, then paused.
+    /// While instances disagree, the one that needs attention shows: failing, stopped (over a limit),
+    /// restarting, then starting, then paused.
     private static func combinedState(_ first: String, _ second: String) -> String {
-        for state in ["failing", "restarting", "starting", "running", "paused"] where first == state || second == state {
+        for state in ["failing", "stopped", "restarting", "starting", "running", "paused"] where first == state || second == state {
             return state
         }
         return first

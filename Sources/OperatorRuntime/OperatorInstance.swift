@@ -1,5 +1,9 @@
 import Foundation
 import SluiceModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Where an operator process's standard error goes: the operator's log once it has one, and always a short
@@ -55,6 +59,8 @@ final class OperatorInstance: @unchecked Sendable {
     let label: String
     let metadata: OperatorMetadata
     let stderr: StderrSink
+    /// The limits it runs under, to tell a limit breach from a crash when it exits.
+    let limits: OperatorLimits
     /// The timers set in init (carried by Ready).
     let initTimers: [OperatorTimer]
     private(set) var iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator?
@@ -65,7 +71,8 @@ final class OperatorInstance: @unchecked Sendable {
 
     private init(
         process: OperatorProcess, version: Int, number: Int, label: String, metadata: OperatorMetadata,
-        stderr: StderrSink, initTimers: [OperatorTimer], iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
+        stderr: StderrSink, limits: OperatorLimits, initTimers: [OperatorTimer],
+        iterator: AsyncStream<OperatorProcessEvent>.AsyncIterator
     ) {
         self.process = process
         self.version = version
@@ -73,6 +80,7 @@ final class OperatorInstance: @unchecked Sendable {
         self.label = label
         self.metadata = metadata
         self.stderr = stderr
+        self.limits = limits
         self.initTimers = initTimers
         self.iterator = iterator
     }
@@ -81,6 +89,12 @@ final class OperatorInstance: @unchecked Sendable {
     func takeIterator() -> AsyncStream<OperatorProcessEvent>.AsyncIterator? {
         defer { self.iterator = nil }
         return self.iterator
+    }
+
+    /// The limit it went over, when its exit says so (nil while it runs, and for an ordinary crash).
+    var limitBreach: LimitBreach? {
+        guard let exit = self.process.exit else { return nil }
+        return LimitBreach.classify(exit, stderrTail: self.stderr.tail, limits: self.limits)
     }
 
     func sendStop() {
@@ -97,20 +111,30 @@ final class OperatorInstance: @unchecked Sendable {
         var number: Int
         var timeoutMs: Int64
         var placement: OperatorPlacement
+        var limits: OperatorLimits
+        var confinement: OperatorConfinement
 
         /// `v<version>#<number>`, then the placement (`[2/3]`, `[canary]`): how logs and errors name the process.
         var label: String { "v\(self.version)#\(self.number)\(self.placement.labelSuffix)" }
+
+        /// The name of its cgroup directory: unique across versions, processes and brokers sharing a machine.
+        var cgroupLeaf: String {
+            let name = self.helloName.isEmpty ? "unnamed" : self.helloName
+            return "\(name)-v\(self.version)-\(self.number)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        }
     }
 
     /// Spawns the process and walks it through Hello → Metadata → Ready. Throws
     /// `.notAnOperator` when it never sends a valid Metadata, `.noStreams` when it declares none, and
-    /// `.startFailed` when it fails or dies after its Metadata. The process is killed on every failure.
+    /// `.startFailed` when it fails or dies after its Metadata, `.limitExceeded` when it went over a limit
+    /// meanwhile. The process is killed on every failure.
     static func start(_ parameters: StartParameters, stderr: StderrSink) async throws -> OperatorInstance {
         let process: OperatorProcess
         do {
+            let plan = try parameters.confinement.plan(limits: parameters.limits, leaf: parameters.cgroupLeaf)
             process = try OperatorProcess(
                 argv: parameters.argv, directory: parameters.directory, environment: parameters.environment,
-                onStderrLine: { stderr.line($0) }
+                plan: plan, onStderrLine: { stderr.line($0) }
             )
         } catch {
             throw OperatorRuntimeError(code: .startFailed, message: "\(error)")
@@ -130,6 +154,9 @@ final class OperatorInstance: @unchecked Sendable {
             while let event = await iterator.next() { if case .exited = event { break } }
             let tail = stderr.tail.suffix(5).joined(separator: " | ")
             let reason = timedOut.load(ordering: .relaxed) ? "no answer within \(parameters.timeoutMs) ms" : reason
+            if let exit = process.exit, let breach = LimitBreach.classify(exit, stderrTail: stderr.tail, limits: parameters.limits) {
+                return OperatorRuntimeError(code: .limitExceeded, message: "\(what): \(breach.reason)")
+            }
             return OperatorRuntimeError(
                 code: code, message: "\(what): \(reason)" + (tail.isEmpty ? "" : "; stderr: \(tail)")
             )
@@ -161,7 +188,7 @@ final class OperatorInstance: @unchecked Sendable {
         }
         return OperatorInstance(
             process: process, version: parameters.version, number: parameters.number, label: parameters.label,
-            metadata: metadata, stderr: stderr, initTimers: initTimers, iterator: iterator
+            metadata: metadata, stderr: stderr, limits: parameters.limits, initTimers: initTimers, iterator: iterator
         )
     }
 

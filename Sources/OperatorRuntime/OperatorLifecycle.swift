@@ -19,6 +19,9 @@ struct OperatorLifecycle: Sendable {
         case swapping
         /// The process died; a new one starts at `dueNs` (monotonic).
         case restarting(dueNs: UInt64)
+        /// The process went over one of its limits and was stopped; not restarted until a resume or a swap
+        /// (restarting it would only hit the same limit again, in a loop that costs the machine).
+        case overLimit
         case stopped
     }
 
@@ -57,7 +60,7 @@ struct OperatorLifecycle: Sendable {
         case .pausing: return self.isBatchInFlight ? "running" : "paused"
         case .paused: return "paused"
         case .restarting: return "restarting"
-        case .stopped: return "stopped"
+        case .overLimit, .stopped: return "stopped"
         }
     }
 
@@ -87,7 +90,7 @@ struct OperatorLifecycle: Sendable {
             self.state = .paused
             return .none
         case .swapping: return .handOff
-        case .starting, .paused, .restarting, .stopped: return .none
+        case .starting, .paused, .restarting, .overLimit, .stopped: return .none
         }
     }
 
@@ -95,7 +98,7 @@ struct OperatorLifecycle: Sendable {
         self.isPauseRequested = true
         switch self.state {
         case .running: self.state = self.isBatchInFlight ? .pausing : .paused
-        case .starting, .pausing, .paused, .swapping, .restarting, .stopped: break
+        case .starting, .pausing, .paused, .swapping, .restarting, .overLimit, .stopped: break
         }
         return .none
     }
@@ -109,6 +112,11 @@ struct OperatorLifecycle: Sendable {
         case .pausing:
             self.state = .running
             return .none
+        case .overLimit:
+            // A resume is the person's "try again": a new process, at once (counted as a restart).
+            self.restarts += 1
+            self.state = .restarting(dueNs: 0)
+            return .scheduleRestart(afterMs: 0)
         case .starting, .running, .swapping, .restarting, .stopped:
             return .none
         }
@@ -117,9 +125,9 @@ struct OperatorLifecycle: Sendable {
     /// The new version of a swap answered Ready while this one runs (make-before-break).
     mutating func newVersionReady() -> Action {
         switch self.state {
-        case .running, .pausing, .paused, .starting, .restarting:
+        case .running, .pausing, .paused, .starting, .restarting, .overLimit:
             // Nothing is fed while swapping; with nothing in flight the handoff happens at once (a restarting
-            // old version is simply replaced).
+            // old version, or one stopped over its limit, is simply replaced).
             self.state = .swapping
             return self.isBatchInFlight ? .none : .handOff
         case .swapping, .stopped:
@@ -145,6 +153,15 @@ struct OperatorLifecycle: Sendable {
         let delayMs = self.backoffMs(afterCrashes: self.consecutiveCrashes)
         self.state = .restarting(dueNs: nowNs + UInt64(delayMs) * 1_000_000)
         return .scheduleRestart(afterMs: delayMs)
+    }
+
+    /// The current process was stopped for going over a limit (`LimitBreach`): no restart. During a swap the
+    /// new version takes over as after any exit; a stopped operator stays stopped.
+    mutating func processExceededLimit() -> Action {
+        self.isBatchInFlight = false
+        guard self.state != .stopped && self.state != .swapping else { return .none }
+        self.state = .overLimit
+        return .none
     }
 
     mutating func restartTimerFired(nowNs: UInt64) -> Action {

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import CSluiceNative
 import Synchronization
 
 #if canImport(Glibc)
@@ -15,7 +16,8 @@ enum OperatorProcessEvent: Sendable {
     case exited(status: String)
 }
 
-/// One operator child process: spawned with `posix_spawn`, standard input/output/error on pipes.
+/// One operator child process: spawned with `sluice_spawn` (confined before exec), standard input/output/error on
+/// pipes.
 ///
 /// Threads: a reader thread per process cuts standard output into frames (bounded by the protocol's 64 MiB)
 /// and yields events; a second thread forwards standard error lines to `onStderrLine`; writes go through a
@@ -31,64 +33,121 @@ final class OperatorProcess: Sendable {
     /// Standard input is closed once, by `closeInput` or `deinit`: a second close could hit a descriptor number
     /// already reused by another operator's pipe.
     private let isInputClosed = Mutex(false)
+    /// The process's cgroup, read and removed once it is reaped; nil without cgroups.
+    private let cgroup: OperatorCgroup?
 
-    /// Spawns `argv` in `directory` with exactly `environment`. Throws when the executable cannot be started.
+    /// How the process ended (`LimitBreach.Exit`), set just before the `exited` event.
+    private let exitBox = Mutex<LimitBreach.Exit?>(nil)
+    /// Signalled when standard error reaches its end, so the `exited` event comes after the last line.
+    private let stderrFinished = DispatchSemaphore(value: 0)
+
+    /// Spawns `argv` in `directory` with exactly `environment`, confined by `plan` (cgroup, rlimits, user)
+    /// from before its first instruction. Throws when the executable cannot be started; the plan's cgroup is
+    /// then removed.
     init(
         argv: [String], directory: String, environment: [String: String],
+        plan: OperatorConfinement.Plan = OperatorConfinement.Plan(cgroup: nil, rlimits: [], user: nil),
         onStderrLine: @escaping @Sendable (String) -> Void
     ) throws {
         precondition(!argv.isEmpty, "a command has a program")
-        let stdinPipe = try Self.makePipe()
-        let stdoutPipe = try Self.makePipe()
-        let stderrPipe = try Self.makePipe()
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe.read, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
-        let chdirResult = posix_spawn_file_actions_addchdir_np(&actions, directory)
-        guard chdirResult == 0 else {
-            throw OperatorProtocolError(message: "cannot run in \(directory): \(String(cString: strerror(chdirResult)))")
+        let stdinPipe: (read: Int32, write: Int32)
+        let stdoutPipe: (read: Int32, write: Int32)
+        let stderrPipe: (read: Int32, write: Int32)
+        do {
+            stdinPipe = try Self.makePipe()
+            stdoutPipe = try Self.makePipe()
+            stderrPipe = try Self.makePipe()
+        } catch {
+            plan.cgroup?.remove()
+            throw error
         }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group: a Ctrl-C at the broker's terminal is the broker's to handle, not the operator's.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-
+        var environment = environment
+        if let user = plan.user {
+            // The broker's HOME is not the user's to write to.
+            environment["HOME"] = user.home
+            environment["USER"] = user.name
+            environment["LOGNAME"] = user.name
+        }
         let program = Self.resolve(argv[0], directory: directory, path: environment["PATH"])
+        let result = Self.spawn(
+            program: program, argv: argv, environment: environment, directory: directory,
+            descriptors: (stdinPipe.read, stdoutPipe.write, stderrPipe.write), plan: plan
+        )
+        // The child has its copies; the parent keeps only its own ends, so EOF arrives when the child exits.
+        close(stdinPipe.read)
+        close(stdoutPipe.write)
+        close(stderrPipe.write)
+        guard case .success(let pid) = result else {
+            close(stdinPipe.write)
+            close(stdoutPipe.read)
+            close(stderrPipe.read)
+            plan.cgroup?.remove()
+            if case .failure(let message) = result { throw OperatorProtocolError(message: "cannot start \(argv[0]): \(message)") }
+            preconditionFailure("a spawn either succeeds or fails")
+        }
+        self.pid = pid
+        self.cgroup = plan.cgroup
+        self.stdinDescriptor = stdinPipe.write
+        self.writer = DispatchQueue(label: "sluice.operator.\(pid).writer")
+        (self.events, self.eventSink) = AsyncStream.makeStream(of: OperatorProcessEvent.self)
+        let stdoutDescriptor = stdoutPipe.read
+        let stderrDescriptor = stderrPipe.read
+        let stderrFinished = self.stderrFinished
+        Thread.detachNewThread { [self] in self.readFrames(from: stdoutDescriptor) }
+        Thread.detachNewThread {
+            Self.readLines(from: stderrDescriptor, onLine: onStderrLine)
+            stderrFinished.signal()
+        }
+    }
+
+    private enum SpawnResult { case success(pid_t), failure(String) }
+
+    /// `sluice_spawn`: fork, confine, exec (see CSluiceNative.h for why the confinement is in the child).
+    private static func spawn(
+        program: String, argv: [String], environment: [String: String], directory: String,
+        descriptors: (stdin: Int32, stdout: Int32, stderr: Int32), plan: OperatorConfinement.Plan
+    ) -> SpawnResult {
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             cArguments.forEach { free($0) }
             cEnvironment.forEach { free($0) }
         }
+        let resources = plan.rlimits.map { Int32($0.resource) }
+        let values = plan.rlimits.map { CUnsignedLongLong($0.value) }
+        let cgroupDescriptors = plan.cgroup?.procsDescriptors ?? []
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, program, &actions, &attributes, cArguments, cEnvironment)
-        // The child has its copies; the parent keeps only its own ends, so EOF arrives when the child exits.
-        close(stdinPipe.read)
-        close(stdoutPipe.write)
-        close(stderrPipe.write)
-        guard result == 0 else {
-            close(stdinPipe.write)
-            close(stdoutPipe.read)
-            close(stderrPipe.read)
-            throw OperatorProtocolError(message: "cannot start \(argv[0]): \(String(cString: strerror(result)))")
+        var failedStep: Int32 = 0
+        let error = program.withCString { cProgram in
+            directory.withCString { cDirectory in
+                resources.withUnsafeBufferPointer { resourcePointer in
+                    values.withUnsafeBufferPointer { valuePointer in
+                        cgroupDescriptors.withUnsafeBufferPointer { cgroupPointer in
+                            cArguments.withUnsafeBufferPointer { argumentPointer in
+                                cEnvironment.withUnsafeBufferPointer { environmentPointer in
+                                    var request = sluice_spawn_request(
+                                        path: cProgram, argv: argumentPointer.baseAddress, envp: environmentPointer.baseAddress,
+                                        directory: cDirectory, stdin_fd: descriptors.stdin, stdout_fd: descriptors.stdout,
+                                        stderr_fd: descriptors.stderr, rlimit_resources: resourcePointer.baseAddress,
+                                        rlimit_values: valuePointer.baseAddress, rlimit_count: Int32(resources.count),
+                                        cgroup_procs_fds: cgroupPointer.baseAddress, cgroup_count: Int32(cgroupDescriptors.count),
+                                        change_user: plan.user == nil ? 0 : 1, uid: plan.user?.uid ?? 0, gid: plan.user?.gid ?? 0
+                                    )
+                                    return sluice_spawn(&request, &pid, &failedStep)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        self.pid = pid
-        self.stdinDescriptor = stdinPipe.write
-        self.writer = DispatchQueue(label: "sluice.operator.\(pid).writer")
-        (self.events, self.eventSink) = AsyncStream.makeStream(of: OperatorProcessEvent.self)
-        let stdoutDescriptor = stdoutPipe.read
-        let stderrDescriptor = stderrPipe.read
-        Thread.detachNewThread { [self] in self.readFrames(from: stdoutDescriptor) }
-        Thread.detachNewThread { Self.readLines(from: stderrDescriptor, onLine: onStderrLine) }
+        guard error != 0 else { return .success(pid) }
+        let steps: [Int32: String] = [
+            1: "pipe", 2: "fork", 3: "redirecting its standard streams", 4: "cannot run in \(directory)",
+            5: "joining its cgroup", 6: "setting its rlimits", 7: "switching to user \(plan.user?.name ?? "?")",
+            8: "exec",
+        ]
+        return .failure("\(steps[failedStep] ?? "spawn"): \(String(cString: strerror(error)))")
     }
 
     /// Queues `frame` for the child's standard input. A write to a child that has gone fails quietly: the
@@ -122,6 +181,9 @@ final class OperatorProcess: Sendable {
     }
 
     var hasExited: Bool { self.isReaped.withLock { $0 } }
+
+    /// How it ended, once it has (before its `exited` event).
+    var exit: LimitBreach.Exit? { self.exitBox.withLock { $0 } }
 
     func kill() {
         self.isReaped.withLock { isReaped in
@@ -159,6 +221,15 @@ final class OperatorProcess: Sendable {
         var status: Int32 = 0
         while waitpid(self.pid, &status, 0) < 0 && errno == EINTR {}
         self.isReaped.withLock { $0 = true }
+        let counters = self.cgroup?.counters()
+        self.cgroup?.remove()
+        // The last lines of standard error tell a failed allocation apart from another failure; a child that
+        // left a grandchild holding the pipe open is not waited for beyond this.
+        _ = self.stderrFinished.wait(timeout: .now() + .seconds(1))
+        let signal = status & 0x7f
+        self.exitBox.withLock {
+            $0 = LimitBreach.Exit(code: signal == 0 ? (status >> 8) & 0xff : nil, signal: signal == 0 ? nil : signal, cgroup: counters)
+        }
         self.eventSink.yield(.exited(status: Self.describe(status: status)))
         self.eventSink.finish()
     }
@@ -198,7 +269,7 @@ final class OperatorProcess: Sendable {
         return (descriptors[0], descriptors[1])
     }
 
-    /// posix_spawn does not search PATH: a bare name is looked up there, a relative path is taken in the
+    /// execve does not search PATH: a bare name is looked up there, a relative path is taken in the
     /// operator's directory.
     private static func resolve(_ program: String, directory: String, path: String?) -> String {
         if program.hasPrefix("/") { return program }
@@ -217,12 +288,7 @@ final class OperatorProcess: Sendable {
     }
 }
 
-// Declared here because Glibc's module map does not export them (glibc 2.29+ has both).
-@_silgen_name("posix_spawn_file_actions_addchdir_np")
-private func posix_spawn_file_actions_addchdir_np(
-    _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>
-) -> Int32
-
+// Declared here because Glibc's module map does not export it.
 @_silgen_name("pipe2")
 private func pipe2(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 

@@ -11,6 +11,7 @@ extension OperatorRuntime {
     /// name when none is given, its streams) needs it running.
     public func deploy(_ request: DeployRequest) async throws -> OperatorStatus {
         let command = try Self.command(for: request)
+        let limits = try Self.checked(request.limits.applied(to: self.configuration.limitsDefault))
         if let name = request.name {
             try Self.checkOperatorName(name)
             try self.reserve(name)
@@ -27,13 +28,14 @@ extension OperatorRuntime {
             throw OperatorRuntimeError(code: .storageFailed, message: "cannot store the code: \(error)")
         }
         let version = DeploymentRecord.Version(
-            version: 1, command: command, environment: request.environment, createdMs: self.clock.wallTimeMs()
+            version: 1, command: command, environment: request.environment, createdMs: self.clock.wallTimeMs(),
+            limits: limits
         )
         let parameters = OperatorInstance.StartParameters(
             argv: Self.resolveCommand(command, configuration: self.configuration), directory: versionDirectory,
             environment: Self.environment(for: version, name: request.name ?? "", configuration: self.configuration),
             helloName: request.name ?? "", version: 1, number: 1, timeoutMs: self.configuration.startTimeoutMs,
-            placement: .live(request.name ?? "")
+            placement: .live(request.name ?? ""), limits: limits, confinement: self.confinement
         )
         let sink = StderrSink(log: nil, prefix: parameters.label)
         let instance: OperatorInstance
@@ -81,7 +83,9 @@ extension OperatorRuntime {
     public func swap(name: String, _ request: DeployRequest) async throws -> SwapReport {
         let deployment = try self.deployment(name)
         let command = try Self.command(for: request)
-        return try await deployment.swapLive(toNewVersion: request.files, command: command, environment: request.environment)
+        return try await deployment.swapLive(
+            toNewVersion: request.files, command: command, environment: request.environment, limits: request.limits
+        )
     }
 
     /// Swaps back to the version before the current one.
@@ -98,7 +102,9 @@ extension OperatorRuntime {
     public func deployCanary(name: String, _ request: DeployRequest) async throws -> OperatorStatus {
         let deployment = try self.deployment(name)
         let command = try Self.command(for: request)
-        try await deployment.deployCanary(files: request.files, command: command, environment: request.environment)
+        try await deployment.deployCanary(
+            files: request.files, command: command, environment: request.environment, limits: request.limits
+        )
         return try self.status(name: name)
     }
 
@@ -141,6 +147,13 @@ extension OperatorRuntime {
         for entry in entries { try FileManager.default.moveItem(atPath: "\(staging)/\(entry)", toPath: "\(temporary)/\(entry)") }
         try FileManager.default.moveItem(atPath: temporary, toPath: versionDirectory)
     }
+
+    /// `limits` when every value is within its bounds; `.invalidRequest` naming the first that is not.
+    static func checked(_ limits: OperatorLimits) throws -> OperatorLimits {
+        if let problem = limits.problem { throw OperatorRuntimeError(code: .invalidRequest, message: problem) }
+        return limits
+    }
+
 
     /// '@' is valid in a stream name but separates a canary's version in its group and streams.
     /// '__' would make its group, and its dead-letter stream `<name>.dlq`, the broker's own.

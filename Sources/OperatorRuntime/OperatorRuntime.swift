@@ -23,6 +23,8 @@ public final class OperatorRuntime: Sendable {
         var store: DeploymentStore
         /// Ids for the outputs of each fed process (`OutputIntent`): the broker's one allocator.
         var producerIds: ProducerIdAllocator
+        /// How operator processes are confined on this machine (cgroups found, user to run as).
+        var confinement: OperatorConfinement
         var onEvent: @Sendable (String) -> Void
     }
 
@@ -33,6 +35,7 @@ public final class OperatorRuntime: Sendable {
     let onEvent: @Sendable (String) -> Void
     let store: DeploymentStore
     let producerIds: ProducerIdAllocator
+    let confinement: OperatorConfinement
     let deployments = Mutex<[String: OperatorDeployment]>([:])
     /// Names being deployed right now, so two deploys of one name cannot race.
     let reservedNames = Mutex<Set<String>>([])
@@ -54,6 +57,14 @@ public final class OperatorRuntime: Sendable {
         // Pass the broker's allocator when the Kafka port hands out ids too: two would issue the same ones.
         self.producerIds = producerIds ?? logs.makeProducerIdAllocator()
         self.store = try DeploymentStore(dataDirectory: configuration.dataDirectory, onError: onError ?? onEvent)
+        if let problem = configuration.limitsDefault.problem {
+            throw OperatorRuntimeError(code: .invalidRequest, message: "operators: default \(problem)")
+        }
+        self.confinement = try OperatorConfinement.make(
+            cgroupsEnabled: configuration.cgroupsEnabled, runAsUser: configuration.runAsUser
+        )
+        onEvent("operator limits: \(self.confinement.enforcement(of: configuration.limitsDefault)); "
+            + "defaults \(configuration.limitsDefault.summary)")
         // A write to the pipe of an operator that just died must fail with EPIPE, not kill the broker.
         signal(SIGPIPE, SIG_IGN)
     }
@@ -81,7 +92,7 @@ public final class OperatorRuntime: Sendable {
     var context: Context {
         Context(
             configuration: self.configuration, logs: self.logs, groups: self.groups, clock: self.clock,
-            store: self.store, producerIds: self.producerIds, onEvent: self.onEvent
+            store: self.store, producerIds: self.producerIds, confinement: self.confinement, onEvent: self.onEvent
         )
     }
 

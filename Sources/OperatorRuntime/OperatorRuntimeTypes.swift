@@ -1,4 +1,5 @@
 import CoreMetrics
+import SluiceModel
 
 /// The settings of the operator runtime; the broker fills them from its configuration.
 public struct OperatorRuntimeConfiguration: Sendable {
@@ -37,6 +38,12 @@ public struct OperatorRuntimeConfiguration: Sendable {
     public var traceSampleEvery = 0
     /// Where every operator's finished spans go (shared, so the admin API and the exporter see one stream).
     public var traceSpans = SpanStore()
+    /// The limits of a deployment that does not give its own (`[operators]` in the config file).
+    public var limitsDefault = OperatorLimits.defaults
+    /// Whether operators get cgroups where the machine has them (`operators.cgroups`); rlimits only when false.
+    public var cgroupsEnabled = true
+    /// The user operators run as (`operators.run_as_user`); nil runs them as the broker's user.
+    public var runAsUser: String?
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -53,12 +60,18 @@ public struct DeployRequest: Sendable {
     /// file runs with the configured Python, one executable file runs directly.
     public var run: String?
     public var environment: [String: String]
+    /// Limits asked for; the rest come from the configuration (a deploy) or the current version (a swap).
+    public var limits: OperatorLimitsOverride
 
-    public init(name: String? = nil, files: [String: [UInt8]], run: String? = nil, environment: [String: String] = [:]) {
+    public init(
+        name: String? = nil, files: [String: [UInt8]], run: String? = nil, environment: [String: String] = [:],
+        limits: OperatorLimitsOverride = OperatorLimitsOverride()
+    ) {
         self.name = name
         self.files = files
         self.run = run
         self.environment = environment
+        self.limits = limits
     }
 }
 
@@ -88,8 +101,13 @@ public struct OperatorStatus: Sendable, Equatable {
     /// One entry per live instance, in index order.
     public var instanceDetails: [InstanceStatus] = []
     public var canary: CanaryStatus?
-    /// Why it is `failing`, or why the runtime paused it (a stream it uses was deleted); nil otherwise.
+    /// Why it is `failing`, `stopped` over a limit, or why the runtime paused it (a stream it uses was
+    /// deleted); nil otherwise.
     public var reason: String?
+    /// The limits of the running version.
+    public var limits: OperatorLimits?
+    /// How the limits are enforced on this machine (`OperatorConfinement.enforcement`).
+    public var limitsEnforcement: String?
 }
 
 /// One live instance of an operator (`OperatorStatus.instanceDetails`).
@@ -162,6 +180,8 @@ public struct OperatorRuntimeError: Error, Sendable, CustomStringConvertible {
         /// A stream delete refused because operators read or write the stream (force it to pause them).
         public static let streamInUse = Code(rawValue: "streamInUse")
         public static let unknownStream = Code(rawValue: "unknownStream")
+        /// The operator went over one of its limits while starting.
+        public static let limitExceeded = Code(rawValue: "limitExceeded")
         public var description: String { self.rawValue }
     }
 

@@ -107,9 +107,13 @@ extension OperatorSupervisor {
             if case .crashed(let status) = outcome {
                 self.discard(inFlight)
                 self.abandonReplay()
-                await self.batchFailedApplyingDeadLetters(
-                    head.work, recordIndex: nil, error: "the operator process died (\(status)) while processing this record"
-                )
+                // A process stopped over its limit is the operator's problem, not the records': none is blamed
+                // (the operator is not restarted, so no record would be tried again to find the one to blame).
+                if instance.limitBreach == nil {
+                    await self.batchFailedApplyingDeadLetters(
+                        head.work, recordIndex: nil, error: "the operator process died (\(status)) while processing this record"
+                    )
+                }
                 instance.exitStatus = status
                 self.processCrashed(instance)
                 return

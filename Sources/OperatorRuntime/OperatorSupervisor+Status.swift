@@ -43,7 +43,10 @@ extension OperatorSupervisor {
         // `failing` while the last answer could not be applied (the lifecycle itself is running or pausing).
         let stateName = self.failingReason != nil && self.lifecycle.stateName == "running"
             ? "failing" : self.lifecycle.stateName
-        let reason = self.failingReason ?? (self.lifecycle.isPauseRequested ? self.record.pauseReason : nil)
+        let reason = self.limitReason ?? self.failingReason
+            ?? (self.lifecycle.isPauseRequested ? self.record.pauseReason : nil)
+        let limits = self.limits(ofVersion: record.currentVersion)
+        let enforcement = self.confinement.enforcement(of: limits)
         let restarts = self.lifecycle.restarts
         let placement = self.placement
         let instance = InstanceStatus(
@@ -55,6 +58,8 @@ extension OperatorSupervisor {
             snapshot.status.version = record.currentVersion
             snapshot.status.state = stateName
             snapshot.status.reason = reason
+            snapshot.status.limits = limits
+            snapshot.status.limitsEnforcement = enforcement
             if let metadata {
                 snapshot.status.inputs = metadata.inputs.map(\.stream)
                 snapshot.status.outputs = metadata.outputs.map(placement.stream(forOutput:))

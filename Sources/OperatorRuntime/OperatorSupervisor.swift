@@ -24,6 +24,7 @@ actor OperatorSupervisor {
     let clock: SluiceClock
     let store: DeploymentStore
     let producerIds: ProducerIdAllocator
+    let confinement: OperatorConfinement
     let onEvent: @Sendable (String) -> Void
     nonisolated let log: OperatorLog
     nonisolated let statusBox: Mutex<StatusSnapshot>
@@ -84,6 +85,9 @@ actor OperatorSupervisor {
     var metrics: OperatorMetrics
     /// Why the operator is `failing`: its last answer could not be applied. Cleared by the next batch applied.
     var failingReason: String?
+    /// Why the operator is stopped: its process went over a limit (`OperatorSupervisor+Limits`). Cleared when
+    /// a resume or a swap starts a new process.
+    var limitReason: String?
     /// The time the feeding loop's retry wake-up is set for (one sleeping task per distinct time).
     var retryWakeAtNs: UInt64?
     /// Spares the logs when the same failure repeats (`noteError(_:repeated:)`).
@@ -126,6 +130,7 @@ actor OperatorSupervisor {
         self.clock = context.clock
         self.store = context.store
         self.producerIds = context.producerIds
+        self.confinement = context.confinement
         self.onEvent = context.onEvent
         self.log = log
         self.lifecycle = OperatorLifecycle(
@@ -170,7 +175,7 @@ actor OperatorSupervisor {
             directory: self.store.versionDirectory(of: self.name, version: version),
             environment: OperatorRuntime.environment(for: stored, name: self.name, configuration: self.configuration),
             helloName: self.name, version: version, number: number, timeoutMs: self.configuration.startTimeoutMs,
-            placement: self.placement
+            placement: self.placement, limits: self.limits(ofVersion: version), confinement: self.confinement
         )
         let sink = StderrSink(log: self.log, prefix: parameters.label)
         let instance = try await OperatorInstance.start(parameters, stderr: sink)
@@ -204,6 +209,7 @@ actor OperatorSupervisor {
         }
         self.writer = writer
         self.current = instance
+        self.limitReason = nil
         try self.applyInitTimers(instance.initTimers)
     }
 
@@ -331,6 +337,10 @@ actor OperatorSupervisor {
 
     func processCrashed(_ instance: OperatorInstance) {
         guard instance === self.current else { return }
+        if self.lifecycle.state != .swapping && self.lifecycle.state != .stopped, let breach = instance.limitBreach {
+            self.stopOverLimit(instance, breach: breach)
+            return
+        }
         self.current = nil
         // Called even when stopped: it clears the in-flight batch a stop may be waiting for.
         let action = self.lifecycle.processExited(nowNs: self.clock.monotonicNs())
@@ -357,6 +367,8 @@ actor OperatorSupervisor {
             try await self.adopt(instance, isRestart: true)
             self.perform(self.lifecycle.processReady())
             self.onEvent("operator \(self.name): restarted \(instance.label)")
+        } catch let error as OperatorRuntimeError where error.code == .limitExceeded {
+            self.stopOverLimit(starting: error.message)
         } catch {
             self.noteError("restart of v\(self.record.currentVersion) failed: \(error)")
             self.perform(self.lifecycle.processExited(nowNs: self.clock.monotonicNs()))

@@ -10,12 +10,19 @@ public struct DeployDocument: Codable, Sendable, Equatable {
     /// The command to start it ("python3 main.py", "./op"); nil detects it from a single file.
     public var run: String?
     public var environment: [String: String]
+    /// Limits asked for (0 = none); absent fields take the configured default (deploy) or the current
+    /// version's (swap, canary).
+    public var limits: OperatorLimitsOverride?
 
-    public init(name: String?, files: [String: String], run: String?, environment: [String: String]) {
+    public init(
+        name: String?, files: [String: String], run: String?, environment: [String: String],
+        limits: OperatorLimitsOverride? = nil
+    ) {
         self.name = name
         self.files = files
         self.run = run
         self.environment = environment
+        self.limits = limits
     }
 }
 
@@ -39,15 +46,19 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
     /// One entry per live instance.
     public var instanceDetails: [InstanceDocument]?
     public var canary: CanaryDocument?
-    /// Why the operator is `failing` (its answers cannot be applied) or was paused by the runtime (a stream it
-    /// uses was deleted); absent otherwise.
+    /// Why the operator is `failing` (its answers cannot be applied), `stopped` over one of its limits, or was
+    /// paused by the runtime (a stream it uses was deleted); absent otherwise.
     public var reason: String?
+    /// The limits of the running version, and how this machine enforces them.
+    public var limits: OperatorLimits?
+    public var limitsEnforcement: String?
 
     public init(
         name: String, version: Int, state: String, inputs: [String], outputs: [String], lag: Int64,
         recordsPerSecond: Double, recordsIn: Int64, recordsOut: Int64, restarts: Int, deadLettered: Int64,
         lastErrors: [String], previousVersions: [Int], instances: Int? = nil, instanceDetails: [InstanceDocument]? = nil,
-        canary: CanaryDocument? = nil, reason: String? = nil
+        canary: CanaryDocument? = nil, reason: String? = nil, limits: OperatorLimits? = nil,
+        limitsEnforcement: String? = nil
     ) {
         self.name = name
         self.version = version
@@ -66,6 +77,8 @@ public struct OperatorDocument: Codable, Sendable, Equatable {
         self.instanceDetails = instanceDetails
         self.canary = canary
         self.reason = reason
+        self.limits = limits
+        self.limitsEnforcement = limitsEnforcement
     }
 }
 

@@ -4,6 +4,31 @@ import NIOHTTP1
 import SluiceClient
 import SluiceModel
 
+/// `--memory-max`, `--cpu-max`, `--files-max`, `--processes-max` of deploy and swap; what is not given keeps
+/// the broker's default (deploy) or the current version's value (swap).
+struct LimitOptions: ParsableArguments {
+    @Option(name: .customLong("memory-max"), help: "Memory limit, e.g. 256MiB, 1GiB or unlimited.") var memoryMax: String?
+    @Option(name: .customLong("cpu-max"), help: "CPU limit in cores, e.g. 0.5, 2 or unlimited (needs cgroups).") var cpuMax: String?
+    @Option(name: .customLong("files-max"), help: "Open-file limit, or unlimited.") var filesMax: String?
+    @Option(name: .customLong("processes-max"), help: "Process and thread limit, or unlimited.") var processesMax: String?
+
+    func override() throws -> OperatorLimitsOverride {
+        do {
+            let limits = OperatorLimitsOverride(
+                memoryBytesMax: try self.memoryMax.map(OperatorLimits.parseBytes),
+                cpuMillicoresMax: try self.cpuMax.map(OperatorLimits.parseCores),
+                filesMax: try self.filesMax.map(OperatorLimits.parseCount),
+                processesMax: try self.processesMax.map(OperatorLimits.parseCount)
+            )
+            // Checked here too, so a typo is refused before the code is read and sent.
+            if let problem = limits.applied(to: .unlimited).problem { throw ValidationError(problem) }
+            return limits
+        } catch let error as OperatorLimits.ParseError {
+            throw ValidationError(error.message)
+        }
+    }
+}
+
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
@@ -16,9 +41,12 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(name: .customLong("env"), help: "K=V, set in the operator's environment (repeatable).") var environment: [String] = []
     @Flag(help: "Run this code as a canary of the deployed operator --name: same inputs, own offsets, output to <stream>@<version>.")
     var canary = false
+    @OptionGroup var limitOptions: LimitOptions
 
     func run() async throws {
-        let document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        let limits = try self.limitOptions.override()
+        var document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        document.limits = limits.isEmpty ? nil : limits
         if self.canary {
             guard let name = self.name else { throw ValidationError("--canary needs --name NAME of the deployed operator") }
             let status = try await withAdmin(self.adminOption) { admin in
@@ -45,9 +73,12 @@ struct SwapCommand: AsyncParsableCommand {
     @Argument(help: "The new code: FILE.py, an executable, or a directory.") var path: String
     @Option(help: "The command that starts the new version.") var run: String?
     @Option(name: .customLong("env"), help: "K=V (repeatable).") var environment: [String] = []
+    @OptionGroup var limitOptions: LimitOptions
 
     func run() async throws {
-        let document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        let limits = try self.limitOptions.override()
+        var document = try OperatorPackage.document(path: self.path, name: self.name, run: self.run, environment: self.environment)
+        document.limits = limits.isEmpty ? nil : limits
         let report = try await withAdmin(self.adminOption) { admin in
             try await admin.send(.POST, "/v1/operators/\(self.name)/swap", json: document, as: SwapDocument.self)
         }
@@ -166,6 +197,9 @@ enum OpsText {
         var text = OpsText.table([status])
         text += "records in \(status.recordsIn), out \(status.recordsOut); restarts \(status.restarts); dead-lettered \(status.deadLettered)\n"
         if let reason = status.reason { text += "\(status.state): \(reason)\n" }
+        if let limits = status.limits {
+            text += "limits: \(limits.summary)" + (status.limitsEnforcement.map { " (\($0))" } ?? "") + "\n"
+        }
         if let instances = status.instanceDetails, instances.count > 1 { text += Self.instances(instances) }
         if let canary = status.canary { text += CanaryText.line(canary) + "\n" }
         if !status.previousVersions.isEmpty {

@@ -80,6 +80,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("trace-otlp-endpoint"), help: "Export spans as OTLP/HTTP JSON to http://HOST:PORT (tracing.otlp_endpoint).")
     var traceOtlpEndpoint: String?
 
+    @Option(name: .customLong("operator-memory-max"), help: "Default memory limit of an operator, e.g. 1GiB or unlimited (operators.memory_max_bytes).")
+    var operatorMemoryMax: String?
+
+    @Option(name: .customLong("operator-cpu-max"), help: "Default CPU limit of an operator in cores, e.g. 0.5 or unlimited (operators.cpu_max_cores).")
+    var operatorCpuMax: String?
+
+    @Option(name: .customLong("operator-files-max"), help: "Default open-file limit of an operator (operators.files_max).")
+    var operatorFilesMax: String?
+
+    @Option(name: .customLong("operator-processes-max"), help: "Default process and thread limit of an operator (operators.processes_max).")
+    var operatorProcessesMax: String?
+
+    @Option(name: .customLong("operator-cgroups"), help: "auto or off: confine operators in cgroups where available (operators.cgroups).")
+    var operatorCgroups: String?
+
+    @Option(name: .customLong("operator-user"), help: "Run operators as this unprivileged user (operators.run_as_user).")
+    var operatorUser: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -128,6 +146,9 @@ struct ServeCommand: AsyncParsableCommand {
             ("topics.auto_create", self.autoCreateTopics), ("topics.default_partitions", self.defaultPartitions),
             ("tracing.sample_every", self.traceSampleEvery), ("tracing.otlp_endpoint", self.traceOtlpEndpoint),
             ("admin.auth", self.adminAuth), ("admin.tls", self.adminTLS), ("admin.insecure", self.adminInsecure ? "true" : nil),
+            ("operators.memory_max_bytes", self.operatorMemoryMax), ("operators.cpu_max_cores", self.operatorCpuMax),
+            ("operators.files_max", self.operatorFilesMax), ("operators.processes_max", self.operatorProcessesMax),
+            ("operators.cgroups", self.operatorCgroups), ("operators.run_as_user", self.operatorUser),
         ]
         for (key, value) in flags {
             if let value { try brokerConfig.apply(key: key, text: value, source: "flag for \(key)") }

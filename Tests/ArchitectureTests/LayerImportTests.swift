@@ -22,6 +22,8 @@ final class LayerImportTests: XCTestCase {
             "Synchronization",
             // The swift-metrics API only; the backend is the broker's choice.
             "CoreMetrics",
+            // `sluice_spawn`: confining an operator process between fork and exec.
+            "CSluiceNative",
         ],
         "SluiceClient": [
             "SluiceModel", "RecordFormat", "KafkaWire", "NIOCore", "NIOPosix", "NIOHTTP1", "Glibc", "Darwin",

@@ -101,7 +101,10 @@ struct RuntimeOperatorControl: OperatorControl {
             }
             files[path] = Array(contents)
         }
-        return DeployRequest(name: document.name, files: files, run: document.run, environment: document.environment)
+        return DeployRequest(
+            name: document.name, files: files, run: document.run, environment: document.environment,
+            limits: document.limits ?? OperatorLimitsOverride()
+        )
     }
 
     private static func document(_ status: OperatorStatus) -> OperatorDocument {
@@ -124,7 +127,7 @@ struct RuntimeOperatorControl: OperatorControl {
                     recordsPerSecond: canary.recordsPerSecond, recordsIn: canary.recordsIn, recordsOut: canary.recordsOut
                 )
             },
-            reason: status.reason
+            reason: status.reason, limits: status.limits, limitsEnforcement: status.limitsEnforcement
         )
     }
 
@@ -147,7 +150,7 @@ struct RuntimeOperatorControl: OperatorControl {
         switch code {
         case .unknownOperator, .unknownStream: return 404
         case .alreadyDeployed, .streamInUse: return 409
-        case .notAnOperator, .noStreams, .invalidRequest, .noPreviousVersion, .startFailed: return 400
+        case .notAnOperator, .noStreams, .invalidRequest, .noPreviousVersion, .startFailed, .limitExceeded: return 400
         default: return 500
         }
     }

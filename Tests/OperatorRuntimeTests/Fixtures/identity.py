@@ -4,7 +4,9 @@ FIXTURE_TAG "@instance" tags with the instance index from Hello.
 FIXTURE_BEHAVIOUR: "" (identity), "fail-bad" (records whose value starts with b"bad" raise),
 "crash-on-poison" (the process exits on a record whose value is b"poison"), "crash-at-once" (the process
 exits on its first Records batch), "garbage-on-poison" (writes a frame header claiming 4 GiB on b"poison"), "hang-on-poison" (never answers),
-"undeclared-output" (every output goes to index 7, which it never declared: an answer the runtime cannot apply).
+"undeclared-output" (every output goes to index 7, which it never declared: an answer the runtime cannot apply),
+"hog-on-poison" (allocates and touches up to 512 MiB on b"poison": over a memory limit it is killed, or dies of
+MemoryError).
 """
 import os
 import struct
@@ -35,6 +37,9 @@ def copy(body):
             sys.stderr.write("poison record, exiting\n")
             sys.stderr.flush()
             os._exit(3)
+        if BEHAVIOUR == "hog-on-poison" and value == b"poison":
+            chunks = [b"\x01" * (16 << 20) for _ in range(32)]
+            del chunks
         if BEHAVIOUR == "hang-on-poison" and value == b"poison":
             import time
             time.sleep(3600)

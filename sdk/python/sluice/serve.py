@@ -8,8 +8,14 @@ library, or a child process) reads or prints can touch the protocol.
 Errors. An exception in process_record / process_timer answers Failed naming that record or timer and
 the SDK keeps serving; one in metadata or init answers Failed (batch id 0) and exits 1. A frame that
 breaks the protocol is reported on stderr and exits 2: after one, the stream cannot be trusted.
+
+Limits. Running out of a resource the runtime limits (MemoryError under the memory limit, "Too many open
+files", "can't start new thread") is not the record's fault: the traceback goes to stderr and the process
+exits 3, so the runtime reports the limit and stops the operator (Docs/security.md, "Operator limits")
+instead of dead-lettering records one by one while the process stays exhausted.
 """
 
+import errno
 import inspect
 import io
 import os
@@ -23,6 +29,7 @@ from .context import Context, OutputLimitError
 
 EXIT_OPERATOR_FAILED = 1   # metadata or init raised, or the runtime speaks another version
 EXIT_PROTOCOL_ERROR = 2    # a malformed or unexpected frame from the runtime
+EXIT_RESOURCE_EXHAUSTED = 3  # out of memory, file descriptors or threads: a limit, not a bad record
 READ_BUFFER_SIZE = 1 << 20  # large reads: a batch of thousands of records arrives in a few system calls
 
 _unpack_u16 = _wire.unpack_u16
@@ -30,6 +37,26 @@ _unpack_u32 = _wire.unpack_u32
 _unpack_record_head = _wire.unpack_record_head
 _RECORD_HEAD_SIZE = _wire.RECORD_HEAD_SIZE
 _NULL_LENGTH = _wire.NULL_LENGTH
+
+
+def _is_exhaustion(error):
+    """Whether `error` means the process ran out of something its limits bound."""
+    if isinstance(error, MemoryError):
+        return True
+    if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
+        return True
+    return isinstance(error, RuntimeError) and "can't start new thread" in str(error)
+
+
+def _exit_if_exhausted(error):
+    if not _is_exhaustion(error):
+        return
+    # The exit happens even if printing fails for want of the same resource.
+    try:
+        traceback.print_exc()
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_RESOURCE_EXHAUSTED)
 
 
 def _log(message):
@@ -282,6 +309,7 @@ class _Server:
         self.channel.write(self.ctx._batch_result(batch_id))
 
     def fail_batch(self, batch_id, index, where):
+        _exit_if_exhausted(sys.exc_info()[1])
         text = traceback.format_exc()
         if self.ctx._over_limit:
             text = "%s: outputs up to and including item %d exceed the frame limit\n%s" % (where, index, text)

@@ -189,3 +189,25 @@ def test_outputs_past_the_limit_fail_the_batch_even_when_the_error_is_caught(spa
     op.send(driver.records(1, [(0, 0, 0, 0, None, b"big"), (0, 0, 1, 0, None, b"x")]))
     failed = op.expect("Failed")
     assert failed["batch_id"] == 1 and failed["index"] == 0xFFFFFFFF and "frame limit" in failed["error"]
+
+
+EXHAUSTED = os.path.join(TEST_OPERATORS, "exhausted.py")
+
+
+def test_running_out_of_a_limited_resource_exits_3_instead_of_failing_the_record(spawn):
+    for trigger, words in [(b"memory", "MemoryError"), (b"files", "Too many open files"),
+                           (b"threads", "can't start new thread")]:
+        op = spawn(EXHAUSTED)
+        op.start()
+        op.send(driver.records(1, [(0, 0, 0, 0, None, trigger)]))
+        code, stderr = op.wait()
+        assert code == 3, (trigger, code, stderr)
+        assert words in stderr, stderr
+
+
+def test_an_ordinary_os_error_still_answers_failed(spawn):
+    op = spawn(EXHAUSTED)
+    op.start()
+    op.send(driver.records(1, [(0, 0, 0, 0, None, b"ordinary"), (0, 0, 1, 0, None, b"fine")]))
+    failed = op.expect("Failed")
+    assert failed["index"] == 0 and "No such file or directory" in failed["error"]
