@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "RecordFormat", dependencies: ["SluiceModel", "CSluiceNative"], exclude: ["README.md"]),
         .target(
             name: "KafkaWire",
-            dependencies: ["SluiceModel", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SluiceModel", "SluiceSecurity", "RecordFormat", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["README.md"]
         ),
         .target(name: "LogStore", dependencies: ["SluiceModel", "RecordFormat"], exclude: ["README.md"]),

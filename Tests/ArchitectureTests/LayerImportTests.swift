@@ -14,7 +14,8 @@ final class LayerImportTests: XCTestCase {
         // The Swift operator SDK stands alone: an operator links nothing of the broker.
         "SluiceOperator": ["Glibc", "Darwin"],
         "RecordFormat": ["SluiceModel", "CSluiceNative", "Glibc", "Darwin", "Foundation"],
-        "KafkaWire": ["SluiceModel", "RecordFormat", "NIOCore"],
+        // SluiceSecurity: the ACL model's wire form (`Acls+Security.swift`).
+        "KafkaWire": ["SluiceModel", "SluiceSecurity", "RecordFormat", "NIOCore"],
         "LogStore": ["SluiceModel", "RecordFormat", "Glibc", "Darwin", "Foundation", "Dispatch", "Synchronization"],
         "GroupCoordinator": ["SluiceModel", "RecordFormat", "LogStore", "Synchronization", "Glibc", "Darwin"],
         "OperatorRuntime": [

@@ -11,11 +11,11 @@ extension KafkaRequestRouter {
             request.reply(DescribeAclsResponse(errorCode: .clusterAuthorizationFailed, errorMessage: "DESCRIBE on the cluster is needed", acls: []))
             return
         }
-        guard let filter = Self.filter(describe.filter) else {
+        guard let filter = describe.filter.filter else {
             request.reply(DescribeAclsResponse(errorCode: .invalidRequest, errorMessage: "an unknown resource type, pattern, operation or permission", acls: []))
             return
         }
-        request.reply(DescribeAclsResponse(acls: self.acls.bindings(matching: filter).map(Self.description)))
+        request.reply(DescribeAclsResponse(acls: self.acls.bindings(matching: filter).map(AclDescription.init)))
     }
 
     func handleCreateAcls(_ request: IncomingRequest) throws {
@@ -28,7 +28,7 @@ extension KafkaRequestRouter {
         var results: [CreateAclsResponse.Result] = []
         var valid: [AclBinding] = []
         for creation in create.creations {
-            guard let binding = Self.binding(creation) else {
+            guard let binding = creation.binding else {
                 results.append(.init(errorCode: .invalidRequest, errorMessage: "an unknown resource type, pattern, operation or permission"))
                 continue
             }
@@ -55,7 +55,7 @@ extension KafkaRequestRouter {
             request.reply(DeleteAclsResponse(filterResults: delete.filters.map { _ in refused }))
             return
         }
-        let filters = delete.filters.map(Self.filter)
+        let filters = delete.filters.map(\.filter)
         do {
             let removed = try self.acls.remove(matching: filters.compactMap { $0 })
             var next = removed.makeIterator()
@@ -63,40 +63,10 @@ extension KafkaRequestRouter {
                 guard filter != nil, let bindings = next.next() else {
                     return .init(errorCode: .invalidRequest, errorMessage: "an unknown resource type, pattern, operation or permission", matchingAcls: [])
                 }
-                return .init(matchingAcls: bindings.map(Self.description))
+                return .init(matchingAcls: bindings.map(AclDescription.init))
             }))
         } catch {
             request.reply(DeleteAclsResponse(filterResults: filters.map { _ in .init(errorCode: .unknownServerError, errorMessage: "\(error)", matchingAcls: []) }))
         }
-    }
-
-    static func description(_ binding: AclBinding) -> AclDescription {
-        AclDescription(
-            resourceType: binding.resourceType.rawValue, resourceName: binding.resourceName, patternType: binding.patternType.rawValue,
-            principal: binding.principal, host: binding.host, operation: binding.operation.rawValue,
-            permissionType: binding.permission.rawValue
-        )
-    }
-
-    private static func binding(_ description: AclDescription) -> AclBinding? {
-        guard let type = AclResourceType(rawValue: description.resourceType),
-              let pattern = AclPatternType(rawValue: description.patternType),
-              let operation = AclOperation(rawValue: description.operation),
-              let permission = AclPermission(rawValue: description.permissionType) else { return nil }
-        return AclBinding(
-            resourceType: type, resourceName: description.resourceName, patternType: pattern, principal: description.principal,
-            host: description.host, operation: operation, permission: permission
-        )
-    }
-
-    private static func filter(_ description: AclFilterDescription) -> AclFilter? {
-        guard let type = AclResourceType(rawValue: description.resourceType),
-              let pattern = AclPatternType(rawValue: description.patternType),
-              let operation = AclOperation(rawValue: description.operation),
-              let permission = AclPermission(rawValue: description.permissionType) else { return nil }
-        return AclFilter(
-            resourceType: type, resourceName: description.resourceName, patternType: pattern, principal: description.principal,
-            host: description.host, operation: operation, permission: permission
-        )
     }
 }

@@ -23,6 +23,48 @@ public struct AclDescription: Hashable, Sendable {
         self.operation = operation
         self.permissionType = permissionType
     }
+
+    /// Reads one binding as CreateAcls and DeleteAcls carry it (resource, pattern, principal, host, operation,
+    /// permission), without tagged fields.
+    static func read(from buffer: inout ByteBuffer, version: Int16, field: String) throws -> AclDescription {
+        let flexible = version >= 2
+        let type = try buffer.readWireInt8("\(field).resourceType")
+        let name = try buffer.readWireString("\(field).resourceName", compact: flexible)
+        let pattern = version >= 1 ? try buffer.readWireInt8("\(field).patternType") : 3
+        return try Self.readEntry(from: &buffer, version: version, field: field, resourceType: type, resourceName: name, patternType: pattern)
+    }
+
+    /// Reads the part after the resource (principal, host, operation, permission): what DescribeAcls nests
+    /// under each resource.
+    static func readEntry(
+        from buffer: inout ByteBuffer, version: Int16, field: String, resourceType: Int8, resourceName: String, patternType: Int8
+    ) throws -> AclDescription {
+        let flexible = version >= 2
+        let principal = try buffer.readWireString("\(field).principal", compact: flexible)
+        let host = try buffer.readWireString("\(field).host", compact: flexible)
+        let operation = try buffer.readWireInt8("\(field).operation")
+        let permission = try buffer.readWireInt8("\(field).permissionType")
+        return AclDescription(
+            resourceType: resourceType, resourceName: resourceName, patternType: patternType, principal: principal, host: host,
+            operation: operation, permissionType: permission
+        )
+    }
+
+    func write(into buffer: inout ByteBuffer, version: Int16) {
+        let flexible = version >= 2
+        buffer.writeInteger(self.resourceType)
+        buffer.writeWireString(self.resourceName, compact: flexible)
+        if version >= 1 { buffer.writeInteger(self.patternType) }
+        self.writeEntry(into: &buffer, version: version)
+    }
+
+    func writeEntry(into buffer: inout ByteBuffer, version: Int16) {
+        let flexible = version >= 2
+        buffer.writeWireString(self.principal, compact: flexible)
+        buffer.writeWireString(self.host, compact: flexible)
+        buffer.writeInteger(self.operation)
+        buffer.writeInteger(self.permissionType)
+    }
 }
 
 /// The filter of DescribeAcls and of each DeleteAcls entry: null strings match anything.
@@ -123,15 +165,12 @@ public struct DescribeAclsResponse: KafkaResponseMessage {
             let name = try resource.readWireString("DescribeAclsResponse.resources.resourceName", compact: flexible)
             let pattern = version >= 1 ? try resource.readWireInt8("DescribeAclsResponse.resources.patternType") : 3
             let acls = try resource.readWireArray("DescribeAclsResponse.resources.acls", compact: flexible) { acl in
-                let principal = try acl.readWireString("DescribeAclsResponse.acls.principal", compact: flexible)
-                let host = try acl.readWireString("DescribeAclsResponse.acls.host", compact: flexible)
-                let operation = try acl.readWireInt8("DescribeAclsResponse.acls.operation")
-                let permission = try acl.readWireInt8("DescribeAclsResponse.acls.permissionType")
-                if flexible { try acl.readTaggedFields("DescribeAclsResponse.acls") }
-                return AclDescription(
-                    resourceType: type, resourceName: name, patternType: pattern, principal: principal, host: host,
-                    operation: operation, permissionType: permission
+                let entry = try AclDescription.readEntry(
+                    from: &acl, version: version, field: "DescribeAclsResponse.acls", resourceType: type, resourceName: name,
+                    patternType: pattern
                 )
+                if flexible { try acl.readTaggedFields("DescribeAclsResponse.acls") }
+                return entry
             }
             if flexible { try resource.readTaggedFields("DescribeAclsResponse.resources") }
             return acls
@@ -160,10 +199,7 @@ public struct DescribeAclsResponse: KafkaResponseMessage {
             buffer.writeWireString(group[0].resourceName, compact: flexible)
             if version >= 1 { buffer.writeInteger(group[0].patternType) }
             buffer.writeWireArray(group, compact: flexible) { buffer, acl in
-                buffer.writeWireString(acl.principal, compact: flexible)
-                buffer.writeWireString(acl.host, compact: flexible)
-                buffer.writeInteger(acl.operation)
-                buffer.writeInteger(acl.permissionType)
+                acl.writeEntry(into: &buffer, version: version)
                 if flexible { buffer.writeEmptyTaggedFields() }
             }
             if flexible { buffer.writeEmptyTaggedFields() }
@@ -186,18 +222,9 @@ public struct CreateAclsRequest: KafkaRequestMessage {
     public init(from buffer: inout ByteBuffer, version: Int16) throws {
         let flexible = version >= 2
         self.creations = try buffer.readWireArray("CreateAclsRequest.creations", compact: flexible) { item in
-            let type = try item.readWireInt8("CreateAclsRequest.creations.resourceType")
-            let name = try item.readWireString("CreateAclsRequest.creations.resourceName", compact: flexible)
-            let pattern = version >= 1 ? try item.readWireInt8("CreateAclsRequest.creations.resourcePatternType") : 3
-            let principal = try item.readWireString("CreateAclsRequest.creations.principal", compact: flexible)
-            let host = try item.readWireString("CreateAclsRequest.creations.host", compact: flexible)
-            let operation = try item.readWireInt8("CreateAclsRequest.creations.operation")
-            let permission = try item.readWireInt8("CreateAclsRequest.creations.permissionType")
+            let creation = try AclDescription.read(from: &item, version: version, field: "CreateAclsRequest.creations")
             if flexible { try item.readTaggedFields("CreateAclsRequest.creations") }
-            return AclDescription(
-                resourceType: type, resourceName: name, patternType: pattern, principal: principal, host: host,
-                operation: operation, permissionType: permission
-            )
+            return creation
         }
         if flexible { try buffer.readTaggedFields("CreateAclsRequest") }
     }
@@ -205,13 +232,7 @@ public struct CreateAclsRequest: KafkaRequestMessage {
     public func encode(into buffer: inout ByteBuffer, version: Int16) {
         let flexible = version >= 2
         buffer.writeWireArray(self.creations, compact: flexible) { buffer, acl in
-            buffer.writeInteger(acl.resourceType)
-            buffer.writeWireString(acl.resourceName, compact: flexible)
-            if version >= 1 { buffer.writeInteger(acl.patternType) }
-            buffer.writeWireString(acl.principal, compact: flexible)
-            buffer.writeWireString(acl.host, compact: flexible)
-            buffer.writeInteger(acl.operation)
-            buffer.writeInteger(acl.permissionType)
+            acl.write(into: &buffer, version: version)
             if flexible { buffer.writeEmptyTaggedFields() }
         }
         if flexible { buffer.writeEmptyTaggedFields() }
@@ -326,18 +347,9 @@ public struct DeleteAclsResponse: KafkaResponseMessage {
             let acls = try item.readWireArray("DeleteAclsResponse.matchingAcls", compact: flexible) { acl in
                 _ = try acl.readWireErrorCode("DeleteAclsResponse.matchingAcls.errorCode")
                 _ = try acl.readWireNullableString("DeleteAclsResponse.matchingAcls.errorMessage", compact: flexible)
-                let type = try acl.readWireInt8("DeleteAclsResponse.matchingAcls.resourceType")
-                let name = try acl.readWireString("DeleteAclsResponse.matchingAcls.resourceName", compact: flexible)
-                let pattern = version >= 1 ? try acl.readWireInt8("DeleteAclsResponse.matchingAcls.patternType") : 3
-                let principal = try acl.readWireString("DeleteAclsResponse.matchingAcls.principal", compact: flexible)
-                let host = try acl.readWireString("DeleteAclsResponse.matchingAcls.host", compact: flexible)
-                let operation = try acl.readWireInt8("DeleteAclsResponse.matchingAcls.operation")
-                let permission = try acl.readWireInt8("DeleteAclsResponse.matchingAcls.permissionType")
+                let matching = try AclDescription.read(from: &acl, version: version, field: "DeleteAclsResponse.matchingAcls")
                 if flexible { try acl.readTaggedFields("DeleteAclsResponse.matchingAcls") }
-                return AclDescription(
-                    resourceType: type, resourceName: name, patternType: pattern, principal: principal, host: host,
-                    operation: operation, permissionType: permission
-                )
+                return matching
             }
             if flexible { try item.readTaggedFields("DeleteAclsResponse.filterResults") }
             return FilterResult(errorCode: code, errorMessage: message, matchingAcls: acls)
@@ -354,13 +366,7 @@ public struct DeleteAclsResponse: KafkaResponseMessage {
             buffer.writeWireArray(result.matchingAcls, compact: flexible) { buffer, acl in
                 buffer.writeWireErrorCode(.none)
                 buffer.writeWireNullableString(nil, compact: flexible)
-                buffer.writeInteger(acl.resourceType)
-                buffer.writeWireString(acl.resourceName, compact: flexible)
-                if version >= 1 { buffer.writeInteger(acl.patternType) }
-                buffer.writeWireString(acl.principal, compact: flexible)
-                buffer.writeWireString(acl.host, compact: flexible)
-                buffer.writeInteger(acl.operation)
-                buffer.writeInteger(acl.permissionType)
+                acl.write(into: &buffer, version: version)
                 if flexible { buffer.writeEmptyTaggedFields() }
             }
             if flexible { buffer.writeEmptyTaggedFields() }
