@@ -13,6 +13,14 @@ enum AdminServer {
     ) async throws -> Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { serverChannel in
+                // Out of descriptors, accepting pauses instead of spinning, as on the Kafka listeners.
+                serverChannel.eventLoop.makeCompletedFuture {
+                    try serverChannel.pipeline.syncOperations.addHandler(
+                        ListenerAcceptBackoff(listenerName: "admin", logger: logger)
+                    )
+                }
+            }
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(
