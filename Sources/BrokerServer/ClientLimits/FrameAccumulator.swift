@@ -3,12 +3,12 @@ import NIOCore
 
 /// Gathers a connection's bytes into whole Kafka frames, keeping only the bytes of the frame not yet
 /// complete, as a list of chunks: no buffer is ever sized from the declared frame size, and a partial frame
-/// never sits in a buffer that doubled past its bytes. What it holds is measured in buffer capacity (what
+/// never sits in one buffer that keeps doubling as it grows. What it holds is measured in buffer capacity (what
 /// the allocator really gave), which is what the request memory budget is charged. Small reads are copied
 /// into a tail chunk of at most `tailChunkBytesMax`, so a client trickling a byte at a time into 64 KiB
 /// receive buffers holds about what it sent. The chunks are joined once, when the frame is whole.
 struct FrameAccumulator {
-    /// A read whose buffer has more unused room than this is copied rather than kept.
+    /// A read whose buffer has more unused room than this, and than its bytes, is copied rather than kept.
     static let slackBytesMax = 4096
     /// Small reads are gathered into one chunk up to this size.
     static let tailChunkBytesMax = 64 * 1024
@@ -87,8 +87,10 @@ struct FrameAccumulator {
     /// chunk otherwise (or when `mustCopy`: frames were cut from the same storage, which must not be pinned).
     private mutating func keep(_ bytes: ByteBuffer, mustCopy: Bool, allocator: ByteBufferAllocator) {
         self.pendingBytes += bytes.readableBytes
+        // NIO's allocator rounds capacities up to a power of two, so a copy only saves memory when the buffer
+        // is more than half empty.
         let slackBytes = bytes.capacity - bytes.readableBytes
-        if !mustCopy && slackBytes <= Self.slackBytesMax {
+        if !mustCopy && slackBytes <= max(Self.slackBytesMax, bytes.readableBytes) {
             self.chunks.append(bytes)
             self.heldBytes += bytes.capacity
             return
