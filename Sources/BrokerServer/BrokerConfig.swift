@@ -33,6 +33,16 @@ public struct BrokerConfig: Equatable, Sendable {
     public var autoCreateTopics = true
     public var defaultPartitions: Int64 = 1
     public var requestSizeBytesMax: Int64 = Int64(Limits.requestFrameSizeBytesMax)
+    /// Bytes of partly arrived request frames the broker holds across all connections (Kafka's
+    /// `queued.max.request.bytes`); over it, connections in the middle of a frame stop being read.
+    public var requestMemoryBytesMax: Int64 = 256 * 1024 * 1024
+    /// A request frame must arrive whole within this long of its first byte, or its connection is closed.
+    public var requestReceiveTimeoutMs: Int64 = 30_000
+    /// A connection with no request in flight for this long is closed (Kafka's `connections.max.idle.ms`).
+    public var connectionsMaxIdleMs: Int64 = 600_000
+    /// Most Kafka connections open at once, and from one IP address; 0 sets no limit.
+    public var maxConnections: Int64 = 10_000
+    public var maxConnectionsPerIP: Int64 = 0
     public var batchSizeBytesMax: Int64 = 8 * 1024 * 1024
     /// Below this many available bytes in the data directory's file system, appends to ordinary topics are
     /// refused (KAFKA_STORAGE_ERROR) so internal topics and checkpoints keep room; 0 sets no floor.
@@ -127,6 +137,13 @@ public struct BrokerConfig: Equatable, Sendable {
             throw BrokerConfigError(
                 message: "limits.request_size_bytes_max must exceed the batch limit and be at most \(Limits.requestFrameSizeBytesMax)"
             )
+        }
+        guard self.requestMemoryBytesMax >= self.requestSizeBytesMax else {
+            throw BrokerConfigError(message: """
+                limits.request_memory_bytes_max (\(self.requestMemoryBytesMax)) must be at least \
+                limits.request_size_bytes_max (\(self.requestSizeBytesMax)): a request of the largest size \
+                could never arrive
+                """)
         }
         let tlsListeners = self.effectiveListeners.filter(\.securityProtocol.usesTLS).map(\.name)
         if !tlsListeners.isEmpty && (self.tlsCertificatePath.isEmpty || self.tlsKeyPath.isEmpty) {

@@ -40,7 +40,7 @@ public final class BrokerService: Service, Sendable {
             let groups = try self.openGroupCoordinator(logs: logs)
             let groupTimer = self.startGroupTimers(groups, on: group.next())
             defer { groupTimer.cancel() }
-            let metrics = BrokerMetrics(logs: logs, groups: groups)
+            let metrics = BrokerMetrics(logs: logs, groups: groups, clientLimits: ClientLimits(config: self.config))
             // One allocator for the data directory: InitProducerId and the operator runtime both take ids from it.
             let producerIds = logs.makeProducerIdAllocator()
             runtime = try await self.startOperatorRuntime(
@@ -65,7 +65,8 @@ public final class BrokerService: Service, Sendable {
             var boundListeners: [BoundListener] = []
             for listener in self.config.effectiveListeners {
                 let (channel, bound) = try await self.bind(
-                    listener, group: group, router: router, tls: tls, connections: metrics.connections
+                    listener, group: group, router: router, tls: tls, connections: metrics.connections,
+                    limits: metrics.clientLimits
                 )
                 channels.append(channel)
                 boundListeners.append(bound)
@@ -223,14 +224,16 @@ public final class BrokerService: Service, Sendable {
         )
     }
 
-    /// Binds one listener: TLS first on SSL and SASL_SSL listeners, then the frame decoder and the
-    /// connection handler, which carries the listener's session rules (SASL before anything else).
+    /// Binds one listener: TLS first on SSL and SASL_SSL listeners, then the frame reader (request memory
+    /// budget, receive timeout), the idle clock and the connection handler, which carries the listener's
+    /// session rules (SASL before anything else). Connections over the limits are closed as accepted;
+    /// accepting backs off while descriptors run out (`Docs/security.md`, "Client resource limits").
     private func bind(
         _ listener: Listener, group: EventLoopGroup, router: KafkaRequestRouter, tls: TLSSettings?,
-        connections: KafkaConnectionCounter
+        connections: KafkaConnectionCounter, limits: ClientLimits
     ) async throws -> (Channel, BoundListener) {
         let logger = self.logger
-        let frameSizeBytesMax = Int(self.config.requestSizeBytesMax)
+        let clock = self.clock
         // Filled in once bound (the port may have been 0); a connection accepted before that sees the configured one.
         let boundListener = BoundListenerBox(BoundListener(
             name: listener.name, securityProtocol: listener.securityProtocol,
@@ -239,24 +242,35 @@ public final class BrokerService: Service, Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { serverChannel in
+                serverChannel.eventLoop.makeCompletedFuture {
+                    try serverChannel.pipeline.syncOperations.addHandler(ListenerAcceptBackoff(
+                        listenerName: listener.name, logger: logger, nowNs: { clock.monotonicNs() },
+                        onBackoff: { limits.countAcceptBackoff() }
+                    ))
+                }
+            }
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            // At most 4 reads of at most 256 KiB each time a connection is read: what one connection can add
+            // beyond the request memory budget before it is paused (1 MiB), and still few system calls per MiB.
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 4)
             .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
-                minimum: 1024, initial: 64 * 1024, maximum: 1024 * 1024
+                minimum: 1024, initial: 64 * 1024, maximum: 256 * 1024
             ))
             .childChannelInitializer { channel in
+                let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                guard Self.admit(channel, address: address, limits: limits, clock: clock, logger: logger) else {
+                    return channel.eventLoop.makeFailedFuture(ConnectionRefused())  // NIO closes it
+                }
                 connections.opened()
-                channel.closeFuture.whenComplete { _ in connections.closed() }
+                channel.closeFuture.whenComplete { _ in
+                    connections.closed()
+                    limits.connections.release(address: address)
+                }
                 return channel.eventLoop.makeCompletedFuture {
-                    let session = ConnectionSession(listener: boundListener.value)
-                    if listener.securityProtocol.usesTLS, let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context(for: listener.securityProtocol)))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSizeBytes: frameSizeBytesMax))
-                    )
-                    try channel.pipeline.syncOperations.addHandler(
-                        KafkaConnectionHandler(router: router, logger: logger, session: session)
+                    try self.addConnectionHandlers(
+                        to: channel, listener: listener, session: ConnectionSession(listener: boundListener.value),
+                        tls: tls, router: router, limits: limits
                     )
                 }
             }
@@ -268,6 +282,46 @@ public final class BrokerService: Service, Sendable {
             name: listener.name, securityProtocol: listener.securityProtocol, advertised: advertised, bound: bound
         )
         return (channel, boundListener.value)
+    }
+
+    /// The handlers of one Kafka connection, front to back.
+    private func addConnectionHandlers(
+        to channel: Channel, listener: Listener, session: ConnectionSession, tls: TLSSettings?,
+        router: KafkaRequestRouter, limits: ClientLimits
+    ) throws {
+        let pipeline = channel.pipeline.syncOperations
+        if listener.securityProtocol.usesTLS, let tls {
+            try pipeline.addHandler(NIOSSLServerHandler(context: tls.context(for: listener.securityProtocol)))
+        }
+        try pipeline.addHandler(KafkaFrameReader(
+            maximumFrameSizeBytes: Int(self.config.requestSizeBytesMax), pool: limits.requestMemory,
+            receiveTimeoutMs: limits.requestReceiveTimeoutMs, logger: self.logger,
+            onReceiveTimeout: { limits.countReceiveTimeout() }
+        ))
+        try pipeline.addHandler(IdleConnectionCloser(
+            connectionsMaxIdleMs: limits.connectionsMaxIdleMs, logger: self.logger,
+            onClose: { limits.countIdleClose() }
+        ))
+        try pipeline.addHandler(KafkaConnectionHandler(router: router, logger: self.logger, session: session))
+    }
+
+    /// Counts a new connection in, or logs (rate-limited) why it is refused.
+    private static func admit(
+        _ channel: Channel, address: String, limits: ClientLimits, clock: SluiceClock, logger: Logger
+    ) -> Bool {
+        let reason: String
+        switch limits.connections.admit(address: address) {
+        case .admitted: return true
+        case .refusedTotal(let limit): reason = "\(limit) connections are open (server.max_connections)"
+        case .refusedPerAddress(let limit): reason = "\(limit) connections are open from \(address) (server.max_connections_per_ip)"
+        }
+        if case .write(let leftOut) = limits.admitRefusalLogLine(nowNs: clock.monotonicNs()) {
+            logger.warning("refusing a connection", metadata: [
+                "remote": "\(channel.remoteAddress?.description ?? address)", "reason": "\(reason)",
+                "similar_lines_left_out": "\(leftOut)",
+            ])
+        }
+        return false
     }
 
     /// Enforces retention every `retentionCheckIntervalMs` until graceful shutdown begins.
@@ -288,3 +342,6 @@ public final class BrokerService: Service, Sendable {
         }
     }
 }
+
+/// Why a connection over the limits is closed as soon as it is accepted.
+struct ConnectionRefused: Error {}

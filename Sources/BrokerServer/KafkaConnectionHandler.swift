@@ -111,6 +111,9 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
 
     private func complete(slot: UInt64, with outcome: RequestOutcome) {
         guard let context = self.context else { return }  // the connection is already gone
+        // The idle clock in front (`IdleConnectionCloser`) counts requests in flight; a produce with acks=0
+        // is answered by nothing, so it is told here rather than by watching responses.
+        context.triggerUserOutboundEvent(KafkaRequestAnswered(), promise: nil)
         switch outcome {
         case .closeConnection(let reason):
             self.logger.info("closing connection", metadata: ["remote": "\(self.remoteAddress)", "reason": "\(reason)"])

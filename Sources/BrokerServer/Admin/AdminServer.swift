@@ -17,6 +17,14 @@ enum AdminServer {
     ) async throws -> Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { serverChannel in
+                // Out of descriptors, accepting pauses instead of spinning, as on the Kafka listeners.
+                serverChannel.eventLoop.makeCompletedFuture {
+                    try serverChannel.pipeline.syncOperations.addHandler(
+                        ListenerAcceptBackoff(listenerName: "admin", logger: logger)
+                    )
+                }
+            }
             .childChannelInitializer { channel in
                 if let tls {
                     do {

@@ -18,18 +18,23 @@ final class BrokerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     let connections: KafkaConnectionCounter
+    let clientLimits: ClientLimits
     private let logs: LogManager
     private let groups: GroupCoordinator
     private let collector: Mutex<MetricsCollector>
     /// Set once spans are exported over OTLP (`tracing.otlp_endpoint`), so a scrape can count them.
     private let traceExporter = Mutex<OTLPExporter?>(nil)
 
-    init(logs: LogManager, groups: GroupCoordinator, connections: KafkaConnectionCounter = KafkaConnectionCounter()) {
+    init(
+        logs: LogManager, groups: GroupCoordinator, connections: KafkaConnectionCounter = KafkaConnectionCounter(),
+        clientLimits: ClientLimits = ClientLimits(config: BrokerConfig())
+    ) {
         let registry = PrometheusCollectorRegistry()
         let factory = Self.makeFactory(registry: registry)
         self.registry = registry
         self.factory = factory
         self.connections = connections
+        self.clientLimits = clientLimits
         self.logs = logs
         self.groups = groups
         self.collector = Mutex(MetricsCollector(factory: factory))
@@ -47,6 +52,7 @@ final class BrokerMetrics: Sendable {
             groupLags: MetricsSamples.groupLags(of: self.groups, logs: self.logs),
             residentMemoryBytes: ProcessStats.residentMemoryBytes(),
             openKafkaConnections: self.connections.open,
+            clientLimits: self.clientLimits.totals,
             traceExport: self.traceExporter.withLock { $0 }.map { exporter in
                 let counters = exporter.counters
                 return TraceExportTotals(exportedSpans: counters.exported, droppedSpans: counters.dropped)

@@ -16,6 +16,13 @@ enum BrokerMetricNames {
     static let groupLag = "sluice_consumer_group_lag_records"
     static let residentMemory = "sluice_process_resident_memory_bytes"
     static let kafkaConnections = "sluice_kafka_connections_open"
+    static let requestMemoryUsed = "sluice_request_memory_used_bytes"
+    static let requestMemoryBudget = "sluice_request_memory_budget_bytes"
+    static let connectionsPausedForMemory = "sluice_kafka_connections_paused_for_memory"
+    static let memoryPauses = "sluice_kafka_connection_memory_pauses_total"
+    static let connectionsRefused = "sluice_kafka_connections_refused_total"
+    static let connectionsClosedByLimit = "sluice_kafka_connections_closed_total"
+    static let acceptFailures = "sluice_kafka_accept_failures_total"
     static let traceSpansExported = "sluice_trace_spans_exported_total"
     static let traceSpansDropped = "sluice_trace_spans_dropped_total"
 }
@@ -67,12 +74,30 @@ struct MetricsCollector {
             self.set(BrokerMetricNames.residentMemory, [], Double(residentBytes))
         }
         self.set(BrokerMetricNames.kafkaConnections, [], Double(samples.openKafkaConnections))
+        if let limits = samples.clientLimits { self.collect(limits) }
         if let traceExport = samples.traceExport {
             self.mirror(BrokerMetricNames.traceSpansExported, [], total: traceExport.exportedSpans)
             self.mirror(BrokerMetricNames.traceSpansDropped, [], total: traceExport.droppedSpans)
         }
         self.counters.endRound { $0.counter.destroy() }
         self.gauges.endRound { $0.destroy() }
+    }
+
+    private mutating func collect(_ limits: ClientLimitTotals) {
+        self.set(BrokerMetricNames.requestMemoryUsed, [], Double(limits.requestMemoryUsedBytes))
+        self.set(BrokerMetricNames.requestMemoryBudget, [], Double(limits.requestMemoryBudgetBytes))
+        self.set(BrokerMetricNames.connectionsPausedForMemory, [], Double(limits.connectionsPausedForMemory))
+        self.mirror(BrokerMetricNames.memoryPauses, [], total: limits.memoryPauses)
+        self.mirror(BrokerMetricNames.connectionsRefused, [("limit", "max_connections")], total: limits.refusedOverTotal)
+        self.mirror(
+            BrokerMetricNames.connectionsRefused, [("limit", "max_connections_per_ip")], total: limits.refusedOverPerAddress
+        )
+        self.mirror(BrokerMetricNames.connectionsClosedByLimit, [("reason", "idle")], total: limits.closedIdle)
+        self.mirror(
+            BrokerMetricNames.connectionsClosedByLimit, [("reason", "request_receive_timeout")],
+            total: limits.closedReceiveTimeout
+        )
+        self.mirror(BrokerMetricNames.acceptFailures, [], total: limits.acceptFailures)
     }
 
     private mutating func mirror(_ name: String, _ dimensions: [(String, String)], total: Int64) {

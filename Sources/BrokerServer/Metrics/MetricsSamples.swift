@@ -32,6 +32,8 @@ struct MetricsSamples: Sendable, Equatable {
     /// Nil where /proc is not there (not Linux): the series is then left out.
     var residentMemoryBytes: Int64?
     var openKafkaConnections: Int
+    /// The request memory pool and what the connection limits did; nil in tests that build samples by hand.
+    var clientLimits: ClientLimitTotals? = nil
     /// Spans sent to and dropped on the way to the OTLP collector; nil when no endpoint is configured.
     var traceExport: TraceExportTotals?
     /// The background scrubber's totals; nil in tests that build samples by hand.
