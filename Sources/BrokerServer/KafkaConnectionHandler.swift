@@ -170,7 +170,9 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         case .file(let slice):
             // The region gets its own descriptor so that retention deleting the segment, or the
             // FileSlice going away, cannot pull the file from under a sendfile in progress.
-            let descriptor = dup(slice.file.descriptor)
+            // Close-on-exec, as every descriptor of the broker: an operator started while this sendfile is in
+            // flight must not inherit a segment file (plain dup() would drop the flag).
+            let descriptor = fcntl(slice.file.descriptor, F_DUPFD_CLOEXEC, 0)
             guard descriptor >= 0 else {
                 context.fireErrorCaught(BrokerError.io("dup of a segment descriptor failed, errno \(errno)"))
                 return
