@@ -26,7 +26,8 @@ extension KafkaRequestRouter {
         for topic in produce.topicData {
             var topicResponse = ProduceResponse.TopicResponse(name: topic.name, partitionResponses: [])
             let mayWrite = self.authorize(request, .write, .topic, topic.name)
-            let mayCreate = mayWrite && self.mayCreateTopic(request, topic.name)
+            // CREATE matters only for a topic that does not exist yet: no second check per produce otherwise.
+            let mayCreate = mayWrite && (self.logs.topic(topic.name) != nil || self.mayCreateTopic(request, topic.name))
             for partition in topic.partitionData {
                 let topicPartition = TopicPartition(topic: topic.name, partition: PartitionID(partition.index))
                 guard mayWrite else {

@@ -1,7 +1,7 @@
 /// Kafka's access control model (KIP-290 patterns), with Kafka's wire numbers: a binding allows or denies one
 /// principal, from one host, one operation on resources of one type whose names match a literal or prefix
 /// pattern. `*` as a literal name matches every resource of the type; `User:*` every principal; `*` every host.
-public enum AclResourceType: Int8, CaseIterable, Sendable, Codable {
+public enum AclResourceType: Int8, CaseIterable, Sendable, Codable, AclNamedValue {
     case any = 1
     case topic = 2
     case group = 3
@@ -17,14 +17,9 @@ public enum AclResourceType: Int8, CaseIterable, Sendable, Codable {
         case .transactionalId: return "TRANSACTIONAL_ID"
         }
     }
-
-    public init?(name: String) {
-        guard let type = Self.allCases.first(where: { $0.name == name.uppercased() }) else { return nil }
-        self = type
-    }
 }
 
-public enum AclPatternType: Int8, CaseIterable, Sendable, Codable {
+public enum AclPatternType: Int8, CaseIterable, Sendable, Codable, AclNamedValue {
     /// Filters only: any pattern type.
     case any = 1
     /// Filters only: every binding that would apply to the named resource (literal, `*`, or a prefix of it).
@@ -40,14 +35,9 @@ public enum AclPatternType: Int8, CaseIterable, Sendable, Codable {
         case .prefixed: return "PREFIXED"
         }
     }
-
-    public init?(name: String) {
-        guard let type = Self.allCases.first(where: { $0.name == name.uppercased() }) else { return nil }
-        self = type
-    }
 }
 
-public enum AclOperation: Int8, CaseIterable, Sendable, Codable {
+public enum AclOperation: Int8, CaseIterable, Sendable, Codable, AclNamedValue {
     case any = 1
     case all = 2
     case read = 3
@@ -78,12 +68,6 @@ public enum AclOperation: Int8, CaseIterable, Sendable, Codable {
         }
     }
 
-    public init?(name: String) {
-        let normalized = name.uppercased().replacingDashes()
-        guard let operation = Self.allCases.first(where: { $0.name == normalized }) else { return nil }
-        self = operation
-    }
-
     /// What an allow of this operation also allows, as in Kafka: READ, WRITE, DELETE and ALTER imply DESCRIBE;
     /// ALTER_CONFIGS implies DESCRIBE_CONFIGS.
     func allows(_ wanted: AclOperation) -> Bool {
@@ -96,7 +80,7 @@ public enum AclOperation: Int8, CaseIterable, Sendable, Codable {
     }
 }
 
-public enum AclPermission: Int8, CaseIterable, Sendable, Codable {
+public enum AclPermission: Int8, CaseIterable, Sendable, Codable, AclNamedValue {
     case any = 1
     case deny = 2
     case allow = 3
@@ -246,8 +230,16 @@ public struct Authorizer: Sendable {
     }
 }
 
-extension String {
-    fileprivate func replacingDashes() -> String {
-        String(self.map { $0 == "-" ? "_" : $0 })
+/// The ACL enums, named as Kafka's tools spell them (`PREFIXED`, `DESCRIBE_CONFIGS`).
+public protocol AclNamedValue: CaseIterable {
+    var name: String { get }
+}
+
+extension AclNamedValue {
+    /// Parses a name case-insensitively, with '-' for '_' (`describe-configs`).
+    public init?(name: String) {
+        let normalized = String(name.uppercased().map { $0 == "-" ? "_" : $0 })
+        guard let value = Self.allCases.first(where: { $0.name == normalized }) else { return nil }
+        self = value
     }
 }
