@@ -1,0 +1,353 @@
+"""The admin surface of issue #12 through real admin clients: CreatePartitions, DeleteRecords, ListOffsets with
+max timestamp, DescribeLogDirs, OffsetDelete, DescribeProducers, plus the client-visible group and metadata
+fixes (Metadata v0 with an empty topic list, commits to unknown topics, the protocol type of an emptied group,
+authorized operations).
+
+confluent-kafka 2.16 has no describe_log_dirs, describe_producers or delete_consumer_group_offsets: those go
+through kafka-python's KafkaAdminClient (3.x), which has them.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import (AdminClient, NewPartitions, OffsetSpec, TopicCollection)
+from confluent_kafka import ConsumerGroupTopicPartitions
+from kafka import KafkaProducer
+from kafka import TopicPartition as KafkaPythonTopicPartition
+from kafka.admin import KafkaAdminClient
+
+import confluent_client
+import raw_kafka
+from group_helpers import group_broker
+from kafka_checks import wait_until
+
+TIMEOUT_S = 30
+
+
+def error_code(error: BaseException) -> int | None:
+    """The Kafka error code inside a confluent-kafka exception."""
+    if error.args and hasattr(error.args[0], "code"):
+        return error.args[0].code()
+    return None
+
+
+def produce(bootstrap: str, topic: str, values: list[bytes], partition: int = 0,
+            timestamps_ms: list[int] | None = None) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0})
+    errors = []
+    for index, value in enumerate(values):
+        extra = {"timestamp": timestamps_ms[index]} if timestamps_ms else {}
+        producer.produce(topic, value=value, partition=partition,
+                         on_delivery=lambda error, _: errors.append(error) if error else None, **extra)
+        producer.flush(TIMEOUT_S)  # one batch per record: several batches, record offsets predictable
+    assert producer.flush(TIMEOUT_S) == 0 and not errors, errors
+
+
+def partition_count(admin: AdminClient, topic: str) -> int:
+    return len(admin.list_topics(topic=topic, timeout=10).topics[topic].partitions)
+
+
+def list_offset(admin: AdminClient, topic: str, partition: int, spec: OffsetSpec):
+    tp = TopicPartition(topic, partition)
+    return admin.list_offsets({tp: spec}, request_timeout=15)[tp].result(timeout=TIMEOUT_S)
+
+
+# CreatePartitions ----------------------------------------------------------------------------------------------
+
+def test_create_partitions_grows_a_topic_durably_and_never_shrinks_it(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    confluent_client.create_topic(broker.bootstrap, "growing", partitions=2)
+
+    admin.create_partitions([NewPartitions("growing", 4)], validate_only=True)["growing"].result(timeout=TIMEOUT_S)
+    assert partition_count(admin, "growing") == 2, "validate_only must not add partitions"
+
+    admin.create_partitions([NewPartitions("growing", 4)])["growing"].result(timeout=TIMEOUT_S)
+    wait_until(lambda: partition_count(admin, "growing") == 4, 15, "metadata to show 4 partitions")
+    produce(broker.bootstrap, "growing", [b"in-new-partition"], partition=3)
+    records = confluent_client.read(broker.bootstrap, "growing", {3: 0}, {3: 1})
+    assert [r.value for r in records] == [b"in-new-partition"]
+
+    for count in (3, 4):
+        with pytest.raises(KafkaException) as refused:
+            admin.create_partitions([NewPartitions("growing", count)])["growing"].result(timeout=TIMEOUT_S)
+        assert error_code(refused.value) == KafkaError.INVALID_PARTITIONS, refused.value
+    with pytest.raises(KafkaException) as unknown:
+        admin.create_partitions([NewPartitions("no-such-topic", 3)])["no-such-topic"].result(timeout=TIMEOUT_S)
+    assert error_code(unknown.value) == KafkaError.UNKNOWN_TOPIC_OR_PART, unknown.value
+
+    broker.restart()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert partition_count(admin, "growing") == 4
+    assert [r.value for r in confluent_client.read(broker.bootstrap, "growing", {3: 0}, {3: 1})] == [b"in-new-partition"]
+
+
+def test_create_partitions_with_kafka_python(broker):
+    confluent_client.create_topic(broker.bootstrap, "grown-by-python", partitions=1)
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        admin.create_partitions({"grown-by-python": 3})
+        admin.create_partitions({"grown-by-python": {"count": 5, "assignments": [[1], [1]]}})
+        described = admin.describe_topics(["grown-by-python"])
+        assert len(described[0]["partitions"]) == 5, described
+    finally:
+        admin.close()
+
+
+# DeleteRecords and ListOffsets ---------------------------------------------------------------------------------
+
+def test_delete_records_moves_the_log_start_durably(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    confluent_client.create_topic(broker.bootstrap, "trimmed", partitions=1)
+    produce(broker.bootstrap, "trimmed", [f"v{i}".encode() for i in range(10)])
+
+    deleted = admin.delete_records([TopicPartition("trimmed", 0, 4)], request_timeout=15)
+    assert list(deleted.values())[0].result(timeout=TIMEOUT_S).offset == 4  # the new low watermark
+    assert list_offset(admin, "trimmed", 0, OffsetSpec.earliest()).offset == 4
+    assert list_offset(admin, "trimmed", 0, OffsetSpec.latest()).offset == 10
+
+    with pytest.raises(KafkaException) as beyond:
+        list(admin.delete_records([TopicPartition("trimmed", 0, 11)], request_timeout=15).values())[0].result(
+            timeout=TIMEOUT_S)
+    assert error_code(beyond.value) == KafkaError.OFFSET_OUT_OF_RANGE, beyond.value
+
+    # A fetch below the log start is out of range: the consumer resets to the earliest, which is now 4.
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "trim-reader",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        consumer.assign([TopicPartition("trimmed", 0, 1)])
+        message = None
+        deadline = time.monotonic() + TIMEOUT_S
+        while message is None and time.monotonic() < deadline:
+            polled = consumer.poll(0.5)
+            if polled is not None and polled.error() is None:
+                message = polled
+        assert message is not None and message.offset() == 4 and message.value() == b"v4"
+    finally:
+        consumer.close()
+
+    broker.restart()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert list_offset(admin, "trimmed", 0, OffsetSpec.earliest()).offset == 4, "the log start survives a restart"
+
+
+def test_delete_records_to_the_high_watermark_with_kafka_python(broker):
+    confluent_client.create_topic(broker.bootstrap, "emptied", partitions=1)
+    produce(broker.bootstrap, "emptied", [b"a", b"b", b"c"])
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        result = admin.delete_records({KafkaPythonTopicPartition("emptied", 0): -1})
+        low_watermarks = {tp.partition: value for tp, value in result.items()}
+        assert low_watermarks[0]["low_watermark"] == 3 if isinstance(low_watermarks[0], dict) \
+            else low_watermarks[0] == 3, result
+    finally:
+        admin.close()
+    confluent_admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert list_offset(confluent_admin, "emptied", 0, OffsetSpec.earliest()).offset == 3
+
+
+def test_list_offsets_max_timestamp(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    confluent_client.create_topic(broker.bootstrap, "stamped", partitions=1)
+    empty = list_offset(admin, "stamped", 0, OffsetSpec.max_timestamp())
+    assert empty.offset == -1, f"an empty partition has no max-timestamp record: {empty}"
+    base = 1_700_000_000_000
+    produce(broker.bootstrap, "stamped", [b"a", b"b", b"c", b"d"],
+            timestamps_ms=[base + 1_000, base + 9_000, base + 3_000, base + 9_000])
+    found = list_offset(admin, "stamped", 0, OffsetSpec.max_timestamp())
+    assert (found.offset, found.timestamp) == (1, base + 9_000), found
+    assert list_offset(admin, "stamped", 0, OffsetSpec.earliest()).offset == 0
+    assert list_offset(admin, "stamped", 0, OffsetSpec.latest()).offset == 4
+    assert list_offset(admin, "stamped", 0, OffsetSpec.for_timestamp(base + 2_000)).offset == 1
+
+
+# DescribeLogDirs, DescribeProducers, OffsetDelete (kafka-python) -------------------------------------------------
+
+def test_describe_log_dirs_with_kafka_python(broker):
+    confluent_client.create_topic(broker.bootstrap, "sized", partitions=2)
+    produce(broker.bootstrap, "sized", [b"x" * 100] * 5, partition=1)
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        described = admin.describe_log_dirs()
+    finally:
+        admin.close()
+    text = repr(described)
+    assert "sized" in text, described
+    # One log dir with the topic's two partitions; partition 1 holds the five records.
+    flat = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            flat.append(value)
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, (list, tuple)):
+            for child in value:
+                walk(child)
+
+    walk(described)
+    sizes = {entry.get("partition_index"): entry.get("partition_size") for entry in flat if "partition_size" in entry}
+    assert sizes.get(1, 0) > 500 and sizes.get(0) == 0, described
+
+
+def test_describe_producers_with_kafka_python(broker):
+    confluent_client.create_topic(broker.bootstrap, "idempotent", partitions=1)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True})
+    for value in (b"a", b"b", b"c"):
+        producer.produce("idempotent", value=value, partition=0)
+    assert producer.flush(TIMEOUT_S) == 0
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        states = admin.describe_producers([KafkaPythonTopicPartition("idempotent", 0)])
+    finally:
+        admin.close()
+    state = states[KafkaPythonTopicPartition("idempotent", 0)]
+    producers = state.active_producers if hasattr(state, "active_producers") else state
+    assert len(producers) == 1, state
+    only = producers[0]
+    last_sequence = only.last_sequence if hasattr(only, "last_sequence") else only["last_sequence"]
+    assert last_sequence == 2, state
+
+
+def test_offset_delete_with_kafka_python(broker):
+    confluent_client.create_topic(broker.bootstrap, "committed", partitions=2)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    request = ConsumerGroupTopicPartitions("offset-owner", [TopicPartition("committed", 0, 5),
+                                                            TopicPartition("committed", 1, 7)])
+    admin.alter_consumer_group_offsets([request])["offset-owner"].result(timeout=TIMEOUT_S)
+
+    python_admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        python_admin.delete_group_offsets("offset-owner", [KafkaPythonTopicPartition("committed", 0)])
+        remaining = python_admin.list_group_offsets("offset-owner")
+    finally:
+        python_admin.close()
+    partitions = {tp.partition: value.offset for tp, value in remaining.items() if value.offset >= 0}
+    assert partitions == {1: 7}, remaining
+
+    broker.restart()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    listed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions("offset-owner")])["offset-owner"]
+    offsets = {tp.partition: tp.offset for tp in listed.result(timeout=TIMEOUT_S).topic_partitions if tp.offset >= 0}
+    assert offsets == {1: 7}, "the deletion is durable"
+
+
+# Client-visible fixes ------------------------------------------------------------------------------------------
+
+def test_commit_to_an_unknown_topic_is_refused(broker):
+    confluent_client.create_topic(broker.bootstrap, "known", partitions=1)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    request = ConsumerGroupTopicPartitions("committer", [TopicPartition("known", 0, 3),
+                                                         TopicPartition("does-not-exist", 0, 5),
+                                                         TopicPartition("known", 9, 1)])
+    future = admin.alter_consumer_group_offsets([request])["committer"]
+    try:
+        result = future.result(timeout=TIMEOUT_S)
+        errors = {(tp.topic, tp.partition): tp.error for tp in result.topic_partitions}
+        assert errors[("known", 0)] is None
+        assert errors[("does-not-exist", 0)].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+        assert errors[("known", 9)].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+    except KafkaException as error:
+        assert "UNKNOWN_TOPIC_OR_PART" in str(error) or error_code(error) == KafkaError.UNKNOWN_TOPIC_OR_PART, error
+    listed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions("committer")])["committer"]
+    stored = {(tp.topic, tp.partition) for tp in listed.result(timeout=TIMEOUT_S).topic_partitions if tp.offset >= 0}
+    assert ("does-not-exist", 0) not in stored and ("known", 9) not in stored
+
+
+def test_an_emptied_consumer_group_keeps_its_protocol_type(make_broker):
+    broker = group_broker(make_broker, rebalance_delay_ms=100)
+    confluent_client.create_topic(broker.bootstrap, "group-input", partitions=1)
+    produce(broker.bootstrap, "group-input", [b"one"])
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "emptied", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False})
+    consumer.subscribe(["group-input"])
+    deadline = time.monotonic() + TIMEOUT_S
+    message = None
+    while message is None and time.monotonic() < deadline:
+        polled = consumer.poll(0.5)
+        if polled is not None and polled.error() is None:
+            message = polled
+    assert message is not None
+    consumer.commit(message=message, asynchronous=False)
+    consumer.close()  # LeaveGroup: the group is now empty
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    time.sleep(0.3)  # past a coordinator tick, so an idle group's state machine is dropped too
+    listed = admin.list_consumer_groups(request_timeout=10).result(timeout=TIMEOUT_S)
+    listing = {group.group_id: group for group in listed.valid}["emptied"]
+    assert listing.is_simple_consumer_group is False, listing
+    described = admin.describe_consumer_groups(["emptied"], request_timeout=10)["emptied"].result(timeout=TIMEOUT_S)
+    assert described.is_simple_consumer_group is False and not described.members, described
+
+
+def test_metadata_v0_with_an_empty_topic_list_means_all_topics(broker):
+    confluent_client.create_topic(broker.bootstrap, "listed-a", partitions=1)
+    confluent_client.create_topic(broker.bootstrap, "listed-b", partitions=2)
+    sock = raw_kafka.connect(broker.port)
+    try:
+        sock.sendall(raw_kafka.request_frame(3, 0, 7, struct.pack(">i", 0)))  # Metadata v0, topics: []
+        frame = raw_kafka.read_response(sock)
+    finally:
+        sock.close()
+    correlation_id, broker_count = struct.unpack(">ii", frame[:8])
+    assert correlation_id == 7
+    position = 8
+    for _ in range(broker_count):
+        position += 4
+        (host_length,) = struct.unpack(">h", frame[position:position + 2])
+        position += 2 + host_length + 4
+    (topic_count,) = struct.unpack(">i", frame[position:position + 4])
+    position += 4
+    topics = {}
+    for _ in range(topic_count):
+        error, name_length = struct.unpack(">hh", frame[position:position + 4])
+        name = frame[position + 4:position + 4 + name_length].decode()
+        position += 4 + name_length
+        (partition_count_v0,) = struct.unpack(">i", frame[position:position + 4])
+        position += 4
+        for _ in range(partition_count_v0):
+            position += 2 + 4 + 4
+            for _ in range(2):  # replicas, isr
+                (count,) = struct.unpack(">i", frame[position:position + 4])
+                position += 4 + 4 * count
+        topics[name] = (error, partition_count_v0)
+    assert topics.get("listed-a") == (0, 1) and topics.get("listed-b") == (0, 2), topics
+
+
+def test_aiokafka_assigns_from_metadata(broker):
+    """aiokafka bootstraps with Metadata and assign()s from its cache; the partitions must be known."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition as AioTopicPartition
+
+    confluent_client.create_topic(broker.bootstrap, "aio-assigned", partitions=2)
+    produce(broker.bootstrap, "aio-assigned", [b"aio"], partition=1)
+
+    async def read_one():
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            assert consumer.partitions_for_topic("aio-assigned") in ({0, 1}, None)
+            consumer.assign([AioTopicPartition("aio-assigned", 1)])
+            message = await asyncio.wait_for(consumer.getone(), TIMEOUT_S)
+            return message.value
+        finally:
+            await consumer.stop()
+
+    assert asyncio.run(read_one()) == b"aio"
+
+
+def test_authorized_operations_are_reported_without_an_authorizer(broker):
+    confluent_client.create_topic(broker.bootstrap, "ops", partitions=1)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    described = admin.describe_topics(TopicCollection(["ops"]), include_authorized_operations=True)["ops"].result(
+        timeout=TIMEOUT_S)
+    names = {str(operation).split(".")[-1] for operation in described.authorized_operations or []}
+    assert {"READ", "WRITE", "DESCRIBE", "ALTER", "DELETE"} <= names, described.authorized_operations
+    cluster = admin.describe_cluster(include_authorized_operations=True).result(timeout=TIMEOUT_S)
+    cluster_names = {str(operation).split(".")[-1] for operation in cluster.authorized_operations or []}
+    assert {"DESCRIBE", "CREATE", "ALTER"} <= cluster_names, cluster.authorized_operations
