@@ -133,7 +133,7 @@ extension KafkaRequestRouter {
             request.reply(DescribeLogDirsResponse(errorCode: .clusterAuthorizationFailed, results: []))
             return
         }
-        let wanted: [(String, [Int32]?)] = describe.topics.map { topics in topics.map { ($0.topic, $0.partitions) } }
+        let wanted: [(String, [Int32]?)] = describe.topics.map { topics in topics.map { ($0.topic, Optional($0.partitions)) } }
             ?? self.logs.topicNames().filter { !TopicNames.isInternal($0) }.map { ($0, nil) }
         var topics: [DescribeLogDirsResponse.Topic] = []
         for (name, partitions) in wanted where !TopicNames.isInternal(name) {
