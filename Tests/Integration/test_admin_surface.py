@@ -14,8 +14,8 @@ import time
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import (AdminClient, NewPartitions, OffsetSpec, TopicCollection)
-from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicCollection
+from confluent_kafka.admin import AdminClient, NewPartitions, OffsetSpec
 from kafka import KafkaProducer
 from kafka import TopicPartition as KafkaPythonTopicPartition
 from kafka.admin import KafkaAdminClient
@@ -105,7 +105,7 @@ def test_delete_records_moves_the_log_start_durably(broker):
     produce(broker.bootstrap, "trimmed", [f"v{i}".encode() for i in range(10)])
 
     deleted = admin.delete_records([TopicPartition("trimmed", 0, 4)], request_timeout=15)
-    assert list(deleted.values())[0].result(timeout=TIMEOUT_S).offset == 4  # the new low watermark
+    assert list(deleted.values())[0].result(timeout=TIMEOUT_S).low_watermark == 4
     assert list_offset(admin, "trimmed", 0, OffsetSpec.earliest()).offset == 4
     assert list_offset(admin, "trimmed", 0, OffsetSpec.latest()).offset == 10
 
@@ -306,28 +306,31 @@ def test_metadata_v0_with_an_empty_topic_list_means_all_topics(broker):
     assert topics.get("listed-a") == (0, 1) and topics.get("listed-b") == (0, 2), topics
 
 
-def test_aiokafka_assigns_from_metadata(broker):
-    """aiokafka bootstraps with Metadata and assign()s from its cache; the partitions must be known."""
+def test_aiokafka_metadata_v0_bootstrap_lists_every_topic(broker):
+    """aiokafka bootstraps with `MetadataRequest([])`; a client that ends up at v0 (an old broker's ApiVersions, or
+    a pinned version) reads that as "all topics" and assign()s from the cached metadata. aiokafka 0.14 negotiates
+    its version, so the connection is pinned to Metadata v0 here to run aiokafka's own v0 encoding and parsing."""
     import asyncio
 
-    from aiokafka import AIOKafkaConsumer
-    from aiokafka.structs import TopicPartition as AioTopicPartition
+    from aiokafka.cluster import ClusterMetadata
+    from aiokafka.conn import create_conn
+    from aiokafka.protocol.metadata import MetadataRequest
 
-    confluent_client.create_topic(broker.bootstrap, "aio-assigned", partitions=2)
-    produce(broker.bootstrap, "aio-assigned", [b"aio"], partition=1)
+    confluent_client.create_topic(broker.bootstrap, "aio-listed", partitions=2)
 
-    async def read_one():
-        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest")
-        await consumer.start()
+    async def bootstrap_metadata():
+        conn = await create_conn("127.0.0.1", broker.port)
         try:
-            assert consumer.partitions_for_topic("aio-assigned") in ({0, 1}, None)
-            consumer.assign([AioTopicPartition("aio-assigned", 1)])
-            message = await asyncio.wait_for(consumer.getone(), TIMEOUT_S)
-            return message.value
+            conn._versions[MetadataRequest.API_KEY] = (0, 0)  # as after an old broker's ApiVersions
+            return await conn.send(MetadataRequest([]))
         finally:
-            await consumer.stop()
+            conn.close()
 
-    assert asyncio.run(read_one()) == b"aio"
+    response = asyncio.run(bootstrap_metadata())
+    assert type(response).__name__.endswith("_v0"), type(response)
+    cluster = ClusterMetadata()
+    cluster.update_metadata(response)
+    assert cluster.partitions_for_topic("aio-listed") == {0, 1}, response
 
 
 def test_authorized_operations_are_reported_without_an_authorizer(broker):
@@ -352,3 +355,62 @@ def test_authorized_operations_are_reported_without_an_authorizer(broker):
     # DESCRIBE (8), CREATE (5), ALTER (7), CLUSTER_ACTION (9), DESCRIBE_CONFIGS (10), ALTER_CONFIGS (11),
     # IDEMPOTENT_WRITE (12): what Kafka without an authorizer answers for the cluster.
     assert cluster_operations == sum(1 << code for code in (5, 7, 8, 9, 10, 11, 12)), bin(cluster_operations)
+
+
+# With authorization on --------------------------------------------------------------------------------------------
+
+ALICE_PASSWORD = "alice-password-1"
+
+
+@pytest.fixture
+def guarded(make_broker, broker_binary):
+    """Authorization on; the loopback PLAINTEXT listener is a super user (the admin door); alice, over
+    SASL_PLAINTEXT, may READ and DESCRIBE topics prefixed `alice.` and nothing else."""
+    import subprocess
+
+    from conftest import free_port
+
+    sasl_port = free_port()
+    broker = make_broker(start=False)
+    broker.extra_args = ("--listener", f"PLAINTEXT://{broker.bootstrap}", "--listener",
+                         f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}", "--authorization", "on",
+                         "--super-users", "User:ANONYMOUS")
+    broker.start()
+    subprocess.run([broker_binary, "user", "create", "alice", "--password-stdin", "--broker", broker.bootstrap],
+                   input=ALICE_PASSWORD + "\n", text=True, check=True, capture_output=True, timeout=30)
+    for operation in ("READ", "DESCRIBE"):
+        added = subprocess.run([broker_binary, "acl", "add", "--principal", "User:alice", "--topic", "alice.", "--prefixed",
+                                "--operation", operation, "--broker", broker.bootstrap],
+                               text=True, capture_output=True, timeout=30)
+        assert added.returncode == 0, added.stderr
+    broker.alice = {"bootstrap.servers": f"127.0.0.1:{sasl_port}", "security.protocol": "SASL_PLAINTEXT",
+                    "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "alice", "sasl.password": ALICE_PASSWORD}
+    return broker
+
+
+def test_authorized_operations_and_acls_of_the_new_apis(guarded):
+    confluent_client.create_topic(guarded.bootstrap, "alice.events", partitions=1)
+    produce(guarded.bootstrap, "alice.events", [b"a", b"b"])
+    alice = AdminClient(guarded.alice)
+
+    described = alice.describe_topics(TopicCollection(["alice.events"]), include_authorized_operations=True)[
+        "alice.events"].result(timeout=TIMEOUT_S)
+    names = {str(operation).split(".")[-1] for operation in described.authorized_operations or []}
+    assert names == {"READ", "DESCRIBE"}, described.authorized_operations
+
+    # CreatePartitions needs ALTER, DeleteRecords DELETE on the topic: alice has neither.
+    with pytest.raises(KafkaException) as grow:
+        alice.create_partitions([NewPartitions("alice.events", 2)])["alice.events"].result(timeout=TIMEOUT_S)
+    assert error_code(grow.value) == KafkaError.TOPIC_AUTHORIZATION_FAILED, grow.value
+    with pytest.raises(KafkaException) as trim:
+        list(alice.delete_records([TopicPartition("alice.events", 0, 1)], request_timeout=15).values())[0].result(
+            timeout=TIMEOUT_S)
+    assert error_code(trim.value) == KafkaError.TOPIC_AUTHORIZATION_FAILED, trim.value
+    # ListOffsets with max timestamp needs DESCRIBE, which she has.
+    assert list_offset(alice, "alice.events", 0, OffsetSpec.max_timestamp()).offset in (0, 1)
+
+    # The super user may.
+    root = AdminClient({"bootstrap.servers": guarded.bootstrap})
+    root.create_partitions([NewPartitions("alice.events", 2)])["alice.events"].result(timeout=TIMEOUT_S)
+    assert list(root.delete_records([TopicPartition("alice.events", 0, 1)], request_timeout=15).values())[0].result(
+        timeout=TIMEOUT_S).low_watermark == 1
