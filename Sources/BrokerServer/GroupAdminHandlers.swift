@@ -108,7 +108,7 @@ extension KafkaRequestRouter {
             DescribeGroupsResponse.Group(errorCode: .groupAuthorizationFailed, groupId: $0, groupState: "", protocolType: "", protocolData: "", members: [])
         }
         let groups = refused + self.groups.describeGroups(allowed).map { group in
-            DescribeGroupsResponse.Group(
+            var described = DescribeGroupsResponse.Group(
                 errorCode: ErrorCode(group.errorCode), groupId: group.groupId, groupState: group.state.rawValue,
                 protocolType: group.protocolType, protocolData: group.protocolName,
                 members: group.members.map {
@@ -119,6 +119,10 @@ extension KafkaRequestRouter {
                     )
                 }
             )
+            if describe.includeAuthorizedOperations && !group.errorCode.isError {
+                described.authorizedOperations = self.authorizedOperations(request, .group, group.groupId)
+            }
+            return described
         }
         request.reply(DescribeGroupsResponse(groups: groups))
     }

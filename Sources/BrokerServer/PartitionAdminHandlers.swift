@@ -35,11 +35,12 @@ extension KafkaRequestRouter {
             result.errorMessage = "topic \(topic.name) does not exist"
             return result
         }
-        if let assignments = topic.assignments {
-            let added = Int(topic.count) - info.partitionCount
-            guard assignments.count == max(added, 0) else {
+        let added = Int(topic.count) - info.partitionCount
+        // A count that does not grow the topic is INVALID_PARTITIONS (from storage) whatever the assignments say.
+        if let assignments = topic.assignments, added > 0 {
+            guard assignments.count == added else {
                 result.errorCode = .invalidReplicaAssignment
-                result.errorMessage = "\(assignments.count) assignments given for \(max(added, 0)) new partitions"
+                result.errorMessage = "\(assignments.count) assignments given for \(added) new partitions"
                 return result
             }
             guard assignments.allSatisfy({ $0 == [Self.nodeId] }) else {

@@ -34,7 +34,7 @@ extension GroupCoordinator {
             }
             subscribed = []
         case .found(let slot):
-            self.run(on: slot) { machine, nowMs in machine.tick(nowMs: nowMs) }
+            self.catchUpTimers(slot)
             let verdict = slot.state.withLock { state -> (GroupErrorCode, Set<String>?) in
                 let machine = state.machine
                 switch machine.state {

@@ -20,7 +20,8 @@ extension PartitionLog {
                 throw StorageError.offsetOutOfRange(target, logStartOffset: state.logStartOffset, logEndOffset: logEndOffset)
             }
             guard target > state.logStartOffset else { return (state.logStartOffset, []) }
-            // Stored first: a crash after the answer must not bring the deleted records back.
+            // Stored first, under the lock so that two requests store their offsets in order: a crash after the
+            // answer must not bring the deleted records back. DeleteRecords is rare; appends wait one fsync.
             try self.fileIO.writeFileAtomically(
                 self.directory + "/" + LogStartOffsetFile.fileName, LogStartOffsetFile.serialize(target)
             )
@@ -44,7 +45,8 @@ extension PartitionLog {
         return logStartOffset
     }
 
-    /// The bytes of the partition's segment files (log and indexes are not counted; Kafka counts the logs).
+    /// The bytes of the partition's segment logs, as DescribeLogDirs reports them (Kafka counts the `.log` files
+    /// too, not the indexes).
     public var sizeBytes: Int64 {
         self.state.withLock { state in state.segments.reduce(Int64(0)) { $0 + $1.sizeBytes } }
     }

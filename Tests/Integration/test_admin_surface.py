@@ -414,3 +414,14 @@ def test_authorized_operations_and_acls_of_the_new_apis(guarded):
     root.create_partitions([NewPartitions("alice.events", 2)])["alice.events"].result(timeout=TIMEOUT_S)
     assert list(root.delete_records([TopicPartition("alice.events", 0, 1)], request_timeout=15).values())[0].result(
         timeout=TIMEOUT_S).low_watermark == 1
+
+
+def test_describe_groups_reports_authorized_operations(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    confluent_client.create_topic(broker.bootstrap, "ops-group-topic", partitions=1)
+    request = ConsumerGroupTopicPartitions("ops-group", [TopicPartition("ops-group-topic", 0, 1)])
+    admin.alter_consumer_group_offsets([request])["ops-group"].result(timeout=TIMEOUT_S)
+    described = admin.describe_consumer_groups(["ops-group"], include_authorized_operations=True,
+                                               request_timeout=10)["ops-group"].result(timeout=TIMEOUT_S)
+    names = {str(operation).split(".")[-1] for operation in described.authorized_operations or []}
+    assert names == {"READ", "DESCRIBE", "DELETE"}, described.authorized_operations

@@ -12,9 +12,15 @@ extension KafkaRequestRouter {
     static let clusterOperations: [AclOperation] = [
         .create, .clusterAction, .describeConfigs, .alterConfigs, .idempotentWrite, .alter, .describe,
     ]
+    static let groupOperations: [AclOperation] = [.read, .describe, .delete]
 
     func authorizedOperations(_ request: IncomingRequest, _ type: AclResourceType, _ name: String) -> Int32 {
-        let operations = type == .cluster ? Self.clusterOperations : Self.topicOperations
+        let operations: [AclOperation]
+        switch type {
+        case .cluster: operations = Self.clusterOperations
+        case .group: operations = Self.groupOperations
+        default: operations = Self.topicOperations
+        }
         return operations.reduce(Int32(0)) { field, operation in
             self.authorize(request, operation, type, name) ? field | (Int32(1) << Int32(operation.rawValue)) : field
         }
