@@ -425,3 +425,59 @@ def test_describe_groups_reports_authorized_operations(broker):
                                                request_timeout=10)["ops-group"].result(timeout=TIMEOUT_S)
     names = {str(operation).split(".")[-1] for operation in described.authorized_operations or []}
     assert names == {"READ", "DESCRIBE", "DELETE"}, described.authorized_operations
+
+
+def test_list_offsets_special_timestamps_with_kafka_python(broker):
+    """kafka-python negotiates ListOffsets v9 for EARLIEST_LOCAL (v8) and LATEST_TIERED (v9)."""
+    from kafka.admin import OffsetSpec as PythonOffsetSpec
+
+    confluent_client.create_topic(broker.bootstrap, "specs", partitions=1)
+    base = 1_700_000_000_000
+    produce(broker.bootstrap, "specs", [b"a", b"b", b"c", b"d"],
+            timestamps_ms=[base + 5, base + 50, base + 20, base + 10])
+    confluent_admin = AdminClient({"bootstrap.servers": broker.bootstrap})  # kept alive until the answer
+    deleted = confluent_admin.delete_records([TopicPartition("specs", 0, 1)], request_timeout=15)
+    assert list(deleted.values())[0].result(timeout=TIMEOUT_S).low_watermark == 1
+    tp = KafkaPythonTopicPartition("specs", 0)
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        answers = {spec: admin.list_partition_offsets({tp: spec})[tp] for spec in PythonOffsetSpec}
+    finally:
+        admin.close()
+    assert answers[PythonOffsetSpec.EARLIEST].offset == 1, answers
+    assert answers[PythonOffsetSpec.EARLIEST_LOCAL].offset == 1, "no tiered storage: the local start is the start"
+    assert answers[PythonOffsetSpec.LATEST].offset == 4, answers
+    assert answers[PythonOffsetSpec.LATEST_TIERED].offset == -1, "nothing is tiered, as Kafka answers then"
+    assert (answers[PythonOffsetSpec.MAX_TIMESTAMP].offset, answers[PythonOffsetSpec.MAX_TIMESTAMP].timestamp) == (
+        1, base + 50), answers
+
+
+def test_offset_for_leader_epoch(broker):
+    """A raw OffsetForLeaderEpoch v3: epoch 0 (the only one) ends at the high watermark; others are unknown."""
+    confluent_client.create_topic(broker.bootstrap, "epochs", partitions=1)
+    produce(broker.bootstrap, "epochs", [b"a", b"b", b"c"])
+
+    def partition(index: int, current_epoch: int, epoch: int) -> bytes:
+        return struct.pack(">iii", index, current_epoch, epoch)
+
+    name = b"epochs"
+    cases = [partition(0, -1, 0), partition(0, 0, 7), partition(0, 3, 0), partition(5, -1, 0)]
+    body = struct.pack(">ii", -1, 1) + struct.pack(">h", len(name)) + name + struct.pack(">i", len(cases)) + b"".join(cases)
+    sock = raw_kafka.connect(broker.port)
+    try:
+        sock.sendall(raw_kafka.request_frame(23, 3, 5, body))
+        frame = raw_kafka.read_response(sock)
+    finally:
+        sock.close()
+    correlation_id, _throttle, topic_count, name_length = struct.unpack(">iiih", frame[:14])
+    assert (correlation_id, topic_count, frame[14:14 + name_length]) == (5, 1, name)
+    position = 14 + name_length
+    (count,) = struct.unpack(">i", frame[position:position + 4])
+    position += 4
+    answers = [struct.unpack(">hiiq", frame[position + 18 * i: position + 18 * (i + 1)]) for i in range(count)]
+    assert answers == [
+        (0, 0, 0, 3),  # epoch 0 ends at the high watermark
+        (0, 0, -1, -1),  # epoch 7 is unknown: epoch -1, offset -1, as Kafka answers
+        (75, 0, -1, -1),  # current epoch 3 is ahead of this broker's 0: UNKNOWN_LEADER_EPOCH
+        (3, 5, -1, -1),  # no partition 5
+    ], answers
