@@ -156,8 +156,7 @@ extension KafkaRequestRouter {
     }
 
     /// The idempotent producers each partition remembers. READ on the topic is needed, as in Kafka. There are no
-    /// transactions yet, so the coordinator epoch and the transaction start are always -1; the last timestamp is
-    /// not kept by the producer state and is answered as -1.
+    /// transactions yet, so the coordinator epoch and the transaction start are always -1.
     func handleDescribeProducers(_ request: IncomingRequest) throws {
         let describe = try request.decode(DescribeProducersRequest.self)
         let topics = describe.topics.map { topic in
@@ -174,7 +173,8 @@ extension KafkaRequestRouter {
                 }
                 answer.activeProducers = log.activeProducers().map {
                     DescribeProducersResponse.ProducerState(
-                        producerId: $0.producerId, producerEpoch: Int32($0.producerEpoch), lastSequence: $0.lastSequence
+                        producerId: $0.producerId, producerEpoch: Int32($0.producerEpoch), lastSequence: $0.lastSequence,
+                        lastTimestamp: $0.lastTimestampMs
                     )
                 }
                 return answer

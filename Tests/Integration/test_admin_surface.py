@@ -186,8 +186,9 @@ def test_describe_log_dirs_with_kafka_python(broker):
 def test_describe_producers_with_kafka_python(broker):
     confluent_client.create_topic(broker.bootstrap, "idempotent", partitions=1)
     producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True})
-    for value in (b"a", b"b", b"c"):
-        producer.produce("idempotent", value=value, partition=0)
+    base = 1_700_000_000_000
+    for index, value in enumerate((b"a", b"b", b"c")):
+        producer.produce("idempotent", value=value, partition=0, timestamp=base + index)
     assert producer.flush(TIMEOUT_S) == 0
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
     try:
@@ -199,6 +200,7 @@ def test_describe_producers_with_kafka_python(broker):
     only = state.active_producers[0]
     assert only.producer_id >= 0 and only.producer_epoch >= 0 and only.last_sequence == 2, state
     assert only.coordinator_epoch == -1 and only.current_transaction_start_offset == -1, state
+    assert only.last_timestamp == base + 2, state
 
 
 def test_offset_delete_with_kafka_python(broker):

@@ -119,6 +119,29 @@ final class AdminSurfaceStorageTests: LogStoreTestCase {
         XCTAssertEqual(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(1)))?.logEndOffset, .zero)
     }
 
+    // MARK: - DescribeProducers
+
+    func testActiveProducersShowTheLastSequenceAndTimestampOfEachProducer() throws {
+        let (manager, log) = try self.openLog(self.smallSegments)
+        defer { try? manager.close() }
+        func appendIdempotent(producerId: Int64, baseSequence: Int32, timestamps: [Int64]) throws {
+            var builder = RecordBatchBuilder(producerId: producerId, producerEpoch: 2, baseSequence: baseSequence)
+            for timestampMs in timestamps { try builder.append(timestampMs: timestampMs, key: nil, value: [1]) }
+            let batch = try builder.finish()
+            _ = try batch.withUnsafeBytes { try log.append($0) }
+        }
+        try appendIdempotent(producerId: 9, baseSequence: 0, timestamps: [100, 300])
+        try appendIdempotent(producerId: 4, baseSequence: 0, timestamps: [50])
+        try appendIdempotent(producerId: 9, baseSequence: 2, timestamps: [700, 600, 650])
+        XCTAssertEqual(log.activeProducers(), [
+            ActiveProducer(producerId: 4, producerEpoch: 2, lastSequence: 0, lastOffset: Offset(2), lastTimestampMs: 50),
+            ActiveProducer(producerId: 9, producerEpoch: 2, lastSequence: 4, lastOffset: Offset(5), lastTimestampMs: 700),
+        ])
+        try self.appendBatches(log, count: 40)  // several segments later
+        try log.deleteRecords(before: Offset(30))
+        XCTAssertEqual(log.activeProducers().map(\.lastTimestampMs), [-1, -1], "their last batches are deleted")
+    }
+
     // MARK: - Max timestamp
 
     private func append(_ log: PartitionLog, timestamps: [Int64]) throws {
