@@ -483,3 +483,30 @@ def test_offset_for_leader_epoch(broker):
         (75, 0, -1, -1),  # current epoch 3 is ahead of this broker's 0: UNKNOWN_LEADER_EPOCH
         (3, 5, -1, -1),  # no partition 5
     ], answers
+
+
+def test_a_subscribed_consumer_group_picks_up_new_partitions(make_broker):
+    broker = group_broker(make_broker, rebalance_delay_ms=100)
+    confluent_client.create_topic(broker.bootstrap, "widening", partitions=1)
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "wideners", "auto.offset.reset": "earliest",
+                         "topic.metadata.refresh.interval.ms": 500})
+    consumer.subscribe(["widening"])
+    try:
+        produce(broker.bootstrap, "widening", [b"old"], partition=0)
+        seen: dict[int, list[bytes]] = {}
+
+        def poll_until(predicate) -> None:
+            deadline = time.monotonic() + TIMEOUT_S
+            while not predicate() and time.monotonic() < deadline:
+                message = consumer.poll(0.2)
+                if message is not None and message.error() is None:
+                    seen.setdefault(message.partition(), []).append(message.value())
+            assert predicate(), seen
+
+        poll_until(lambda: seen.get(0) == [b"old"])
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        admin.create_partitions([NewPartitions("widening", 3)])["widening"].result(timeout=TIMEOUT_S)
+        produce(broker.bootstrap, "widening", [b"new"], partition=2)
+        poll_until(lambda: seen.get(2) == [b"new"])
+    finally:
+        consumer.close()
