@@ -22,7 +22,7 @@ extension KafkaRequestRouter {
             self.alterResource(
                 request, type: resource.resourceType, name: resource.resourceName,
                 changedKeys: resource.configs.map(\.name), validateOnly: alter.validateOnly
-            ) { _ in
+            ) { (_: TopicInfo) throws(ConfigRefusal) -> [String: String] in
                 // The request is the whole new set: keys left out go back to the default.
                 var overrides: [String: String] = [:]
                 for config in resource.configs {
@@ -41,7 +41,7 @@ extension KafkaRequestRouter {
             self.alterResource(
                 request, type: resource.resourceType, name: resource.resourceName,
                 changedKeys: resource.configs.map(\.name), validateOnly: alter.validateOnly
-            ) { topic in
+            ) { (topic: TopicInfo) throws(ConfigRefusal) -> [String: String] in
                 try Self.applyIncrementally(resource.configs, to: topic)
             }
         }

@@ -1,3 +1,5 @@
+import RecordFormat
+
 /// Kafka's ConfigType numbers, as DescribeConfigs v3+ reports them.
 public enum TopicConfigType: Int8, Sendable {
     case boolean = 1
@@ -85,6 +87,13 @@ public enum TopicConfigRegistry {
                     message: "invalid value '\(value)' for topic config '\(definition.name)': \(problem)"
                 )
             }
+        }
+        // A topic that sets a segment size below the broker's batch limit, and no limit of its own, gets its segment
+        // size as its limit: a batch must fit in a segment (`LogConfig.violations()`), and Kafka accepts such a topic.
+        if overrides["segment.bytes"] != nil && overrides["max.message.bytes"] == nil
+            && Int64(config.batchSizeBytesMax) > config.segmentSizeBytes
+        {
+            config.batchSizeBytesMax = Int(max(config.segmentSizeBytes, Int64(RecordBatchHeader.sizeBytes)))
         }
         if let violation = config.violations().first {
             let names = violation.settings.map { self.configName(for: $0) }.joined(separator: " and ")

@@ -133,7 +133,7 @@ def test_bad_values_get_invalid_config_naming_the_key(broker):
         assert name in error.str() and why in error.str(), f"{name}={value}: {error.str()}"
     assert not [t for t in admin.list_topics(timeout=10).topics if t.startswith("bad-")], "a refused topic exists"
     # A clash between two values names both keys.
-    error = kafka_error(lambda: create(admin, "bad-clash", {"segment.bytes": "100000"}))
+    error = kafka_error(lambda: create(admin, "bad-clash", {"segment.bytes": "100000", "max.message.bytes": "200000"}))
     assert error.code() == KafkaError.INVALID_CONFIG and "segment.bytes" in error.str() \
         and "max.message.bytes" in error.str(), error.str()
     # Altering an existing topic is checked the same way and changes nothing.
@@ -219,7 +219,6 @@ def test_live_segment_and_retention_change_takes_effect(make_broker):
     value = b"x" * 1000
     assert produce(broker.bootstrap, "shrinking", [value] * 100) == [None] * 100
     incremental(admin, "shrinking", [
-        ConfigEntry("max.message.bytes", "8192", incremental_operation=AlterConfigOpType.SET),
         ConfigEntry("segment.bytes", "16384", incremental_operation=AlterConfigOpType.SET),
         ConfigEntry("retention.bytes", "40000", incremental_operation=AlterConfigOpType.SET),
     ])

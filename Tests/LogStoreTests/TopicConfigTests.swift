@@ -53,9 +53,12 @@ final class TopicConfigTests: LogStoreTestCase {
             XCTAssertTrue(message?.contains(name) ?? false, "\(name)=\(value): \(message ?? "")")
             XCTAssertTrue(message?.contains(why) ?? false, "\(name)=\(value): \(message ?? "")")
         }
-        let clash = self.problem(["segment.bytes": "100000"]) ?? ""
+        let clash = self.problem(["segment.bytes": "100000", "max.message.bytes": "200000"]) ?? ""
         XCTAssertTrue(clash.contains("segment.bytes") && clash.contains("max.message.bytes"), clash)
         XCTAssertNil(self.problem(["segment.bytes": "100000", "max.message.bytes": "100000"]))
+        // Without a limit of its own, a small segment size lowers the topic's batch limit to fit.
+        let small = try? TopicConfigRegistry.resolve(["segment.bytes": "100000"], defaults: LogConfig())
+        XCTAssertEqual(small?.batchSizeBytesMax, 100_000)
     }
 
     func testValuesSetTheTypedConfig() throws {
@@ -178,7 +181,7 @@ final class TopicConfigTests: LogStoreTestCase {
     func testRetentionLeavesCompactTopicsAlone() throws {
         let manager = try self.openManager()
         defer { try? manager.close() }
-        let small = ["segment.bytes": "4096", "max.message.bytes": "2048", "retention.bytes": "4096"]
+        let small = ["segment.bytes": "4096", "retention.bytes": "4096"]
         try manager.createTopic("compacted", partitionCount: 1, configs: small.merging(["cleanup.policy": "compact"]) { $1 })
         try manager.createTopic("deleted", partitionCount: 1, configs: small)
         for topic in ["compacted", "deleted"] {
