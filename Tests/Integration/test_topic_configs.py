@@ -14,7 +14,9 @@ from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, 
                                    NewTopic)
 
 import confluent_client
+from group_helpers import sluice
 from kafka_checks import wait_until
+from test_acls import as_user, guarded  # noqa: F401 (a fixture: a broker with ACLs, users alice and root)
 
 TIMEOUT_S = 30
 # What Quix Streams and Faust send when they create a changelog topic.
@@ -30,6 +32,10 @@ CHANGELOG_CONFIGS = {
 
 def admin_for(broker) -> AdminClient:
     return AdminClient({"bootstrap.servers": broker.bootstrap})
+
+
+def admin_for_settings(settings: dict) -> AdminClient:
+    return AdminClient(settings)
 
 
 def create(admin: AdminClient, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
@@ -328,3 +334,40 @@ def test_kafka_python_admin_create_describe_alter(broker):
             result
     finally:
         admin.close()
+
+
+def test_config_acls_are_checked_as_kafka_does(guarded):
+    root = admin_for_settings(as_user(guarded, "root"))
+    create(root, "orders.conf", {})
+    alice = admin_for_settings(as_user(guarded, "alice"))  # READ on topics "orders." only
+    change = [ConfigEntry("retention.ms", "60000", incremental_operation=AlterConfigOpType.SET)]
+    error = kafka_error(lambda: incremental(alice, "orders.conf", change))
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
+    error = kafka_error(lambda: describe(alice, "orders.conf"))
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
+    broker_change = ConfigResource(ConfigResource.Type.BROKER, "1", incremental_configs=change)
+    with pytest.raises(KafkaException) as raised:
+        alice.incremental_alter_configs([broker_change], request_timeout=15)[broker_change].result(timeout=TIMEOUT_S)
+    assert raised.value.args[0].code() == KafkaError.CLUSTER_AUTHORIZATION_FAILED, raised.value
+
+    granted = guarded.acl("add", "--principal", "User:alice", "--topic", "orders.conf",
+                          "--operation", "ALTER_CONFIGS")
+    assert granted.returncode == 0, granted.stderr
+    incremental(alice, "orders.conf", change)
+    # ALTER_CONFIGS implies DESCRIBE_CONFIGS, as in Kafka.
+    assert describe(alice, "orders.conf")["retention.ms"].value == "60000"
+
+
+def test_cli_creates_alters_and_describes_topic_configs(broker):
+    create_result = sluice(broker, "topic", "create", "cli-configs", "--config", "cleanup.policy=compact",
+                           "--config", "retention.ms=3600000")
+    assert "created topic cli-configs" in create_result.stdout
+    refused = sluice(broker, "topic", "create", "cli-bad", "--config", "compression.type=lz4", check=False)
+    assert refused.returncode != 0 and "compression.type" in refused.stderr + refused.stdout, refused
+    sluice(broker, "topic", "alter-config", "cli-configs", "--set", "max.message.bytes=65536",
+           "--delete", "retention.ms")
+    described = sluice(broker, "topic", "describe", "cli-configs").stdout
+    lines = {line.split()[0]: line.split()[1:] for line in described.splitlines() if line.strip()}
+    assert lines["cleanup.policy"] == ["compact", "topic"], described
+    assert lines["max.message.bytes"] == ["65536", "topic"], described
+    assert lines["retention.ms"] == ["604800000", "default"], described
