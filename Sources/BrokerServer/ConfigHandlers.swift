@@ -114,6 +114,9 @@ extension KafkaRequestRouter {
         var seen = Set<String>()
         for config in configs {
             guard seen.insert(config.name).inserted else { throw self.duplicateKey(config.name) }
+            guard let definition = TopicConfigRegistry.definition(named: config.name) else {
+                throw ConfigRefusal(errorCode: .invalidConfig, message: "unknown topic config '\(config.name)'")
+            }
             switch config.operation {
             case .set:
                 guard let value = config.value else {
@@ -123,9 +126,6 @@ extension KafkaRequestRouter {
             case .delete:
                 overrides.removeValue(forKey: config.name)
             case .append, .subtract:
-                guard let definition = TopicConfigRegistry.definition(named: config.name) else {
-                    throw ConfigRefusal(errorCode: .invalidConfig, message: "unknown topic config '\(config.name)'")
-                }
                 guard definition.type == .list else {
                     throw ConfigRefusal(
                         errorCode: .invalidConfig,

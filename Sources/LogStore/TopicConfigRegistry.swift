@@ -47,6 +47,8 @@ public struct TopicConfigDefinition: Sendable {
 /// is on the log; the server describes and alters topics through it.
 public enum TopicConfigRegistry {
     public static let definitions: [TopicConfigDefinition] = Self.makeDefinitions()
+    /// The longest value accepted: every valid value is far shorter, and `topic.conf` stays a small file.
+    public static let valueLengthMax = 1024
     private static let byName: [String: TopicConfigDefinition] = Dictionary(
         uniqueKeysWithValues: Self.definitions.map { ($0.name, $0) }
     )
@@ -75,8 +77,16 @@ public enum TopicConfigRegistry {
         for name in overrides.keys.sorted() where self.byName[name] == nil {
             throw StorageError(code: .invalidConfig, message: "unknown topic config '\(name)'")
         }
-        for (name, value) in overrides where value.contains(where: \.isNewline) {
-            throw StorageError(code: .invalidConfig, message: "topic config '\(name)': a value cannot hold a line break")
+        for (name, value) in overrides {
+            if value.utf8.count > self.valueLengthMax {
+                throw StorageError(
+                    code: .invalidConfig,
+                    message: "topic config '\(name)': a value of \(value.utf8.count) bytes is over the limit of \(self.valueLengthMax)"
+                )
+            }
+            if value.contains(where: \.isNewline) {
+                throw StorageError(code: .invalidConfig, message: "topic config '\(name)': a value cannot hold a line break")
+            }
         }
         var config = defaults
         for definition in self.definitions {

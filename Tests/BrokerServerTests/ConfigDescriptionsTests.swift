@@ -61,9 +61,10 @@ final class ConfigDescriptionsTests: XCTestCase {
         for (configs, code) in [
             ([Config(name: "retention.ms", operation: .append, value: "1")], ErrorCode.invalidConfig),
             ([Config(name: "retention.ms", operation: .set, value: nil)], .invalidConfig),
-            ([Config(name: "a", operation: .delete, value: nil), Config(name: "a", operation: .delete, value: nil)],
-             .invalidRequest),
-            ([Config(name: "a", operation: .init(rawValue: 9), value: nil)], .invalidRequest),
+            ([Config(name: "no.such.config", operation: .delete, value: nil)], .invalidConfig),
+            ([Config(name: "segment.ms", operation: .delete, value: nil),
+              Config(name: "segment.ms", operation: .delete, value: nil)], .invalidRequest),
+            ([Config(name: "segment.ms", operation: .init(rawValue: 9), value: nil)], .invalidRequest),
         ] {
             XCTAssertThrowsError(try KafkaRequestRouter.applyIncrementally(configs, to: topic)) { error in
                 XCTAssertEqual((error as? ConfigRefusal)?.errorCode, code, "\(configs)")

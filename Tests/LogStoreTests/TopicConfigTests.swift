@@ -46,6 +46,7 @@ final class TopicConfigTests: LogStoreTestCase {
             ("max.message.bytes", "17000000", "between 61 and"),
             ("no.such.config", "1", "unknown topic config"),
             ("retention.ms", "1\nsegment.ms=1", "line break"),
+            ("cleanup.policy", Array(repeating: "compact", count: 200).joined(separator: ","), "over the limit"),
         ]
         for (name, value, why) in cases {
             let message = self.problem([name: value])
