@@ -9,6 +9,8 @@ certificate signed by the CA. Users are created with `sluice user create` over t
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import subprocess
 import time
 import uuid
@@ -233,3 +235,63 @@ def test_admin_api_over_https_with_the_cli(make_broker, certificates, broker_bin
     untrusted = subprocess.run([broker_binary, "ops", "--admin", f"https://127.0.0.1:{broker.admin_port}"],
                                capture_output=True, text=True, timeout=30)
     assert untrusted.returncode != 0, "a certificate the CLI does not trust is refused"
+
+
+def test_admin_api_takes_scram_users_by_http_basic_over_https_only(make_broker, certificates, broker_binary):
+    """HTTP Basic with the Kafka users (issue #11 part 4): over HTTPS a super user is admin, a user with CLUSTER
+    ALTER is operator and one with CLUSTER DESCRIBE viewer; a user with neither, a wrong password and an unknown
+    user are refused; a deploy by a viewer starts nothing. Over plain HTTP a password is refused even when right."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    tls_flags = ("--tls-cert", str(certificates / "broker.pem"), "--tls-key", str(certificates / "broker.key"))
+    broker = make_broker(extra_args=("--admin-tls", "on", "--admin-auth", "on", "--authorization", "on",
+                                     "--super-users", "User:root;User:ANONYMOUS", *tls_flags))
+    passwords = {"root": "root secret", "deployer": "deployer secret", "watcher": "watcher secret", "nobody": "n secret"}
+    for user, password in passwords.items():
+        subprocess.run([broker_binary, "user", "create", user, "--password-stdin", "--broker", broker.bootstrap],
+                       input=password + "\n", text=True, check=True, capture_output=True, timeout=30)
+    for user, operation in (("deployer", "ALTER"), ("watcher", "DESCRIBE")):
+        added = subprocess.run([broker_binary, "acl", "add", "--principal", f"User:{user}", "--cluster",
+                                "--operation", operation, "--broker", broker.bootstrap],
+                               capture_output=True, text=True, timeout=30)
+        assert added.returncode == 0, added.stderr
+    context = ssl.create_default_context(cafile=str(certificates / "ca.pem"))
+
+    def call(method: str, path: str, user: str, password: str, body: bytes | None = None,
+             scheme: str = "https") -> tuple[int, str]:
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{scheme}://127.0.0.1:{broker.admin_port}{path}", data=body, method=method,
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, context=context if scheme == "https" else None, timeout=30) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    for user in ("root", "deployer", "watcher"):
+        status, text = call("GET", "/v1/operators", user, passwords[user])
+        assert status == 200, (user, status, text)
+    status, text = call("GET", "/v1/operators", "nobody", passwords["nobody"])
+    assert status == 403 and "no admin API role" in text, text
+    for user, password in (("watcher", "wrong"), ("stranger", "whatever")):
+        status, text = call("GET", "/v1/operators", user, password)
+        assert status == 401 and "wrong password" in text, (user, text)
+
+    # A deploy needs the operator role: a viewer's request is refused and nothing is created.
+    document = json.dumps({"name": "basic-op", "run": "sleep 30", "istreams": ["in"], "ostreams": ["out"]}).encode()
+    status, text = call("POST", "/v1/operators", "watcher", passwords["watcher"], body=document)
+    assert status == 403, text
+    assert not (broker.data_dir / "operators" / "basic-op").exists()
+    status, text = call("DELETE", "/v1/streams/in?force=true", "deployer", passwords["deployer"])
+    assert status == 403 and "needs admin" in text, text
+
+    # Plain HTTP never takes a password: the same broker with a plain admin port refuses Basic outright.
+    plain = make_broker(extra_args=("--admin-auth", "on", "--super-users", "User:root"))
+    subprocess.run([broker_binary, "user", "create", "root", "--password-stdin", "--broker", plain.bootstrap],
+                   input=passwords["root"] + "\n", text=True, check=True, capture_output=True, timeout=30)
+    broker = plain
+    status, text = call("GET", "/v1/operators", "root", passwords["root"], scheme="http")
+    assert status == 401 and "only on an admin API with TLS" in text, text
