@@ -1,6 +1,7 @@
 """Topic configs as Kafka has them (issue #12, part 1): created with a topic, described with their sources,
 altered live through AlterConfigs and IncrementalAlterConfigs, enforced on produce, kept across a restart.
-Driven with confluent-kafka's AdminClient and kafka-python's KafkaAdminClient, unmodified."""
+Driven with confluent-kafka's AdminClient, kafka-python's KafkaAdminClient and Apache Kafka's Java AdminClient,
+unmodified."""
 
 from __future__ import annotations
 
@@ -373,3 +374,21 @@ def test_cli_creates_alters_and_describes_topic_configs(broker):
     assert lines["cleanup.policy"] == ["compact", "topic"], described
     assert lines["max.message.bytes"] == ["65536", "topic"], described
     assert lines["retention.ms"] == ["604800000", "default"], described
+
+
+def test_java_admin_client_creates_alters_and_describes_configs(broker):
+    if broker.peer != "sluice":
+        pytest.skip("checked against Sluice")
+    from java_client import run_java
+
+    result = run_java("TopicConfigs.java", broker.bootstrap, "java-changelog", timeout_s=240)
+    assert result == {
+        # CreateTopics v5+ carries the configs and counts: Java's createTopics no longer throws.
+        "partitions": 3, "replication_factor": 1,
+        "created_cleanup_policy": "compact", "created_cleanup_policy_source": "DYNAMIC_TOPIC_CONFIG",
+        "retention_ms": "3600000", "retention_ms_source": "DYNAMIC_TOPIC_CONFIG", "retention_ms_synonyms": 2,
+        "retention_ms_type": "LONG", "retention_ms_documented": True, "cleanup_policy": "compact,delete",
+        "segment_ms_after_alter": "3600000", "cleanup_policy_after_alter": "delete",
+        "gzip_refused": "InvalidConfigurationException", "validate_only_created": False,
+        "broker_log_retention_ms": "604800000",
+    }, result
