@@ -28,7 +28,7 @@ extension LogManager {
 
     func createAnyTopic(_ name: String, partitionCount: Int, config: LogConfig?) throws {
         let config = config ?? self.defaultConfig
-        let overrides = TopicConfigFile(partitionCount: 1, config: config, defaults: self.defaultConfig).overrides
+        let overrides = TopicConfigFile.overrides(turning: self.defaultConfig, into: config)
         try self.createAnyTopic(name, partitionCount: partitionCount, config: config, overrides: overrides)
     }
 

@@ -38,15 +38,20 @@ struct TopicConfigFile: Equatable {
         self.overrides = overrides
     }
 
-    /// The overrides that turn `defaults` into `config`: the storage settings whose values differ.
+    /// The overrides that turn `defaults` into `config`.
     init(partitionCount: Int, config: LogConfig, defaults: LogConfig) {
-        self.partitionCount = partitionCount
+        self.init(partitionCount: partitionCount, overrides: Self.overrides(turning: defaults, into: config))
+    }
+
+    /// The topic configs whose values differ between `defaults` and `config`, with `config`'s values: what a
+    /// topic created with a whole `LogConfig` (rather than with configs by name) has set.
+    static func overrides(turning defaults: LogConfig, into config: LogConfig) -> [String: String] {
         var overrides: [String: String] = [:]
         for definition in TopicConfigRegistry.definitions {
             let wanted = definition.value(in: config, override: nil)
             if wanted != definition.value(in: defaults, override: nil) { overrides[definition.name] = wanted }
         }
-        self.overrides = overrides
+        return overrides
     }
 
     init(parsing bytes: [UInt8], path: String) throws(StorageError) {
