@@ -25,10 +25,12 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case createAcls = 30
     case deleteAcls = 31
     case describeConfigs = 32
+    case alterConfigs = 33
     case describeLogDirs = 35
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
+    case incrementalAlterConfigs = 44
     case offsetDelete = 47
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
@@ -57,6 +59,8 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         case .deleteTopics: return 4
         case .initProducerId: return 2
         case .describeConfigs: return 4
+        case .alterConfigs: return 2
+        case .incrementalAlterConfigs: return 1
         case .deleteGroups: return 2
         // SaslHandshake has no flexible version; Int16.max keeps every version on the classic encoding.
         case .saslHandshake: return Int16.max

@@ -51,9 +51,8 @@ extension LogManager {
                     ))
                 }
                 try self.fileIO.syncDirectory(topicDirectory)
-                let file = TopicConfigFile(
-                    partitionCount: partitionCount, config: topic.info.config, defaults: self.defaultConfig
-                )
+                // The topic's configs stay exactly as they were set; only the count changes.
+                let file = TopicConfigFile(partitionCount: partitionCount, overrides: topic.info.overrides)
                 try self.fileIO.writeFileAtomically(topicDirectory + "/" + TopicConfigFile.fileName, file.serialized())
             } catch {
                 for (index, log) in created.enumerated() {

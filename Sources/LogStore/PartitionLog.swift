@@ -70,7 +70,9 @@ public final class PartitionLog: @unchecked Sendable {
     static let scratchRetainedBytesMax = 8 * 1024 * 1024
 
     public let topicPartition: TopicPartition
-    public let config: LogConfig
+    /// The topic's settings; replaced whole when its configs change (`updateConfig`), read once per operation.
+    private let liveConfig: Mutex<LogConfig>
+    public var config: LogConfig { self.liveConfig.withLock { $0 } }
     let directory: String
     let clock: SluiceClock
     let fileIO: FileIO
@@ -102,7 +104,7 @@ public final class PartitionLog: @unchecked Sendable {
         onEvent: @escaping StorageEventHandler, onError: StorageEventHandler? = nil
     ) throws(StorageError) {
         self.topicPartition = topicPartition
-        self.config = config
+        self.liveConfig = Mutex(config)
         self.directory = directory
         self.clock = clock
         self.fileIO = fileIO
@@ -159,8 +161,17 @@ public final class PartitionLog: @unchecked Sendable {
         return try self.appendAny(batches)
     }
 
+    /// Takes the topic's new settings: the next append, roll and retention pass use them.
+    func updateConfig(_ config: LogConfig) {
+        self.liveConfig.withLock { $0 = config }
+    }
+
     func appendAny(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
-        let validated = try Self.validate(batches, batchSizeBytesMax: self.config.batchSizeBytesMax)
+        let config = self.config
+        let nowMs = self.clock.wallTimeMs()
+        let validated = try Self.validate(
+            batches, batchSizeBytesMax: config.batchSizeBytesMax, timestampPolicy: config.timestampPolicy, nowMs: nowMs
+        )
         try self.diskSpaceGuard?.checkRoom(for: self.topicPartition, sizeBytes: batches.count)
         let offsetSpan = validated.offsetSpan
         let nowNs = self.clock.monotonicNs()
@@ -169,8 +180,8 @@ public final class PartitionLog: @unchecked Sendable {
         let outcome: ProducerCheckedAppend
         do {
             outcome = try self.lockedAppend(
-                batches, validated: validated, nowNs: nowNs, rolledToOffset: &rolledToOffset,
-                snapshotProblem: &snapshotProblem
+                batches, validated: validated, config: config, nowNs: nowNs, nowMs: nowMs,
+                rolledToOffset: &rolledToOffset, snapshotProblem: &snapshotProblem
             )
         } catch {
             self.reportFailedAppend(error)
@@ -195,8 +206,8 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// The part of `append` under the lock: the producer check, a roll when due, the write and its index.
     private func lockedAppend(
-        _ batches: UnsafeRawBufferPointer, validated: ValidatedAppend, nowNs: UInt64, rolledToOffset: inout Offset?,
-        snapshotProblem: inout String?
+        _ batches: UnsafeRawBufferPointer, validated: ValidatedAppend, config: LogConfig, nowNs: UInt64, nowMs: Int64,
+        rolledToOffset: inout Offset?, snapshotProblem: inout String?
     ) throws(StorageError) -> ProducerCheckedAppend {
         let offsetSpan = validated.offsetSpan
         return try self.state.withLock { (state) throws(StorageError) -> ProducerCheckedAppend in
@@ -210,16 +221,19 @@ public final class PartitionLog: @unchecked Sendable {
             let firstOffset = state.activeSegment.nextOffset
             let lastOffset = firstOffset + (offsetSpan - 1)
             if state.activeSegment.isSealed || state.activeSegment.mustRoll(
-                appendSizeBytes: batches.count, lastOffset: lastOffset, config: self.config, nowMonotonicNs: nowNs
+                appendSizeBytes: batches.count, lastOffset: lastOffset, config: config, nowMonotonicNs: nowNs
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
                 rolledToOffset = firstOffset
                 snapshotProblem = self.writeProducerSnapshot(&state, offset: firstOffset)
             }
-            let stamped = Self.copyStampingOffsets(batches, firstOffset: firstOffset, into: &state.scratch)
+            let logAppendTimeMs: Int64? = config.timestampPolicy.type == .logAppendTime ? nowMs : nil
+            let stamped = Self.copyStampingOffsets(
+                batches, firstOffset: firstOffset, logAppendTimeMs: logAppendTimeMs, into: &state.scratch
+            )
             let segment = state.activeSegment
             do throws(StorageError) {
-                try segment.append(stamped, indexIntervalBytes: self.config.indexIntervalBytes, nowMonotonicNs: nowNs)
+                try segment.append(stamped, indexIntervalBytes: config.indexIntervalBytes, nowMonotonicNs: nowNs)
             } catch {
                 if segment.isPoisoned { state.failure = error }
                 throw error
@@ -235,7 +249,7 @@ public final class PartitionLog: @unchecked Sendable {
             self.publishOffsets(logStartOffset: state.logStartOffset, logEndOffset: lastOffset + 1)
             return .appended(
                 AppendResult(
-                    firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
+                    firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: logAppendTimeMs ?? -1,
                     logStartOffset: state.logStartOffset
                 )
             )
