@@ -84,6 +84,7 @@ final class AdminSurfaceStorageTests: LogStoreTestCase {
     func testAddPartitionsGrowsTheTopicDurablyAndNeverShrinksIt() throws {
         var manager = try self.openManager()
         try manager.createTopic("orders", partitionCount: 2)
+        try manager.setTopicConfigs("orders", overrides: ["retention.ms": "86400000"])
         try manager.addPartitions("orders", partitionCount: 4, validateOnly: true)
         XCTAssertEqual(manager.topic("orders")?.partitionCount, 2, "validate only changes nothing")
         XCTAssertFalse(FileManager.default.fileExists(atPath: self.partitionDirectory("orders", 2)))
@@ -101,6 +102,8 @@ final class AdminSurfaceStorageTests: LogStoreTestCase {
         manager = try self.openManager()
         defer { try? manager.close() }
         XCTAssertEqual(manager.topic("orders")?.partitionCount, 4)
+        XCTAssertEqual(manager.topic("orders")?.overrides, ["retention.ms": "86400000"], "the topic's configs stay")
+        XCTAssertEqual(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(3)))?.config.retentionMs, 86_400_000)
         XCTAssertEqual(manager.partition(TopicPartition(topic: "orders", partition: PartitionID(3)))?.logEndOffset, Offset(3))
     }
 
