@@ -510,3 +510,19 @@ def test_a_subscribed_consumer_group_picks_up_new_partitions(make_broker):
         poll_until(lambda: seen.get(2) == [b"new"])
     finally:
         consumer.close()
+
+
+def test_java_admin_client_uses_the_admin_surface(broker):
+    """Apache Kafka's Java AdminClient 3.9 (kafka-clients from install-deps.sh) through every new API."""
+    from java_client import run_java
+
+    result = run_java("AdminSurface.java", broker.bootstrap, "java-surface", timeout_s=240)
+    assert result == {
+        "partitions": 3, "shrink_refused": "InvalidPartitionsException",
+        "max_timestamp_offset": 1, "max_timestamp": 1_700_000_009_000,
+        "low_watermark": 2, "earliest": 2,
+        "log_dirs": 1, "partition_size_positive": True, "usable_bytes_known": True,
+        "producers": 1, "producer_last_sequence": 3, "producer_last_timestamp": 1_700_000_002_000,
+        "offsets_left": "[1]", "unknown_topic_commit_refused": "UnknownTopicOrPartitionException",
+        "topic_operations": 8,
+    }, result
