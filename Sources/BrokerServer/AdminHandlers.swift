@@ -17,14 +17,18 @@ extension KafkaRequestRouter {
                     refused.errorCode = .topicAuthorizationFailed
                     return refused
                 }
-                return self.listOffset(TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked)
+                return self.listOffset(
+                    TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked,
+                    listOffsetsVersion: request.version
+                )
             })
         }
         request.reply(ListOffsetsResponse(topics: topics))
     }
 
-    private func listOffset(_ topicPartition: TopicPartition, _ asked: ListOffsetsRequest.Partition)
-        -> ListOffsetsResponse.Partition
+    private func listOffset(
+        _ topicPartition: TopicPartition, _ asked: ListOffsetsRequest.Partition, listOffsetsVersion: Int16
+    ) -> ListOffsetsResponse.Partition
     {
         var answer = ListOffsetsResponse.Partition(partitionIndex: asked.partitionIndex)
         guard let log = self.logs.partition(topicPartition) else {
@@ -35,8 +39,20 @@ extension KafkaRequestRouter {
         switch asked.timestamp {
         case -1:  // latest
             answer.offset = log.logEndOffset.rawValue
-        case -2:  // earliest
+        case -2, -4:  // earliest; earliest local (v8+), the same log without tiered storage
             answer.offset = log.logStartOffset.rawValue
+        case -3 where listOffsetsVersion >= 7:  // the record with the largest timestamp (KIP-734)
+            do {
+                if let found = try log.offsetOfMaxTimestamp() {
+                    answer.offset = found.offset.rawValue
+                    answer.timestamp = found.timestampMs
+                }
+            } catch {
+                answer.errorCode = ErrorMapping.errorCode(for: error)
+            }
+        case -5 where listOffsetsVersion >= 9:  // latest tiered (v9+): nothing is tiered, as Kafka answers then
+            answer.offset = -1
+            answer.leaderEpoch = -1
         case let timestampMs where timestampMs >= 0:
             do {
                 if let offset = try log.offset(forTimestampMs: timestampMs) {
@@ -47,7 +63,7 @@ extension KafkaRequestRouter {
                 answer.errorCode = ErrorMapping.errorCode(for: error)
             }
         default:
-            answer.errorCode = .invalidRequest  // -3 (max timestamp) and others belong to versions not offered
+            answer.errorCode = .invalidRequest  // a special timestamp of a later version than the request's
         }
         return answer
     }

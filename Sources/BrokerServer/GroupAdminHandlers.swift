@@ -13,8 +13,14 @@ extension KafkaRequestRouter {
         // READ on the group for the whole request; READ on each topic for its partitions.
         let mayUseGroup = self.authorize(request, .read, .group, commit.groupId)
         let deniedTopics = Set(commit.topics.map(\.name).filter { !mayUseGroup || !self.authorize(request, .read, .topic, $0) })
+        // A partition that does not exist gets UNKNOWN_TOPIC_OR_PARTITION and is not stored, as in Kafka.
+        let unknownPartitions = Set(commit.topics.filter { !deniedTopics.contains($0.name) }.flatMap { topic in
+            topic.partitions.map { TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex)) }
+        }.filter { self.logs.partition($0) == nil })
         let partitions = commit.topics.filter { !deniedTopics.contains($0.name) }.flatMap { topic in
-            topic.partitions.map {
+            topic.partitions.filter {
+                !unknownPartitions.contains(TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex)))
+            }.map {
                 PartitionOffsetCommit(
                     topicPartition: TopicPartition(topic: topic.name, partition: PartitionID($0.partitionIndex)),
                     offset: $0.committedOffset, leaderEpoch: $0.committedLeaderEpoch, metadata: $0.committedMetadata
@@ -29,6 +35,7 @@ extension KafkaRequestRouter {
         let reply: @Sendable ([PartitionCommitResult]) -> Void = { results in
             var errors: [TopicPartition: ErrorCode] = [:]
             for result in results { errors[result.topicPartition] = ErrorCode(result.errorCode) }
+            for topicPartition in unknownPartitions { errors[topicPartition] = .unknownTopicOrPartition }
             for topic in commit.topics where deniedTopics.contains(topic.name) {
                 for partition in topic.partitions {
                     errors[TopicPartition(topic: topic.name, partition: PartitionID(partition.partitionIndex))] = refusal
@@ -101,7 +108,7 @@ extension KafkaRequestRouter {
             DescribeGroupsResponse.Group(errorCode: .groupAuthorizationFailed, groupId: $0, groupState: "", protocolType: "", protocolData: "", members: [])
         }
         let groups = refused + self.groups.describeGroups(allowed).map { group in
-            DescribeGroupsResponse.Group(
+            var described = DescribeGroupsResponse.Group(
                 errorCode: ErrorCode(group.errorCode), groupId: group.groupId, groupState: group.state.rawValue,
                 protocolType: group.protocolType, protocolData: group.protocolName,
                 members: group.members.map {
@@ -112,6 +119,10 @@ extension KafkaRequestRouter {
                     )
                 }
             )
+            if describe.includeAuthorizedOperations && !group.errorCode.isError {
+                described.authorizedOperations = self.authorizedOperations(request, .group, group.groupId)
+            }
+            return described
         }
         request.reply(DescribeGroupsResponse(groups: groups))
     }

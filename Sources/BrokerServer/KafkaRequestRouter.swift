@@ -10,6 +10,9 @@ import SluiceModel
 /// body to the handler of its API. A request that cannot be decoded closes its connection, which is
 /// what Kafka brokers do; an ApiVersions request of a version Sluice does not know gets the v0-layout
 /// reply with UNSUPPORTED_VERSION and the supported ranges, so the client can retry with one it knows.
+/// A request of an API key Sluice does not answer, or of a version outside the advertised range, closes
+/// the connection too: Kafka does the same for such requests (it has no response to encode for a version it
+/// cannot parse, and clients only send what ApiVersions advertised), see `Docs/kafka-compatibility.md`.
 final class KafkaRequestRouter: Sendable {
     let logs: LogManager
     let config: BrokerConfig
@@ -89,6 +92,7 @@ final class KafkaRequestRouter: Sendable {
         .describeGroups, .listGroups, .deleteGroups, .initProducerId, .saslHandshake, .saslAuthenticate,
         .describeUserScramCredentials, .alterUserScramCredentials, .describeAcls, .createAcls, .deleteAcls,
         .alterConfigs, .incrementalAlterConfigs,
+        .createPartitions, .deleteRecords, .offsetForLeaderEpoch, .describeLogDirs, .offsetDelete, .describeProducers,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -130,6 +134,12 @@ final class KafkaRequestRouter: Sendable {
         case .describeAcls: try self.handleDescribeAcls(request)
         case .createAcls: try self.handleCreateAcls(request)
         case .deleteAcls: try self.handleDeleteAcls(request)
+        case .createPartitions: try self.handleCreatePartitions(request)
+        case .deleteRecords: try self.handleDeleteRecords(request)
+        case .offsetForLeaderEpoch: try self.handleOffsetForLeaderEpoch(request)
+        case .describeLogDirs: try self.handleDescribeLogDirs(request)
+        case .offsetDelete: try self.handleOffsetDelete(request)
+        case .describeProducers: try self.handleDescribeProducers(request)
         }
     }
 

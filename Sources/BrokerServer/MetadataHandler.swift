@@ -18,7 +18,9 @@ extension KafkaRequestRouter {
         let metadata = try request.decode(MetadataRequest.self)
         let names: [String]
         var denied: Set<String> = []
-        if let asked = metadata.topics {
+        // v0 has no null array: an empty one asks for every topic. From v1 on, null does and empty asks for none.
+        let askedTopics = request.version == 0 && metadata.topics?.isEmpty == true ? nil : metadata.topics
+        if let asked = askedTopics {
             // Before v4 there is no flag, and Kafka creates topics asked for by name when allowed.
             let mayCreate = request.version < 4 || metadata.allowAutoTopicCreation
             names = asked.compactMap(\.name)
@@ -32,7 +34,7 @@ extension KafkaRequestRouter {
                 .filter { !TopicAdministration.isInternal($0) && self.authorize(request, .describe, .topic, $0) }.sorted()
         }
         let advertised = request.context.session.listener.advertised
-        let response = MetadataResponse(
+        var response = MetadataResponse(
             brokers: [MetadataResponse.Broker(nodeId: Self.nodeId, host: advertised.host, port: Int32(advertised.port))],
             clusterId: "sluice",
             controllerId: Self.nodeId,
@@ -42,6 +44,15 @@ extension KafkaRequestRouter {
                     : self.describe(topic: name)
             }
         )
+        if metadata.includeClusterAuthorizedOperations && request.version >= 8 && request.version <= 10 {
+            response.clusterAuthorizedOperations = self.authorizedOperations(request, .cluster, AclBinding.clusterName)
+        }
+        if metadata.includeTopicAuthorizedOperations && request.version >= 8 {
+            for index in response.topics.indices where response.topics[index].errorCode == .none {
+                guard let name = response.topics[index].name else { continue }
+                response.topics[index].topicAuthorizedOperations = self.authorizedOperations(request, .topic, name)
+            }
+        }
         request.reply(response)
     }
 

@@ -8,11 +8,12 @@ extension GroupCoordinator {
         let slots = self.groups.withLock { Array($0.values) }
         var listings: [String: GroupListing] = [:]
         for slot in slots where !slot.isRemoved.load(ordering: .acquiring) {
+            self.catchUpTimers(slot)
             let listing = slot.state.withLock { $0.machine.listing() }
             if listing.state != .dead { listings[listing.groupId] = listing }
         }
         for groupId in self.offsetStore.groupIds() where listings[groupId] == nil {
-            listings[groupId] = GroupListing(groupId: groupId, protocolType: "", state: .empty)
+            listings[groupId] = GroupListing(groupId: groupId, protocolType: self.protocolType(ofEmptyGroup: groupId), state: .empty)
         }
         return listings.values
             .filter { states?.contains($0.state) ?? true }
@@ -26,11 +27,13 @@ extension GroupCoordinator {
             case .refused(let errorCode):
                 return GroupDescription.unknown(groupId, errorCode: errorCode)
             case .found(let slot):
+                self.catchUpTimers(slot)
                 return slot.state.withLock { $0.machine.describe() }
             case .absent:
                 guard self.offsetStore.hasOffsets(groupId: groupId) else { return GroupDescription.unknown(groupId) }
                 return GroupDescription(
-                    groupId: groupId, errorCode: .none, state: .empty, protocolType: "", protocolName: "", members: []
+                    groupId: groupId, errorCode: .none, state: .empty,
+                    protocolType: self.protocolType(ofEmptyGroup: groupId), protocolName: "", members: []
                 )
             }
         }
@@ -76,8 +79,11 @@ extension GroupCoordinator {
         case .refused(let errorCode):
             return errorCode
         case .absent:
+            self.forgetProtocolType(ofEmptyGroup: groupId)
             return self.offsetStore.hasOffsets(groupId: groupId) ? .none : .groupIdNotFound
         case .found(let slot):
+            // A member whose session ended a moment ago is gone now, whenever the next tick would run.
+            self.catchUpTimers(slot)
             let errorCode = slot.state.withLock { state -> GroupErrorCode in
                 // Kafka deletes only an Empty group: a preparing one without members still waits on member
                 // ids it handed out.

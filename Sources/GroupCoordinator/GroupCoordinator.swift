@@ -41,6 +41,9 @@ public final class GroupCoordinator: Sendable {
     let clock: SluiceClock
     let memberIdGenerator: MemberIdGenerator
     let groups = Mutex<[String: GroupSlot]>([:])
+    /// The protocol type of groups dropped as idle (`removeIfIdle`) while their offsets stay, so that ListGroups
+    /// and DescribeGroups still report `consumer` for them (`GroupCoordinator+EmptyGroups.swift`).
+    let emptyGroupProtocolTypes = Mutex<[String: String]>([:])
 
     public init(
         configuration: GroupConfiguration = GroupConfiguration(), offsetStore: OffsetStore, clock: SluiceClock,
@@ -78,14 +81,18 @@ public final class GroupCoordinator: Sendable {
     /// An empty group with nothing pending costs memory only: it goes (its offsets stay in the offset store,
     /// where ListGroups and DescribeGroups still find it).
     private func removeIfIdle(_ slot: GroupSlot) -> Bool {
-        slot.state.withLock { state in
+        let removedProtocolType = slot.state.withLock { state -> String?? in
             guard state.machine.state == .empty || state.machine.state == .dead, state.machine.isIdle,
                   state.joinCompletions.isEmpty, state.syncCompletions.isEmpty
-            else { return false }
+            else { return .none }
+            let protocolType = state.machine.state == .empty ? state.machine.protocolType : nil
             if state.machine.state != .dead { state.machine.markDead() }
             slot.isRemoved.store(true, ordering: .releasing)
-            return true
+            return .some(protocolType)
         }
+        guard let protocolType = removedProtocolType else { return false }
+        if let protocolType { self.rememberProtocolType(protocolType, ofEmptyGroup: slot.groupId) }
+        return true
     }
 
     // MARK: - Lookup and actions

@@ -72,8 +72,9 @@ extension GroupStateMachine {
         self.rebalanceDeadlineMs = nil
         self.generationId += 1
         if self.members.isEmpty {
+            // The protocol type stays, as in Kafka: tools tell an emptied consumer group (`consumer`) from a
+            // simple consumer's offsets (no type) by it. The next first member sets it again.
             self.state = .empty
-            self.protocolType = nil
             self.protocolName = nil
             self.leaderId = nil
             return actions

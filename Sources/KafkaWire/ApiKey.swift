@@ -18,17 +18,23 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
+    case deleteRecords = 21
     case initProducerId = 22
+    case offsetForLeaderEpoch = 23
     case describeAcls = 29
     case createAcls = 30
     case deleteAcls = 31
     case describeConfigs = 32
     case alterConfigs = 33
+    case describeLogDirs = 35
     case saslAuthenticate = 36
+    case createPartitions = 37
     case deleteGroups = 42
     case incrementalAlterConfigs = 44
+    case offsetDelete = 47
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
+    case describeProducers = 61
 
     /// The first version that uses the flexible encoding (compact strings and arrays, tagged fields,
     /// request header v2, response header v1). A Kafka fact, independent of what Sluice supports,
@@ -61,6 +67,11 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         case .saslAuthenticate: return 2
         case .describeAcls, .createAcls, .deleteAcls: return 2
         case .describeUserScramCredentials, .alterUserScramCredentials: return 0
+        case .deleteRecords, .describeLogDirs, .createPartitions: return 2
+        case .offsetForLeaderEpoch: return 4
+        case .describeProducers: return 0
+        // OffsetDelete v0 is its only version and is not flexible.
+        case .offsetDelete: return Int16.max
         }
     }
 

@@ -30,6 +30,12 @@ public enum KafkaRequest: Equatable, Sendable {
     case describeAcls(DescribeAclsRequest)
     case createAcls(CreateAclsRequest)
     case deleteAcls(DeleteAclsRequest)
+    case createPartitions(CreatePartitionsRequest)
+    case deleteRecords(DeleteRecordsRequest)
+    case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
+    case describeLogDirs(DescribeLogDirsRequest)
+    case offsetDelete(OffsetDeleteRequest)
+    case describeProducers(DescribeProducersRequest)
     /// An API key Sluice does not implement (unknown, or known but not in `SupportedApis`).
     case unsupported(apiKey: Int16)
 
@@ -76,6 +82,12 @@ public enum KafkaRequest: Equatable, Sendable {
         case .describeAcls: return .describeAcls(try .decodeWhole(from: &body, version: version))
         case .createAcls: return .createAcls(try .decodeWhole(from: &body, version: version))
         case .deleteAcls: return .deleteAcls(try .decodeWhole(from: &body, version: version))
+        case .createPartitions: return .createPartitions(try .decodeWhole(from: &body, version: version))
+        case .deleteRecords: return .deleteRecords(try .decodeWhole(from: &body, version: version))
+        case .offsetForLeaderEpoch: return .offsetForLeaderEpoch(try .decodeWhole(from: &body, version: version))
+        case .describeLogDirs: return .describeLogDirs(try .decodeWhole(from: &body, version: version))
+        case .offsetDelete: return .offsetDelete(try .decodeWhole(from: &body, version: version))
+        case .describeProducers: return .describeProducers(try .decodeWhole(from: &body, version: version))
         }
     }
 

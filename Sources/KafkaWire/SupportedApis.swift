@@ -24,7 +24,7 @@ public enum SupportedApis {
     public static let ranges: [ApiVersionRange] = [
         ApiVersionRange(apiKey: .produce, minVersion: 3, maxVersion: 9),
         ApiVersionRange(apiKey: .fetch, minVersion: 4, maxVersion: 12),
-        ApiVersionRange(apiKey: .listOffsets, minVersion: 1, maxVersion: 6),
+        ApiVersionRange(apiKey: .listOffsets, minVersion: 1, maxVersion: 9),
         ApiVersionRange(apiKey: .metadata, minVersion: 0, maxVersion: 12),
         ApiVersionRange(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
         ApiVersionRange(apiKey: .createTopics, minVersion: 2, maxVersion: 7),
@@ -50,6 +50,12 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .describeAcls, minVersion: 1, maxVersion: 3),
         ApiVersionRange(apiKey: .createAcls, minVersion: 1, maxVersion: 3),
         ApiVersionRange(apiKey: .deleteAcls, minVersion: 1, maxVersion: 3),
+        ApiVersionRange(apiKey: .createPartitions, minVersion: 0, maxVersion: 3),
+        ApiVersionRange(apiKey: .deleteRecords, minVersion: 0, maxVersion: 2),
+        ApiVersionRange(apiKey: .offsetForLeaderEpoch, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .describeLogDirs, minVersion: 0, maxVersion: 4),
+        ApiVersionRange(apiKey: .offsetDelete, minVersion: 0, maxVersion: 0),
+        ApiVersionRange(apiKey: .describeProducers, minVersion: 0, maxVersion: 0),
     ]
 
     /// The supported range of `apiKey`, or nil when Sluice does not implement it.

@@ -21,7 +21,7 @@ extension PartitionLog {
             let logEndOffset = state.activeSegment.nextOffset
             if endOffset > logEndOffset {
                 let error = StorageError.offsetOutOfRange(
-                    endOffset, logStartOffset: state.segments[0].baseOffset, logEndOffset: logEndOffset
+                    endOffset, logStartOffset: state.logStartOffset, logEndOffset: logEndOffset
                 )
                 return .answer(.failure(error))
             }

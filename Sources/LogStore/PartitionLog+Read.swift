@@ -35,7 +35,7 @@ extension PartitionLog {
     /// starts after the fence or answers `corruptMessage`.
     private func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool, isRetry: Bool) throws -> LogReadResult {
         let (start, logStartOffset, logEndOffset) = try self.state.withLock { (state) throws(StorageError) in
-            let logStartOffset = state.segments[0].baseOffset
+            let logStartOffset = state.logStartOffset
             let logEndOffset = state.activeSegment.nextOffset
             guard offset >= logStartOffset && offset <= logEndOffset else {
                 throw StorageError.offsetOutOfRange(offset, logStartOffset: logStartOffset, logEndOffset: logEndOffset)
@@ -131,9 +131,10 @@ extension PartitionLog {
 
     /// The first offset whose record timestamp is at or after `timestampMs`, or nil when no record is that
     /// recent (the caller then answers the log end offset, as Kafka does).
+    /// Records below the log start (moved there by DeleteRecords) are not answered: the log start is.
     public func offset(forTimestampMs timestampMs: Int64) throws -> Offset? {
-        let candidates = self.state.withLock { state -> [ScanStart] in
-            state.segments.filter { $0.maxTimestampMs >= timestampMs }.map { segment in
+        let (candidates, logStartOffset) = self.state.withLock { state -> ([ScanStart], Offset) in
+            let candidates = state.segments.filter { $0.maxTimestampMs >= timestampMs }.map { segment in
                 let startOffset = segment.timeIndex.lookupStart(forTimestampMs: timestampMs)
                 let entry = segment.offsetIndex.lookup(startOffset)
                 return ScanStart(
@@ -141,10 +142,11 @@ extension PartitionLog {
                     skipToPositionBytes: nil
                 )
             }
+            return (candidates, state.logStartOffset)
         }
         for candidate in candidates {
             if let offset = try self.firstOffset(atOrAfterTimestampMs: timestampMs, scanning: candidate) {
-                return offset
+                return max(offset, logStartOffset)
             }
         }
         return nil

@@ -26,7 +26,7 @@ extension PartitionLog {
             let removed = Array(state.segments[0..<removedCount])
             state.segments.removeFirst(removedCount)
             self.publishOffsets(
-                logStartOffset: state.segments[0].baseOffset, logEndOffset: state.activeSegment.nextOffset
+                logStartOffset: state.logStartOffset, logEndOffset: state.activeSegment.nextOffset
             )
             return removed
         }

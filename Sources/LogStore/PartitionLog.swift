@@ -47,8 +47,12 @@ public final class PartitionLog: @unchecked Sendable {
         var producers: ProducerStateTable
         /// Where appended batches are copied to stamp their offsets (the caller's buffer is read-only).
         var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        /// Where DeleteRecords moved the log start (`PartitionLog+DeleteRecords.swift`); zero when it never did.
+        var deletedBeforeOffset: Offset = .zero
 
         var activeSegment: Segment { self.segments[self.segments.count - 1] }
+        /// The first offset served: the first segment's base, or later when DeleteRecords moved it inside it.
+        var logStartOffset: Offset { max(self.deletedBeforeOffset, self.segments[0].baseOffset) }
     }
 
     typealias AppendListener = @Sendable (Offset) -> Void
@@ -119,13 +123,17 @@ public final class PartitionLog: @unchecked Sendable {
             directory: directory, segments: segments, topicPartition: topicPartition, fileIO: fileIO,
             onEvent: onEvent, onError: onErrorHandler
         )
-        let state = State(
+        var state = State(
             segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs(),
             producers: producers
         )
+        if let stored = LogStartOffsetFile.read(directory: directory, fileIO: fileIO, onError: onErrorHandler) {
+            state.deletedBeforeOffset = min(stored, endOffset)
+        }
+        let logStartOffset = state.logStartOffset
         self.state = Mutex(state)
         self.fencedRangesCount.store(Int64(fenceCount), ordering: .relaxed)
-        self.publishOffsets(logStartOffset: segments[0].baseOffset, logEndOffset: endOffset)
+        self.publishOffsets(logStartOffset: logStartOffset, logEndOffset: endOffset)
     }
 
     deinit {
@@ -206,7 +214,7 @@ public final class PartitionLog: @unchecked Sendable {
             if let failure = state.failure { throw StorageError(code: .closed, message: "log failed: \(failure)") }
             if state.isClosed { throw StorageError(code: .closed, message: "log \(self.topicPartition) is closed") }
             if let idempotentBatch = validated.idempotentBatch, let verdict = Self.checkProducer(
-                idempotentBatch, table: state.producers, logStartOffset: state.segments[0].baseOffset
+                idempotentBatch, table: state.producers, logStartOffset: state.logStartOffset
             ) {
                 return verdict
             }
@@ -238,11 +246,11 @@ public final class PartitionLog: @unchecked Sendable {
                 state.scratch.deallocate()
                 state.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             }
-            self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: lastOffset + 1)
+            self.publishOffsets(logStartOffset: state.logStartOffset, logEndOffset: lastOffset + 1)
             return .appended(
                 AppendResult(
                     firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: logAppendTimeMs ?? -1,
-                    logStartOffset: state.segments[0].baseOffset
+                    logStartOffset: state.logStartOffset
                 )
             )
         }

@@ -115,7 +115,8 @@ final class GroupStateMachineSyncTests: XCTestCase {
         XCTAssertEqual(actions, [])
         XCTAssertEqual(machine.state, .empty)
         XCTAssertEqual(machine.generationId, 3, "the generation that emptied the group still counts")
-        XCTAssertNil(machine.protocolType)
+        XCTAssertEqual(machine.protocolType, "consumer", "Kafka keeps an emptied group's protocol type")
+        XCTAssertNil(machine.protocolName)
     }
 
     func testOffsetCommitValidation() {

@@ -135,7 +135,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testListOffsets() {
-        assertRoundTripAllVersions(1...6) { version in
+        assertRoundTripAllVersions(1...9) { version in
             ListOffsetsRequest(
                 replicaId: -1,
                 isolationLevel: version >= 2 ? 1 : 0,
@@ -147,7 +147,7 @@ final class RoundTripTests: XCTestCase {
                 ]
             )
         }
-        assertRoundTripAllVersions(1...6) { version in
+        assertRoundTripAllVersions(1...9) { version in
             ListOffsetsResponse(
                 throttleTimeMs: version >= 2 ? 9 : 0,
                 topics: [

@@ -1,7 +1,8 @@
 import NIOCore
 
-/// ListOffsets (key 2), versions 1–6, flexible from 6. Version 0 (several offsets per partition) is
-/// not supported: every client in use sends 1+.
+/// ListOffsets (key 2), versions 1–9, flexible from 6. Version 0 (several offsets per partition) is
+/// not supported: every client in use sends 1+. Versions 7–9 change no field, only the special
+/// timestamps allowed: -3 (max timestamp, v7+), -4 (earliest local, v8+), -5 (latest tiered, v9+).
 public struct ListOffsetsRequest: KafkaRequestMessage {
     public typealias Response = ListOffsetsResponse
     public static let apiKey = ApiKey.listOffsets
@@ -10,6 +11,8 @@ public struct ListOffsetsRequest: KafkaRequestMessage {
     public static let latestTimestamp: Int64 = -1
     /// The timestamp that asks for the log start offset.
     public static let earliestTimestamp: Int64 = -2
+    /// v7+: the offset of the record with the largest timestamp.
+    public static let maxTimestamp: Int64 = -3
 
     public struct Partition: Hashable, Sendable {
         public var partitionIndex: Int32
