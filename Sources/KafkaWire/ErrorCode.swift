@@ -51,6 +51,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let outOfOrderSequenceNumber = ErrorCode(rawValue: 45)
     public static let duplicateSequenceNumber = ErrorCode(rawValue: 46)
     public static let invalidProducerEpoch = ErrorCode(rawValue: 47)
+    public static let invalidTxnState = ErrorCode(rawValue: 48)
     public static let invalidTransactionTimeout = ErrorCode(rawValue: 50)
     public static let kafkaStorageError = ErrorCode(rawValue: 56)
     public static let saslAuthenticationFailed = ErrorCode(rawValue: 58)
@@ -86,6 +87,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID", 87: "INVALID_RECORD",
         88: "UNSTABLE_OFFSET_COMMIT", 91: "RESOURCE_NOT_FOUND", 92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
         100: "UNKNOWN_TOPIC_ID",
+        48: "INVALID_TXN_STATE",
     ]
 
     /// Kafka's name for the code, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.
