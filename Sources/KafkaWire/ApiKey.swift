@@ -19,6 +19,10 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case createTopics = 19
     case deleteTopics = 20
     case initProducerId = 22
+    case addPartitionsToTxn = 24
+    case addOffsetsToTxn = 25
+    case endTxn = 26
+    case txnOffsetCommit = 28
     case describeAcls = 29
     case createAcls = 30
     case deleteAcls = 31
@@ -50,6 +54,7 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         case .createTopics: return 5
         case .deleteTopics: return 4
         case .initProducerId: return 2
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return 3
         case .describeConfigs: return 4
         case .deleteGroups: return 2
         // SaslHandshake has no flexible version; Int16.max keeps every version on the classic encoding.
