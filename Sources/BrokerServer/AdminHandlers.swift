@@ -16,15 +16,19 @@ extension KafkaRequestRouter {
                     refused.errorCode = .topicAuthorizationFailed
                     return refused
                 }
-                return self.listOffset(TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked)
+                return self.listOffset(
+                    TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked,
+                    readCommitted: listOffsets.isolationLevel == 1
+                )
             })
         }
         request.reply(ListOffsetsResponse(topics: topics))
     }
 
-    private func listOffset(_ topicPartition: TopicPartition, _ asked: ListOffsetsRequest.Partition)
-        -> ListOffsetsResponse.Partition
-    {
+    /// `readCommitted` (isolation_level 1): "latest" is the last stable offset, as Kafka answers.
+    private func listOffset(
+        _ topicPartition: TopicPartition, _ asked: ListOffsetsRequest.Partition, readCommitted: Bool = false
+    ) -> ListOffsetsResponse.Partition {
         var answer = ListOffsetsResponse.Partition(partitionIndex: asked.partitionIndex)
         guard let log = self.logs.partition(topicPartition) else {
             answer.errorCode = .unknownTopicOrPartition
@@ -33,7 +37,7 @@ extension KafkaRequestRouter {
         answer.leaderEpoch = 0
         switch asked.timestamp {
         case -1:  // latest
-            answer.offset = log.logEndOffset.rawValue
+            answer.offset = (readCommitted ? log.lastStableOffset : log.logEndOffset).rawValue
         case -2:  // earliest
             answer.offset = log.logStartOffset.rawValue
         case let timestampMs where timestampMs >= 0:

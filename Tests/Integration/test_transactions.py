@@ -82,6 +82,14 @@ def read_all(bootstrap: str, topic: str, isolation: str, partitions: int = 1) ->
         consumer.close()
 
 
+def high_watermark(bootstrap: str, topic: str, isolation: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks", "isolation.level": isolation})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT_S)[1]
+    finally:
+        consumer.close()
+
+
 def test_commit_abort_and_offsets_with_confluent_kafka(make_broker):
     broker = make_broker(fsync="always")
     create_topics(broker.bootstrap, "txn-out", "txn-in", partitions=2)
@@ -124,6 +132,9 @@ def test_a_second_producer_with_the_same_id_fences_the_first(make_broker):
     zombie = transactional_producer(broker.bootstrap, "fencing-txn")
     zombie.begin_transaction()
     produce(zombie, "fenced", ["zombie-0", "zombie-1"])
+    # While it is open, "latest" for a read_committed reader is the last stable offset (ListOffsets isolation 1).
+    assert high_watermark(broker.bootstrap, "fenced", "read_committed") == 0
+    assert high_watermark(broker.bootstrap, "fenced", "read_uncommitted") == 2
 
     successor = transactional_producer(broker.bootstrap, "fencing-txn")
     with pytest.raises(KafkaException) as raised:
@@ -224,3 +235,89 @@ def test_aiokafka_transactions(make_broker):
             await consumer.stop()
 
     assert asyncio.run(run()) == ["committed-0", "committed-1", "committed-2", "last"]
+
+
+class Writer:
+    """One transactional id driven step by step; remembers what each of its transactions became as far as the
+    client knows: "committed" (commit_transaction returned), "aborted" (abort_transaction returned, or the
+    transaction failed before its commit was asked) or "unknown" (the commit was asked and failed)."""
+
+    def __init__(self, bootstrap: str, name: str):
+        self.bootstrap = bootstrap
+        self.name = name
+        self.outcomes: dict[str, str] = {}
+        self.producer = self.start_producer()
+        self.current: str | None = None
+
+    def start_producer(self) -> Producer:
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                return transactional_producer(self.bootstrap, self.name, **{"message.timeout.ms": 10000})
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def begin(self, transaction: str, partitions: int) -> None:
+        self.current = transaction
+        try:
+            self.producer.begin_transaction()
+            for partition in range(partitions):
+                self.producer.produce("ledger", value=f"{transaction}:{partition}".encode(), partition=partition)
+            self.producer.flush(TIMEOUT_S)
+        except KafkaException:
+            self.fail_current("aborted")
+
+    def end(self, commit: bool) -> None:
+        transaction = self.current
+        if transaction is None:
+            return
+        self.current = None
+        try:
+            if commit:
+                self.producer.commit_transaction(TIMEOUT_S)
+                self.outcomes[transaction] = "committed"
+            else:
+                self.producer.abort_transaction(TIMEOUT_S)
+                self.outcomes[transaction] = "aborted"
+        except KafkaException:
+            self.current = transaction
+            self.fail_current("unknown" if commit else "aborted")
+
+    def fail_current(self, outcome: str) -> None:
+        """The transaction failed: start over with a new producer (which aborts whatever is left open)."""
+        if self.current is not None:
+            self.outcomes[self.current] = outcome
+            self.current = None
+        self.producer = self.start_producer()
+
+
+def test_no_aborted_read_torn_transaction_or_lost_commit_across_kill9(make_broker):
+    partitions = 3
+    broker = make_broker(fsync="always")
+    create_topics(broker.bootstrap, "ledger", partitions=partitions)
+    writers = [Writer(broker.bootstrap, f"writer-{index}") for index in range(2)]
+    for round_index in range(8):
+        for writer in writers:
+            writer.begin(f"{writer.name}/{round_index}", partitions)
+        if round_index in (3, 6):
+            # Both writers have a transaction open on every partition: the broker dies.
+            broker.kill9()
+            broker.start()
+        for offset, writer in enumerate(writers):
+            writer.end(commit=(round_index + offset) % 3 != 2)
+
+    seen: dict[str, set[int]] = {}
+    for value in read_all(broker.bootstrap, "ledger", "read_committed", partitions=partitions):
+        transaction, partition = value.rsplit(":", 1)
+        seen.setdefault(transaction, set()).add(int(partition))
+    outcomes = {transaction: outcome for writer in writers for transaction, outcome in writer.outcomes.items()}
+    aborted_reads = [t for t, outcome in outcomes.items() if outcome == "aborted" and t in seen]
+    torn = {t: sorted(parts) for t, parts in seen.items() if len(parts) != partitions}
+    lost = [t for t, outcome in outcomes.items() if outcome == "committed" and t not in seen]
+    assert not aborted_reads, f"aborted transactions read: {aborted_reads}"
+    assert not torn, f"torn transactions: {torn}"
+    assert not lost, f"committed transactions lost: {lost}"
+    assert sum(outcome == "committed" for outcome in outcomes.values()) >= 6, outcomes
+    assert sum(outcome == "aborted" for outcome in outcomes.values()) >= 4, outcomes
