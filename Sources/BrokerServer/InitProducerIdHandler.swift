@@ -17,8 +17,6 @@ import NIOCore
 ///   COORDINATOR_NOT_AVAILABLE), and the response has no message field to explain anything subtler.
 /// - A storage failure while reserving a block answers COORDINATOR_NOT_AVAILABLE, which clients retry.
 extension KafkaRequestRouter {
-    static let transactionalIdAuthorizationFailed = ErrorCode(rawValue: 53)
-
     func handleInitProducerId(_ request: IncomingRequest) throws {
         let initRequest = try request.decode(InitProducerIdRequest.self)
         if let transactionalId = initRequest.transactionalId, let transactions = self.transactions {
@@ -40,7 +38,7 @@ extension KafkaRequestRouter {
     func initProducerIdResponse(for request: InitProducerIdRequest) -> InitProducerIdResponse {
         if request.transactionalId != nil {
             return InitProducerIdResponse(
-                errorCode: Self.transactionalIdAuthorizationFailed, producerId: -1, producerEpoch: -1
+                errorCode: .transactionalIdAuthorizationFailed, producerId: -1, producerEpoch: -1
             )
         }
         do {

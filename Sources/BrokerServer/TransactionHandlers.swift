@@ -169,6 +169,4 @@ extension ErrorCode {
     init(_ code: TransactionErrorCode) {
         self.init(rawValue: code.rawValue)
     }
-
-    static let operationNotAttempted = ErrorCode(rawValue: 55)
 }

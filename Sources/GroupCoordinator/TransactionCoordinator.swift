@@ -143,7 +143,8 @@ public final class TransactionCoordinator: Sendable {
     }
 
     /// Whether a transaction not yet complete carries an offset of `groupId` for `topicPartition` (OffsetFetch
-    /// with `require_stable` then answers UNSTABLE_OFFSET_COMMIT).
+    /// with `require_stable` then answers UNSTABLE_OFFSET_COMMIT). A scan of the ids (bounded by
+    /// `transactionalIdsMax`); OffsetFetch with require_stable is rare enough (consumer start, rebalance).
     public func hasPendingOffset(groupId: String, _ topicPartition: TopicPartition) -> Bool {
         self.state.withLock { state in
             state.transactions.values.contains { $0.pendingOffsets[groupId]?[topicPartition] != nil }
@@ -155,6 +156,7 @@ public final class TransactionCoordinator: Sendable {
     /// A set of appends an answer must wait for.
     struct Writes: Sendable {
         var waits: [(log: PartitionLog, endOffset: Offset)] = []
+        var offsetDurabilities: [OffsetDurability] = []
 
         mutating func add(_ log: PartitionLog, _ result: AppendResult) {
             self.waits.append((log, result.lastOffset + 1))
@@ -163,8 +165,6 @@ public final class TransactionCoordinator: Sendable {
         mutating func add(_ durability: OffsetDurability) {
             self.offsetDurabilities.append(durability)
         }
-
-        var offsetDurabilities: [OffsetDurability] = []
 
         /// Calls `completion(true)` once every write is durable under its log's policy (at once when none
         /// waits for an fsync), `false` when one failed.

@@ -55,6 +55,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let invalidProducerIdMapping = ErrorCode(rawValue: 49)
     public static let concurrentTransactions = ErrorCode(rawValue: 51)
     public static let transactionalIdAuthorizationFailed = ErrorCode(rawValue: 53)
+    public static let operationNotAttempted = ErrorCode(rawValue: 55)
     public static let producerFenced = ErrorCode(rawValue: 90)
     public static let invalidTransactionTimeout = ErrorCode(rawValue: 50)
     public static let kafkaStorageError = ErrorCode(rawValue: 56)
@@ -92,7 +93,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         88: "UNSTABLE_OFFSET_COMMIT", 91: "RESOURCE_NOT_FOUND", 92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
         100: "UNKNOWN_TOPIC_ID",
         48: "INVALID_TXN_STATE", 49: "INVALID_PRODUCER_ID_MAPPING", 51: "CONCURRENT_TRANSACTIONS",
-        53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", 90: "PRODUCER_FENCED",
+        53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", 55: "OPERATION_NOT_ATTEMPTED", 90: "PRODUCER_FENCED",
     ]
 
     /// Kafka's name for the code, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.
