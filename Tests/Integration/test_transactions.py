@@ -19,10 +19,11 @@ import asyncio
 import time
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 TIMEOUT_S = 30.0
+INVALID_TXN_STATE = 48
 
 
 def create_topics(bootstrap: str, *names: str, partitions: int = 1) -> None:
@@ -94,7 +95,9 @@ def test_commit_abort_and_offsets_with_confluent_kafka(make_broker):
     broker = make_broker(fsync="always")
     create_topics(broker.bootstrap, "txn-out", "txn-in", partitions=2)
     producer = transactional_producer(broker.bootstrap, "confluent-txn")
-    group = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "txn-group", "enable.auto.commit": False})
+    # read_committed: librdkafka then asks OffsetFetch with require_stable.
+    group = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "txn-group", "enable.auto.commit": False,
+                      "isolation.level": "read_committed"})
     try:
         producer.begin_transaction()
         produce(producer, "txn-out", [f"first-{index}" for index in range(6)], partitions=2)
@@ -102,6 +105,10 @@ def test_commit_abort_and_offsets_with_confluent_kafka(make_broker):
             [TopicPartition("txn-in", 0, 42), TopicPartition("txn-in", 1, 7)], group.consumer_group_metadata(),
             TIMEOUT_S,
         )
+        # Pending: OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT, which librdkafka retries.
+        with pytest.raises(KafkaException) as unstable:
+            group.committed([TopicPartition("txn-in", 0)], timeout=2)
+        assert unstable.value.args[0].code() == KafkaError._TIMED_OUT, unstable.value
         producer.commit_transaction(TIMEOUT_S)
 
         producer.begin_transaction()
@@ -321,3 +328,25 @@ def test_no_aborted_read_torn_transaction_or_lost_commit_across_kill9(make_broke
     assert not lost, f"committed transactions lost: {lost}"
     assert sum(outcome == "committed" for outcome in outcomes.values()) >= 6, outcomes
     assert sum(outcome == "aborted" for outcome in outcomes.values()) >= 4, outcomes
+
+
+def test_a_transactional_batch_outside_the_transaction_is_refused(make_broker):
+    """Over a raw socket: a transactional batch for a partition the coordinator was not told of gets
+    INVALID_TXN_STATE (Kafka 3.6+'s verification) and is not written."""
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    from test_idempotence import RawConnection
+
+    broker = make_broker()
+    create_topics(broker.bootstrap, "unverified")
+    connection = RawConnection(broker.port)
+    try:
+        error_code, producer_id, epoch = connection.init_producer_id("raw-txn")
+        assert error_code == 0
+        builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=True,
+                                            producer_id=producer_id, producer_epoch=epoch, base_sequence=0,
+                                            batch_size=1 << 20)
+        builder.append(0, timestamp=int(time.time() * 1000), key=None, value=b"stray", headers=[])
+        assert connection.produce("unverified", bytes(builder.build()))[0] == INVALID_TXN_STATE
+    finally:
+        connection.close()
+    assert read_all(broker.bootstrap, "unverified", "read_uncommitted") == []
