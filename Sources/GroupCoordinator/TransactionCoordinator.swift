@@ -21,8 +21,14 @@ public enum TransactionErrorCode: Int16, Sendable {
 /// Limits and the state log's settings.
 public struct TransactionCoordinatorConfiguration: Sendable {
     public var topicName = "__transaction_state"
-    /// The state log: fsync as the broker's data (a decision must be durable before its markers).
-    public var logConfig = LogConfig()
+    /// The state log: fsync as the broker's data (a decision must be durable before its markers), and no
+    /// retention: an id's newest record may be old, and replay must still find it (compaction will bound it).
+    public var logConfig: LogConfig = {
+        var config = LogConfig()
+        config.retentionMs = nil
+        config.retentionSizeBytes = nil
+        return config
+    }()
     /// Kafka's `transaction.max.timeout.ms`: a longer `transaction.timeout.ms` is INVALID_TRANSACTION_TIMEOUT.
     public var transactionTimeoutMsMax: Int32 = 900_000
     public var transactionalIdsMax = 100_000
@@ -77,6 +83,9 @@ public final class TransactionCoordinator: Sendable {
         self.clock = clock
         self.configuration = configuration
         self.onEvent = onEvent
+        guard configuration.logConfig.retentionMs == nil, configuration.logConfig.retentionSizeBytes == nil else {
+            throw GroupCoordinatorError(code: .invalidConfiguration, message: "the transaction log must not expire")
+        }
         do {
             if logs.topic(configuration.topicName) == nil {
                 try logs.createInternalTopic(configuration.topicName, partitionCount: 1, config: configuration.logConfig)

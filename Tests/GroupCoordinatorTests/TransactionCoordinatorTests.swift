@@ -220,6 +220,17 @@ final class TransactionCoordinatorTests: XCTestCase {
         XCTAssertEqual(self.initProducer(coordinator).producerEpoch, 2)
     }
 
+    func testTheStateLogMustNotExpire() throws {
+        var configuration = TransactionCoordinatorConfiguration()
+        XCTAssertNil(configuration.logConfig.retentionMs)
+        configuration.logConfig.retentionMs = 1000
+        let store = try OffsetStore(logManager: self.logManager, clock: self.clock)
+        XCTAssertThrowsError(try TransactionCoordinator(
+            logs: self.logManager, offsetStore: store, producerIds: self.logManager.makeProducerIdAllocator(),
+            clock: self.clock, configuration: configuration
+        ))
+    }
+
     func testStateRecordsRoundTripAndRefuseDamage() {
         let metadata = TransactionMetadata(
             transactionalId: "tx-é", producerId: 12, producerEpoch: 4, timeoutMs: 60_000, state: .prepareCommit,
