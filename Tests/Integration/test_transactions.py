@@ -83,10 +83,11 @@ def read_all(bootstrap: str, topic: str, isolation: str, partitions: int = 1) ->
         consumer.close()
 
 
-def high_watermark(bootstrap: str, topic: str, isolation: str) -> int:
+def high_watermark(bootstrap: str, topic: str, isolation: str, partition: int = 0) -> int:
+    """ListOffsets "latest": the log end, or under read_committed the last stable offset."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks", "isolation.level": isolation})
     try:
-        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT_S)[1]
+        return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT_S)[1]
     finally:
         consumer.close()
 
@@ -165,11 +166,17 @@ def test_kill9_mid_transaction_aborts_it_and_keeps_what_was_committed(make_broke
     producer.commit_transaction(TIMEOUT_S)
     producer.begin_transaction()
     produce(producer, "crash-txn", [f"open-{index}" for index in range(10)], partitions=2)
+    for partition in range(2):
+        assert high_watermark(broker.bootstrap, "crash-txn", "read_committed", partition) < high_watermark(
+            broker.bootstrap, "crash-txn", "read_uncommitted", partition), "the open transaction holds the LSO"
 
     broker.kill9()
     broker.start()
 
-    # The open transaction was aborted at the restart: read_committed readers reach the end at once.
+    # The open transaction was aborted at the restart (abort markers): the LSO is the log end again.
+    for partition in range(2):
+        assert high_watermark(broker.bootstrap, "crash-txn", "read_committed", partition) == high_watermark(
+            broker.bootstrap, "crash-txn", "read_uncommitted", partition)
     committed = read_all(broker.bootstrap, "crash-txn", "read_committed", partitions=2)
     assert sorted(committed) == sorted(f"kept-{index}" for index in range(10))
     assert len(read_all(broker.bootstrap, "crash-txn", "read_uncommitted", partitions=2)) == 20
@@ -350,3 +357,26 @@ def test_a_transactional_batch_outside_the_transaction_is_refused(make_broker):
     finally:
         connection.close()
     assert read_all(broker.bootstrap, "unverified", "read_uncommitted") == []
+
+
+def test_an_expired_transaction_is_aborted_and_its_producer_fenced(make_broker):
+    broker = make_broker()
+    create_topics(broker.bootstrap, "expiring")
+    producer = transactional_producer(
+        broker.bootstrap, "expiring-txn", **{"transaction.timeout.ms": 2000, "message.timeout.ms": 2000}
+    )
+    producer.begin_transaction()
+    produce(producer, "expiring", ["late-0", "late-1"])
+    assert high_watermark(broker.bootstrap, "expiring", "read_committed") == 0, "open: the LSO holds at 0"
+    # The broker checks timeouts once a second: by 4 s the transaction is aborted (two records and the abort
+    # marker) and the LSO has moved past it.
+    time.sleep(4)
+    assert high_watermark(broker.bootstrap, "expiring", "read_committed") == 3
+    assert read_all(broker.bootstrap, "expiring", "read_committed") == []
+    with pytest.raises(KafkaException):
+        producer.commit_transaction(TIMEOUT_S)
+    successor = transactional_producer(broker.bootstrap, "expiring-txn")
+    successor.begin_transaction()
+    produce(successor, "expiring", ["on-time"])
+    successor.commit_transaction(TIMEOUT_S)
+    assert read_all(broker.bootstrap, "expiring", "read_committed") == ["on-time"]
