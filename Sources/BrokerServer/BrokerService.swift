@@ -82,7 +82,7 @@ public final class BrokerService: Service, Sendable {
                     control: RuntimeOperatorControl(runtime: runtime!), logs: logs, groups: groups, clock: self.clock,
                     metrics: metrics
                 ),
-                gate: self.makeAdminGate(),
+                gate: self.makeAdminGate(credentials: credentials, acls: acls),
                 tls: self.config.adminTLS ? try self.loadTLS(forAdmin: true)?.serverContext : nil,
                 logger: self.logger
             )
@@ -112,9 +112,10 @@ public final class BrokerService: Service, Sendable {
         self.logger.info("stopped cleanly")
     }
 
-    /// The admin API's gate, and the log lines that say how the admin API is protected: a warning when it is
-    /// open beyond loopback (`--admin-insecure`), a notice when it needs tokens and none exist yet.
-    private func makeAdminGate() -> AdminGate {
+    /// The admin API's gate (tokens, and SCRAM users by HTTP Basic when it has TLS), and the log lines that say
+    /// how the admin API is protected: a warning when it is open beyond loopback (`--admin-insecure`), a notice
+    /// when it needs tokens and none exist yet.
+    private func makeAdminGate(credentials: ScramCredentialStore, acls: AclStore) -> AdminGate {
         let tokens = AdminTokenCache(store: AdminTokenStore(dataDirectory: self.config.dataDirectory))
         if self.config.adminAuth {
             switch tokens.records() {
@@ -134,10 +135,17 @@ public final class BrokerService: Service, Sendable {
                 who reaches it can deploy operators, that is run any code as this user, and delete streams
                 """)
         }
-        return AdminGate(
+        var gate = AdminGate(
             authenticationRequired: self.config.adminAuth, bodyBytesMax: Int(self.config.adminBodyBytesMax),
             checkToken: { token in tokens.check(token: token) }
         )
+        if self.config.adminTLS {
+            // Passwords only where they cannot be read on the way: HTTP Basic needs the admin API's TLS.
+            let clock = self.clock
+            let passwords = AdminPasswordCheck(credentials: credentials, acls: acls, nowMs: { Int64(clock.monotonicNs() / 1_000_000) })
+            gate.checkPassword = { user, password, host in passwords.check(user: user, password: password, host: host) }
+        }
+        return gate
     }
 
     /// Writes the bundled Python SDK for operators and brings deployed operators back at their offsets.

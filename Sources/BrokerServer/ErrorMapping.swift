@@ -34,6 +34,7 @@ enum ErrorMapping {
         case .invalidTopicName: return .invalidTopicException
         case .invalidPartitionCount: return .invalidPartitions
         case .invalidConfig: return .invalidConfig
+        case .invalidTimestamp: return .invalidTimestamp
         case .corruptMessage: return .corruptMessage
         case .internalTopic: return .invalidTopicException
         default: return .kafkaStorageError

@@ -15,7 +15,7 @@ import Glibc
 /// other threads through `complete(slot:with:)`, which hops back here.
 ///
 /// On a TLS listener fetched segment bytes cannot go out by sendfile (the kernel would bypass the
-/// encryption): they are read from the page cache into a buffer instead, and the TLS handler in front
+/// encryption): `SliceCopier` reads them from the page cache instead, and the TLS handler in front
 /// encrypts them. A verified client certificate's subject becomes the connection's principal.
 final class KafkaConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
@@ -27,6 +27,8 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     private let session: ConnectionSession
     /// False under TLS: segment slices are copied instead of sent by sendfile.
     private let sendsFileRegions: Bool
+    /// Reads segment slices for TLS, which cannot use sendfile.
+    private var sliceCopier = SliceCopier()
     /// A response after which the connection closes (a refused login): its slot and why.
     private var closeAfter: (slot: UInt64, reason: String)?
     private var sequencer: ResponseSequencer<OutboundResponse>
@@ -163,7 +165,10 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
             context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         case .file(let slice) where !self.sendsFileRegions:
             do {
-                context.write(self.wrapOutboundOut(.byteBuffer(try Self.copy(slice, allocator: context.channel.allocator))), promise: nil)
+                try self.sliceCopier.write(slice, allocator: context.channel.allocator) { chunk in
+                    context.write(self.wrapOutboundOut(.byteBuffer(chunk)), promise: nil)
+                    context.flush()
+                }
             } catch {
                 context.fireErrorCaught(error)
             }
@@ -187,27 +192,6 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
             promise.futureResult.whenComplete { _ in try? handle.close() }
             context.write(self.wrapOutboundOut(.fileRegion(region)), promise: promise)
         }
-    }
-}
-
-extension KafkaConnectionHandler {
-    /// A segment slice read into a buffer (from the page cache, usually): the TLS path of a fetch.
-    static func copy(_ slice: FileSlice, allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: slice.sizeBytes)
-        var readBytes = 0
-        while readBytes < slice.sizeBytes {
-            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: slice.sizeBytes - readBytes) { target in
-                let result = pread(
-                    slice.file.descriptor, target.baseAddress, slice.sizeBytes - readBytes, off_t(slice.positionBytes) + off_t(readBytes)
-                )
-                return max(result, 0)
-            }
-            guard count > 0 else {
-                throw BrokerError.io("reading \(slice.sizeBytes) bytes of a segment for a TLS fetch failed, errno \(errno)")
-            }
-            readBytes += count
-        }
-        return buffer
     }
 }
 

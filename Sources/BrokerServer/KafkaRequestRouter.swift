@@ -93,6 +93,7 @@ final class KafkaRequestRouter: Sendable {
         .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
         .describeGroups, .listGroups, .deleteGroups, .initProducerId, .saslHandshake, .saslAuthenticate,
         .describeUserScramCredentials, .alterUserScramCredentials, .describeAcls, .createAcls, .deleteAcls,
+        .alterConfigs, .incrementalAlterConfigs,
         .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit,
     ]
 
@@ -115,6 +116,8 @@ final class KafkaRequestRouter: Sendable {
         case .createTopics: try self.handleCreateTopics(request)
         case .deleteTopics: try self.handleDeleteTopics(request)
         case .describeConfigs: try self.handleDescribeConfigs(request)
+        case .alterConfigs: try self.handleAlterConfigs(request)
+        case .incrementalAlterConfigs: try self.handleIncrementalAlterConfigs(request)
         case .findCoordinator: try self.handleFindCoordinator(request)
         case .joinGroup: try self.handleJoinGroup(request)
         case .syncGroup: try self.handleSyncGroup(request)

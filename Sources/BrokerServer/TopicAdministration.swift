@@ -46,32 +46,57 @@ struct TopicAdministration: Sendable {
         }
     }
 
-    /// Creates a topic as asked by CreateTopics; returns the Kafka error code and message.
-    func create(name: String, partitionCount: Int32, replicationFactor: Int16, config: LogConfig?, validateOnly: Bool)
-        -> (ErrorCode, String?)
-    {
+    /// What CreateTopics learns for one topic: the error (NONE on success) and, when it was created or would be
+    /// (`validateOnly`), the topic as it is or would be.
+    struct CreateOutcome {
+        var errorCode: ErrorCode = .none
+        var message: String?
+        var topic: TopicInfo?
+    }
+
+    /// Creates a topic as asked by CreateTopics, with `configs` (Kafka topic configs by name) set for it. With
+    /// `validateOnly`, checks everything creation would, configs included, and creates nothing.
+    func create(
+        name: String, partitionCount: Int32, replicationFactor: Int16, configs: [String: String], validateOnly: Bool
+    ) -> CreateOutcome {
         let partitions = partitionCount == -1 ? Int32(self.config.defaultPartitions) : partitionCount
         guard partitions >= 1, Int(partitions) <= Limits.partitionsPerTopicMax else {
-            return (.invalidPartitions, "partition count must be 1...\(Limits.partitionsPerTopicMax)")
+            return CreateOutcome(errorCode: .invalidPartitions, message: "partition count must be 1...\(Limits.partitionsPerTopicMax)")
         }
         guard replicationFactor == -1 || replicationFactor == 1 else {
-            return (.invalidReplicationFactor, "a single-node broker supports replication factor 1 only")
+            return CreateOutcome(
+                errorCode: .invalidReplicationFactor, message: "a single-node broker supports replication factor 1 only"
+            )
         }
         if let problem = TopicNames.problem(with: name) {
-            return (.invalidTopicException, problem)
+            return CreateOutcome(errorCode: .invalidTopicException, message: problem)
         }
         if Self.isInternal(name) {
-            return (.invalidTopicException, "names starting with '__' are kept for the broker's internal topics")
+            return CreateOutcome(
+                errorCode: .invalidTopicException, message: "names starting with '__' are kept for the broker's internal topics"
+            )
         }
         if validateOnly {
-            return self.logs.topic(name) == nil ? (.none, nil) : (.topicAlreadyExists, "topic \(name) exists")
+            do {
+                let config = try TopicConfigRegistry.resolve(configs, defaults: self.logs.defaultConfig)
+                guard self.logs.topic(name) == nil else {
+                    return CreateOutcome(errorCode: .topicAlreadyExists, message: "topic \(name) exists")
+                }
+                let info = TopicInfo(name: name, partitionCount: Int(partitions), config: config, overrides: configs)
+                return CreateOutcome(topic: info)
+            } catch {
+                return CreateOutcome(errorCode: ErrorMapping.errorCode(for: error), message: ErrorMapping.message(for: error))
+            }
         }
         do {
-            try self.logs.createTopic(name, partitionCount: Int(partitions), config: config)
-            self.logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
-            return (.none, nil)
+            try self.logs.createTopic(name, partitionCount: Int(partitions), configs: configs)
+            self.logger.info("created topic", metadata: [
+                "topic": "\(name)", "partitions": "\(partitions)",
+                "configs": "\(configs.keys.sorted().map { "\($0)=\(configs[$0]!)" }.joined(separator: ","))",
+            ])
+            return CreateOutcome(topic: self.logs.topic(name))
         } catch {
-            return (ErrorMapping.errorCode(for: error), ErrorMapping.message(for: error))
+            return CreateOutcome(errorCode: ErrorMapping.errorCode(for: error), message: ErrorMapping.message(for: error))
         }
     }
 

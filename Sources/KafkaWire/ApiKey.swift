@@ -27,8 +27,10 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case createAcls = 30
     case deleteAcls = 31
     case describeConfigs = 32
+    case alterConfigs = 33
     case saslAuthenticate = 36
     case deleteGroups = 42
+    case incrementalAlterConfigs = 44
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
 
@@ -56,6 +58,8 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         case .initProducerId: return 2
         case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return 3
         case .describeConfigs: return 4
+        case .alterConfigs: return 2
+        case .incrementalAlterConfigs: return 1
         case .deleteGroups: return 2
         // SaslHandshake has no flexible version; Int16.max keeps every version on the classic encoding.
         case .saslHandshake: return Int16.max

@@ -36,6 +36,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let topicAuthorizationFailed = ErrorCode(rawValue: 29)
     public static let groupAuthorizationFailed = ErrorCode(rawValue: 30)
     public static let clusterAuthorizationFailed = ErrorCode(rawValue: 31)
+    public static let invalidTimestamp = ErrorCode(rawValue: 32)
     public static let unsupportedSaslMechanism = ErrorCode(rawValue: 33)
     public static let illegalSaslState = ErrorCode(rawValue: 34)
     public static let unsupportedVersion = ErrorCode(rawValue: 35)
@@ -82,7 +83,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         21: "INVALID_REQUIRED_ACKS", 22: "ILLEGAL_GENERATION", 23: "INCONSISTENT_GROUP_PROTOCOL",
         24: "INVALID_GROUP_ID", 25: "UNKNOWN_MEMBER_ID", 26: "INVALID_SESSION_TIMEOUT",
         27: "REBALANCE_IN_PROGRESS", 28: "INVALID_COMMIT_OFFSET_SIZE", 29: "TOPIC_AUTHORIZATION_FAILED",
-        30: "GROUP_AUTHORIZATION_FAILED", 31: "CLUSTER_AUTHORIZATION_FAILED", 33: "UNSUPPORTED_SASL_MECHANISM",
+        30: "GROUP_AUTHORIZATION_FAILED", 31: "CLUSTER_AUTHORIZATION_FAILED", 32: "INVALID_TIMESTAMP", 33: "UNSUPPORTED_SASL_MECHANISM",
         34: "ILLEGAL_SASL_STATE", 35: "UNSUPPORTED_VERSION", 36: "TOPIC_ALREADY_EXISTS",
         37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR", 39: "INVALID_REPLICA_ASSIGNMENT",
         40: "INVALID_CONFIG", 41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",

@@ -10,6 +10,8 @@ public enum KafkaRequest: Equatable, Sendable {
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
     case describeConfigs(DescribeConfigsRequest)
+    case alterConfigs(AlterConfigsRequest)
+    case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
     case findCoordinator(FindCoordinatorRequest)
     case joinGroup(JoinGroupRequest)
     case syncGroup(SyncGroupRequest)
@@ -56,6 +58,9 @@ public enum KafkaRequest: Equatable, Sendable {
         case .createTopics: return .createTopics(try .decodeWhole(from: &body, version: version))
         case .deleteTopics: return .deleteTopics(try .decodeWhole(from: &body, version: version))
         case .describeConfigs: return .describeConfigs(try .decodeWhole(from: &body, version: version))
+        case .alterConfigs: return .alterConfigs(try .decodeWhole(from: &body, version: version))
+        case .incrementalAlterConfigs:
+            return .incrementalAlterConfigs(try .decodeWhole(from: &body, version: version))
         case .findCoordinator: return .findCoordinator(try .decodeWhole(from: &body, version: version))
         case .joinGroup: return .joinGroup(try .decodeWhole(from: &body, version: version))
         case .syncGroup: return .syncGroup(try .decodeWhole(from: &body, version: version))

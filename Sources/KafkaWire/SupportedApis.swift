@@ -30,6 +30,8 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .createTopics, minVersion: 2, maxVersion: 7),
         ApiVersionRange(apiKey: .deleteTopics, minVersion: 1, maxVersion: 6),
         ApiVersionRange(apiKey: .describeConfigs, minVersion: 1, maxVersion: 4),
+        ApiVersionRange(apiKey: .alterConfigs, minVersion: 0, maxVersion: 2),
+        ApiVersionRange(apiKey: .incrementalAlterConfigs, minVersion: 0, maxVersion: 1),
         ApiVersionRange(apiKey: .findCoordinator, minVersion: 0, maxVersion: 4),
         ApiVersionRange(apiKey: .joinGroup, minVersion: 0, maxVersion: 9),
         ApiVersionRange(apiKey: .syncGroup, minVersion: 0, maxVersion: 5),

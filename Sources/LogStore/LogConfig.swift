@@ -52,6 +52,12 @@ public struct LogConfig: Sendable, Equatable {
     public var fsyncPolicy: FsyncPolicy = .interval(milliseconds: 1000)
     /// The largest batch accepted (Kafka's `max.message.bytes`, whose default this is).
     public var batchSizeBytesMax = 1024 * 1024 + 12
+    /// Deletion by retention, compaction (not built yet: see `CleanupPolicy`) or both (Kafka's `cleanup.policy`).
+    public var cleanupPolicy: CleanupPolicy = .delete
+    /// The log cleaner's bounds (`LogConfig+TopicPolicies.swift`).
+    public var compaction = Compaction()
+    /// Which timestamps batches carry and how far from the broker's clock they may be.
+    public var timestampPolicy = TimestampPolicy()
 
     public init(
         segmentSizeBytes: Int64 = 1024 * 1024 * 1024,

@@ -15,7 +15,26 @@ extension LogManager {
         try self.createAnyTopic(name, partitionCount: partitionCount, config: config)
     }
 
+    /// Creates a topic with `configs` (Kafka topic configs by name, `TopicConfigRegistry`) set on top of the
+    /// broker's defaults; they are kept in `topic.conf` and described as set for the topic. Throws
+    /// `invalidConfig` naming the key and why for a config that cannot be applied.
+    public func createTopic(_ name: String, partitionCount: Int, configs: [String: String]) throws {
+        guard !TopicNames.isInternal(name) else {
+            throw StorageError(code: .internalTopic, message: "'\(name)' is an internal topic name: only the broker creates those")
+        }
+        let config = try TopicConfigRegistry.resolve(configs, defaults: self.defaultConfig)
+        try self.createAnyTopic(name, partitionCount: partitionCount, config: config, overrides: configs)
+    }
+
     func createAnyTopic(_ name: String, partitionCount: Int, config: LogConfig?) throws {
+        let config = config ?? self.defaultConfig
+        let overrides = TopicConfigFile.overrides(turning: self.defaultConfig, into: config)
+        try self.createAnyTopic(name, partitionCount: partitionCount, config: config, overrides: overrides)
+    }
+
+    private func createAnyTopic(
+        _ name: String, partitionCount: Int, config: LogConfig, overrides: [String: String]
+    ) throws {
         if let problem = TopicNames.problem(with: name) {
             throw StorageError(code: .invalidTopicName, message: "invalid topic name '\(name)': \(problem)")
         }
@@ -25,7 +44,6 @@ extension LogManager {
                 message: "partition count \(partitionCount) is not between 1 and \(Limits.partitionsPerTopicMax)"
             )
         }
-        let config = config ?? self.defaultConfig
         try config.validate()
         try self.state.withLock { state in
             try self.requireOpen(state)
@@ -47,7 +65,7 @@ extension LogManager {
                         onEvent: self.onEvent, onError: self.onError
                     ))
                 }
-                let file = TopicConfigFile(partitionCount: partitionCount, config: config, defaults: self.defaultConfig)
+                let file = TopicConfigFile(partitionCount: partitionCount, overrides: overrides)
                 try self.fileIO.writeFileAtomically(topicDirectory + "/" + TopicConfigFile.fileName, file.serialized())
                 try self.fileIO.syncDirectory(self.topicsDirectory)
             } catch {
@@ -55,7 +73,7 @@ extension LogManager {
                 throw error
             }
             partitions.forEach(self.flusher.register)
-            let info = TopicInfo(name: name, partitionCount: partitionCount, config: config)
+            let info = TopicInfo(name: name, partitionCount: partitionCount, config: config, overrides: overrides)
             state.topics[name] = Topic(info: info, partitions: partitions)
         }
         self.onEvent("created topic \(name) with \(partitionCount) partitions")
@@ -106,7 +124,7 @@ extension LogManager {
         self.state.withLock { $0.topics[name]?.info }
     }
 
-    private func requireOpen(_ state: State) throws(StorageError) {
+    func requireOpen(_ state: State) throws(StorageError) {
         if state.isClosed { throw StorageError(code: .closed, message: "the log manager is closed") }
     }
 }

@@ -6,11 +6,14 @@ public struct TopicInfo: Sendable, Equatable {
     public var name: String
     public var partitionCount: Int
     public var config: LogConfig
+    /// The topic configs set for this topic (by Kafka name, as set); the others follow the broker's defaults.
+    public var overrides: [String: String]
 
-    public init(name: String, partitionCount: Int, config: LogConfig) {
+    public init(name: String, partitionCount: Int, config: LogConfig, overrides: [String: String] = [:]) {
         self.name = name
         self.partitionCount = partitionCount
         self.config = config
+        self.overrides = overrides
     }
 }
 
@@ -170,7 +173,9 @@ public final class LogManager: @unchecked Sendable {
             self.flusher.register(log)
             partitions.append(log)
         }
-        let info = TopicInfo(name: name, partitionCount: file.partitionCount, config: config)
+        let info = TopicInfo(
+            name: name, partitionCount: file.partitionCount, config: config, overrides: file.overrides
+        )
         return Topic(info: info, partitions: partitions)
     }
 

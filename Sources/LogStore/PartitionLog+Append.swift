@@ -16,9 +16,12 @@ extension PartitionLog {
     /// Validates every batch in `batches` and returns how many offsets they take. Checks the size limit first
     /// so an oversized batch is reported as too large rather than corrupt. An idempotent batch (producerId >= 0)
     /// must be alone, as in Kafka's produce v3+, so the producer check stays one lookup per append.
+    /// With CreateTime, each batch's timestamps must be within the topic's bounds of `nowMs` (`invalidTimestamp`).
     /// A control batch (a transaction marker) is refused unless `allowingControlBatch`, and must then be alone.
     static func validate(
-        _ batches: UnsafeRawBufferPointer, batchSizeBytesMax: Int, allowingControlBatch: Bool = false
+        _ batches: UnsafeRawBufferPointer, batchSizeBytesMax: Int,
+        timestampPolicy: LogConfig.TimestampPolicy = LogConfig.TimestampPolicy(), nowMs: Int64 = 0,
+        allowingControlBatch: Bool = false
     ) throws -> ValidatedAppend {
         guard batches.count > 0 else {
             throw RecordFormatError.truncated(neededBytes: RecordBatchHeader.sizeBytes, availableBytes: 0)
@@ -41,6 +44,11 @@ extension PartitionLog {
                 }
             }
             let header = try RecordBatchValidator.validate(remaining, batchSizeBytesMax: batchSizeBytesMax)
+            if let problem = timestampPolicy.problem(
+                baseTimestampMs: header.baseTimestamp, maxTimestampMs: header.maxTimestamp, nowMs: nowMs
+            ) {
+                throw StorageError(code: .invalidTimestamp, message: problem)
+            }
             offsetSpan += Int64(header.lastOffsetDelta) + 1
             position += header.totalSizeBytes
             batchCount += 1
@@ -80,8 +88,12 @@ extension PartitionLog {
 
     /// Copies validated batches into `scratch` (grown when needed) and stamps each one's base offset, starting
     /// at `firstOffset`. One copy buys one contiguous write (one system call) without touching the caller's bytes.
+    /// With `logAppendTimeMs` (a LogAppendTime topic), each batch also gets Kafka's append-time stamp: the
+    /// timestamp-type attribute set, the max timestamp set to that time, and its CRC recomputed (both fields are
+    /// inside the CRC; the base offset is not).
     static func copyStampingOffsets(
-        _ batches: UnsafeRawBufferPointer, firstOffset: Offset, into scratch: inout UnsafeMutableRawBufferPointer
+        _ batches: UnsafeRawBufferPointer, firstOffset: Offset, logAppendTimeMs: Int64? = nil,
+        into scratch: inout UnsafeMutableRawBufferPointer
     ) -> UnsafeRawBufferPointer {
         if scratch.count < batches.count {
             scratch.deallocate()
@@ -95,6 +107,12 @@ extension PartitionLog {
         while position < target.count {
             let batch = UnsafeMutableRawBufferPointer(rebasing: target[position...])
             RecordBatchValidator.setBaseOffset(nextOffset.rawValue, in: batch)
+            if let logAppendTimeMs {
+                let attributes = batch.readBigEndian(Int16.self, at: RecordBatchHeader.attributesOffset)
+                batch.writeBigEndian(attributes | (1 << 3), at: RecordBatchHeader.attributesOffset)
+                batch.writeBigEndian(logAppendTimeMs, at: RecordBatchHeader.maxTimestampOffset)
+                RecordBatchValidator.stampChecksum(batch)
+            }
             nextOffset = nextOffset + (Int64(batch.readBigEndian(Int32.self, at: 23)) + 1)
             position += Int(batch.readBigEndian(Int32.self, at: 8)) + RecordBatchHeader.logOverheadBytes
         }

@@ -5,16 +5,20 @@ import SluiceModel
 extension PartitionLog {
     /// Deletes the oldest sealed segments that are past the time limit (newest record older than
     /// `retentionMs` before `nowMs`) or that make the log larger than `retentionSizeBytes`. Returns how many.
+    /// As in Kafka, retention applies only to topics whose `cleanup.policy` includes `delete`: a `compact` topic
+    /// keeps its segments for the log cleaner.
     @discardableResult
     func enforceRetention(nowMs: Int64) throws(StorageError) -> Int {
+        let config = self.config
+        guard config.cleanupPolicy.contains(.delete) else { return 0 }
         let removed = self.state.withLock { state -> [Segment] in
             guard !state.isClosed else { return [] }
             var totalSizeBytes = state.segments.reduce(Int64(0)) { $0 + $1.sizeBytes }
             var removedCount = 0
             while removedCount < state.segments.count - 1 {
                 let oldest = state.segments[removedCount]
-                let isExpired = self.config.retentionMs.map { oldest.maxTimestampMs < nowMs - $0 } ?? false
-                let isOverSize = self.config.retentionSizeBytes.map { totalSizeBytes > $0 } ?? false
+                let isExpired = config.retentionMs.map { oldest.maxTimestampMs < nowMs - $0 } ?? false
+                let isOverSize = config.retentionSizeBytes.map { totalSizeBytes > $0 } ?? false
                 guard isExpired || isOverSize else { break }
                 totalSizeBytes -= oldest.sizeBytes
                 removedCount += 1

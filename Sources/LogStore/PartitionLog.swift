@@ -71,7 +71,9 @@ public final class PartitionLog: @unchecked Sendable {
     static let scratchRetainedBytesMax = 8 * 1024 * 1024
 
     public let topicPartition: TopicPartition
-    public let config: LogConfig
+    /// The topic's settings; replaced whole when its configs change (`updateConfig`), read once per operation.
+    private let liveConfig: Mutex<LogConfig>
+    public var config: LogConfig { self.liveConfig.withLock { $0 } }
     let directory: String
     let clock: SluiceClock
     let fileIO: FileIO
@@ -103,7 +105,7 @@ public final class PartitionLog: @unchecked Sendable {
         onEvent: @escaping StorageEventHandler, onError: StorageEventHandler? = nil
     ) throws(StorageError) {
         self.topicPartition = topicPartition
-        self.config = config
+        self.liveConfig = Mutex(config)
         self.directory = directory
         self.clock = clock
         self.fileIO = fileIO
@@ -156,10 +158,18 @@ public final class PartitionLog: @unchecked Sendable {
         return try self.appendAny(batches)
     }
 
+    /// Takes the topic's new settings: the next append, roll and retention pass use them.
+    func updateConfig(_ config: LogConfig) {
+        self.liveConfig.withLock { $0 = config }
+    }
+
     /// `allowingControlBatch`: only `appendTransactionMarker` writes control batches.
     func appendAny(_ batches: UnsafeRawBufferPointer, allowingControlBatch: Bool = false) throws -> AppendResult {
+        let config = self.config
+        let nowMs = self.clock.wallTimeMs()
         let validated = try Self.validate(
-            batches, batchSizeBytesMax: self.config.batchSizeBytesMax, allowingControlBatch: allowingControlBatch
+            batches, batchSizeBytesMax: config.batchSizeBytesMax, timestampPolicy: config.timestampPolicy, nowMs: nowMs,
+            allowingControlBatch: allowingControlBatch
         )
         try self.diskSpaceGuard?.checkRoom(for: self.topicPartition, sizeBytes: batches.count)
         let offsetSpan = validated.offsetSpan
@@ -169,8 +179,8 @@ public final class PartitionLog: @unchecked Sendable {
         let outcome: ProducerCheckedAppend
         do {
             outcome = try self.lockedAppend(
-                batches, validated: validated, nowNs: nowNs, rolledToOffset: &rolledToOffset,
-                snapshotProblem: &snapshotProblem
+                batches, validated: validated, config: config, nowNs: nowNs, nowMs: nowMs,
+                rolledToOffset: &rolledToOffset, snapshotProblem: &snapshotProblem
             )
         } catch {
             self.reportFailedAppend(error)
@@ -195,8 +205,8 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// The part of `append` under the lock: the producer check, a roll when due, the write and its index.
     private func lockedAppend(
-        _ batches: UnsafeRawBufferPointer, validated: ValidatedAppend, nowNs: UInt64, rolledToOffset: inout Offset?,
-        snapshotProblem: inout String?
+        _ batches: UnsafeRawBufferPointer, validated: ValidatedAppend, config: LogConfig, nowNs: UInt64, nowMs: Int64,
+        rolledToOffset: inout Offset?, snapshotProblem: inout String?
     ) throws(StorageError) -> ProducerCheckedAppend {
         let offsetSpan = validated.offsetSpan
         return try self.state.withLock { (state) throws(StorageError) -> ProducerCheckedAppend in
@@ -215,16 +225,19 @@ public final class PartitionLog: @unchecked Sendable {
             let firstOffset = state.activeSegment.nextOffset
             let lastOffset = firstOffset + (offsetSpan - 1)
             if state.activeSegment.isSealed || state.activeSegment.mustRoll(
-                appendSizeBytes: batches.count, lastOffset: lastOffset, config: self.config, nowMonotonicNs: nowNs
+                appendSizeBytes: batches.count, lastOffset: lastOffset, config: config, nowMonotonicNs: nowNs
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
                 rolledToOffset = firstOffset
                 snapshotProblem = self.writeStateFilesAtRoll(&state, newBaseOffset: firstOffset)
             }
-            let stamped = Self.copyStampingOffsets(batches, firstOffset: firstOffset, into: &state.scratch)
+            let logAppendTimeMs: Int64? = config.timestampPolicy.type == .logAppendTime ? nowMs : nil
+            let stamped = Self.copyStampingOffsets(
+                batches, firstOffset: firstOffset, logAppendTimeMs: logAppendTimeMs, into: &state.scratch
+            )
             let segment = state.activeSegment
             do throws(StorageError) {
-                try segment.append(stamped, indexIntervalBytes: self.config.indexIntervalBytes, nowMonotonicNs: nowNs)
+                try segment.append(stamped, indexIntervalBytes: config.indexIntervalBytes, nowMonotonicNs: nowNs)
             } catch {
                 if segment.isPoisoned { state.failure = error }
                 throw error
@@ -246,7 +259,7 @@ public final class PartitionLog: @unchecked Sendable {
             self.publishOffsets(logStartOffset: state.segments[0].baseOffset, logEndOffset: lastOffset + 1)
             return .appended(
                 AppendResult(
-                    firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: -1,
+                    firstOffset: firstOffset, lastOffset: lastOffset, logAppendTimeMs: logAppendTimeMs ?? -1,
                     logStartOffset: state.segments[0].baseOffset
                 )
             )

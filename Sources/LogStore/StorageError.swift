@@ -34,6 +34,8 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidTopicName = Code("invalidTopicName")
         public static let invalidPartitionCount = Code("invalidPartitionCount")
         public static let invalidConfig = Code("invalidConfig")
+        /// A batch's timestamp is further from the broker's clock than the topic's `message.timestamp.*` allow.
+        public static let invalidTimestamp = Code("invalidTimestamp")
         /// An append to, or the creation of, a topic that belongs to the broker (`TopicNames.isInternal`)
         /// through the public entry points; only `appendInternal` / `createInternalTopic` may.
         public static let internalTopic = Code("internalTopic")

@@ -1,40 +1,57 @@
-/// `<data>/topics/<topic>/topic.conf`: a topic's partition count and the settings where it differs from the
-/// broker's defaults. UTF-8 text, one `key=value` per line, `#` starts a comment line:
+/// `<data>/topics/<topic>/topic.conf`: a topic's partition count and its explicitly set topic configs, by
+/// Kafka name (`TopicConfigRegistry`). UTF-8 text, one `key=value` per line, `#` starts a comment line:
 ///
 /// ```
 /// # sluice topic configuration
-/// version=1
+/// version=2
 /// partitions=3
-/// retention.ms=86400000        (-1: keep forever)
-/// retention.bytes=-1           (-1: no size limit)
-/// segment.bytes=1073741824
-/// segment.ms=604800000
-/// index.interval.bytes=4096
-/// fsync=always                 (always | interval:<ms> | never)
-/// max.message.bytes=1048588
+/// cleanup.policy=compact
+/// retention.ms=86400000
+/// max.message.bytes=2097152
 /// ```
 ///
-/// Only `version` and `partitions` are required. Since the checksummed envelope the text follows a
-/// `ChecksummedFile` header line (`#sluice:1 <crc32c>`, a comment to this format); files without it (earlier
-/// versions) are still read. A damaged file is never trusted: the broker opens the topic with the partitions
-/// found on disk and the defaults without retention (`LogManager.openTopic`), so nothing is deleted under a
-/// guessed setting. The file is written atomically (temporary file, fsync,
-/// rename, fsync of the directory) and written last when a topic is created: a topic directory without it
-/// is an interrupted creation and is removed when the broker opens.
+/// Only `version` and `partitions` are required. A key present was set for the topic (CreateTopics,
+/// AlterConfigs): it is described as DYNAMIC_TOPIC_CONFIG and wins over the broker's default; a key absent
+/// follows the broker's default, including later changes of it.
+///
+/// Version 1 (before topic configs) held the storage settings that differed from the broker's defaults when
+/// the topic was created, under the same names, plus `fsync=always|interval:<ms>|never`; it is still read, its
+/// `fsync` as the equivalent `flush.ms`. Version 2 is written from the first change on.
+///
+/// Since the checksummed envelope the text follows a `ChecksummedFile` header line (`#sluice:1 <crc32c>`, a
+/// comment to this format); files without it (earlier versions) are still read. A damaged file is never trusted:
+/// the broker opens the topic with the partitions found on disk and the defaults without retention
+/// (`LogManager.openTopic`), so nothing is deleted under a guessed setting. The file is written atomically
+/// (temporary file, fsync, rename, fsync of the directory) and written last when a topic is created: a topic
+/// directory without it is an interrupted creation and is removed when the broker opens.
 struct TopicConfigFile: Equatable {
     static let fileName = "topic.conf"
-    static let version = 1
+    static let version = 2
+    static let readableVersions: Set<Int> = [1, 2]
 
     var partitionCount: Int
-    /// Settings that differ from the defaults, by key.
+    /// The topic's explicitly set configs, by Kafka name.
     var overrides: [String: String]
+
+    init(partitionCount: Int, overrides: [String: String]) {
+        self.partitionCount = partitionCount
+        self.overrides = overrides
+    }
 
     /// The overrides that turn `defaults` into `config`.
     init(partitionCount: Int, config: LogConfig, defaults: LogConfig) {
-        self.partitionCount = partitionCount
-        let wanted = Self.entries(of: config)
-        let base = Self.entries(of: defaults)
-        self.overrides = wanted.filter { base[$0.key] != $0.value }
+        self.init(partitionCount: partitionCount, overrides: Self.overrides(turning: defaults, into: config))
+    }
+
+    /// The topic configs whose values differ between `defaults` and `config`, with `config`'s values: what a
+    /// topic created with a whole `LogConfig` (rather than with configs by name) has set.
+    static func overrides(turning defaults: LogConfig, into config: LogConfig) -> [String: String] {
+        var overrides: [String: String] = [:]
+        for definition in TopicConfigRegistry.definitions {
+            let wanted = definition.value(in: config, override: nil)
+            if wanted != definition.value(in: defaults, override: nil) { overrides[definition.name] = wanted }
+        }
+        return overrides
     }
 
     init(parsing bytes: [UInt8], path: String) throws(StorageError) {
@@ -49,24 +66,23 @@ struct TopicConfigFile: Equatable {
             guard let equals = text.firstIndex(of: "=") else { throw invalid("line '\(text)' has no '='") }
             values[String(text[text.startIndex..<equals])] = String(text[text.index(after: equals)...])
         }
-        guard values.removeValue(forKey: "version") == String(Self.version) else { throw invalid("unknown version") }
+        guard let versionText = values.removeValue(forKey: "version"), let version = Int(versionText),
+              Self.readableVersions.contains(version)
+        else { throw invalid("unknown version") }
         guard let countText = values.removeValue(forKey: "partitions"), let count = Int(countText), count > 0 else {
             throw invalid("missing or invalid partition count")
+        }
+        if version == 1, let fsync = values.removeValue(forKey: "fsync") {
+            guard let policy = FsyncPolicy(parsing: fsync) else { throw invalid("invalid fsync '\(fsync)'") }
+            values["flush.ms"] = Self.flushMs(policy)
         }
         self.partitionCount = count
         self.overrides = values
     }
 
-    /// The defaults with the overrides applied; throws when an override is unknown or invalid.
+    /// The defaults with the overrides applied; throws `invalidConfig` when an override is unknown or invalid.
     func config(defaults: LogConfig) throws(StorageError) -> LogConfig {
-        var config = defaults
-        for (key, value) in self.overrides {
-            guard Self.apply(key: key, value: value, to: &config) else {
-                throw StorageError(code: .invalidConfig, message: "invalid topic setting \(key)=\(value)")
-            }
-        }
-        try config.validate()
-        return config
+        try TopicConfigRegistry.resolve(self.overrides, defaults: defaults)
     }
 
     func serialized() -> [UInt8] {
@@ -77,36 +93,12 @@ struct TopicConfigFile: Equatable {
         return ChecksummedFile.wrap(Array(text.utf8))
     }
 
-    private static func entries(of config: LogConfig) -> [String: String] {
-        [
-            "segment.bytes": String(config.segmentSizeBytes),
-            "segment.ms": String(config.segmentAgeMs),
-            "retention.ms": String(config.retentionMs ?? -1),
-            "retention.bytes": String(config.retentionSizeBytes ?? -1),
-            "index.interval.bytes": String(config.indexIntervalBytes),
-            "fsync": config.fsyncPolicy.description,
-            "max.message.bytes": String(config.batchSizeBytesMax),
-        ]
-    }
-
-    private static func apply(key: String, value: String, to config: inout LogConfig) -> Bool {
-        switch key {
-        case "fsync":
-            guard let policy = FsyncPolicy(parsing: value) else { return false }
-            config.fsyncPolicy = policy
-            return true
-        default:
-            guard let number = Int64(value) else { return false }
-            switch key {
-            case "segment.bytes": config.segmentSizeBytes = number
-            case "segment.ms": config.segmentAgeMs = number
-            case "retention.ms": config.retentionMs = number < 0 ? nil : number
-            case "retention.bytes": config.retentionSizeBytes = number < 0 ? nil : number
-            case "index.interval.bytes": config.indexIntervalBytes = Int(number)
-            case "max.message.bytes": config.batchSizeBytesMax = Int(number)
-            default: return false
-            }
-            return true
+    /// Version 1's `fsync` as the `flush.ms` that means the same.
+    private static func flushMs(_ policy: FsyncPolicy) -> String {
+        switch policy {
+        case .always: return "0"
+        case .interval(let milliseconds): return String(milliseconds)
+        case .never: return String(Int64.max)
         }
     }
 }

@@ -3,10 +3,14 @@ import SluiceModel
 
 /// Topic administration and offset look-ups.
 extension KafkaClient {
-    /// Creates a topic; an existing topic is an error naming it.
-    public func createTopic(_ name: String, partitionCount: Int32) async throws {
+    /// Creates a topic with `configs` (Kafka topic configs by name) set for it; an existing topic is an error
+    /// naming it, and so is a config the broker refuses.
+    public func createTopic(_ name: String, partitionCount: Int32, configs: [String: String] = [:]) async throws {
         let response = try await self.connection.send(CreateTopicsRequest(topics: [
-            CreateTopicsRequest.Topic(name: name, numPartitions: partitionCount, replicationFactor: 1),
+            CreateTopicsRequest.Topic(
+                name: name, numPartitions: partitionCount, replicationFactor: 1,
+                configs: configs.keys.sorted().map { CreateTopicsRequest.Config(name: $0, value: configs[$0]) }
+            ),
         ]))
         guard let result = response.topics.first(where: { $0.name == name }) else {
             throw KafkaClientError.unexpectedResponse("create-topics response without \(name)")

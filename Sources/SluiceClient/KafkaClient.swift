@@ -12,8 +12,10 @@ public final class KafkaClient: Sendable {
         self.connection = connection
     }
 
-    public static func connect(to address: HostPort, clientId: String = "sluice-cli") async throws -> KafkaClient {
-        KafkaClient(connection: try await KafkaConnection.connect(to: address, clientId: clientId))
+    public static func connect(
+        to address: HostPort, clientId: String = "sluice-cli", security: ClientSecurity = .plaintext
+    ) async throws -> KafkaClient {
+        KafkaClient(connection: try await KafkaConnection.connect(to: address, clientId: clientId, security: security))
     }
 
     public func close() async {

@@ -18,6 +18,9 @@ final class KafkaClientHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var nextCorrelationId: Int32 = 1
     private var pending = CircularBuffer<Pending>()
+    /// Why the connection ended (a failed TLS handshake, say), once it has: later requests fail with it at
+    /// once instead of waiting for an answer that cannot come.
+    private var endedBecause: Error?
 
     init(clientId: String, eventLoop: EventLoop) {
         self.clientId = clientId
@@ -33,8 +36,8 @@ final class KafkaClientHandler: ChannelInboundHandler {
     }
 
     func send<Request: KafkaRequestMessage>(_ request: Request, version: Int16) -> EventLoopFuture<Request.Response> {
-        guard let context = self.context else {
-            return self.eventLoop.makeFailedFuture(KafkaClientError.connectionClosed)
+        guard let context = self.context, self.endedBecause == nil else {
+            return self.eventLoop.makeFailedFuture(self.endedBecause ?? KafkaClientError.connectionClosed)
         }
         let promise = context.eventLoop.makePromise(of: Request.Response.self)
         let correlationId = self.write(request, version: version, context: context)
@@ -51,8 +54,8 @@ final class KafkaClientHandler: ChannelInboundHandler {
     }
 
     func sendWithoutResponse<Request: KafkaRequestMessage>(_ request: Request, version: Int16) -> EventLoopFuture<Void> {
-        guard let context = self.context else {
-            return self.eventLoop.makeFailedFuture(KafkaClientError.connectionClosed)
+        guard let context = self.context, self.endedBecause == nil else {
+            return self.eventLoop.makeFailedFuture(self.endedBecause ?? KafkaClientError.connectionClosed)
         }
         _ = self.write(request, version: version, context: context)
         return context.eventLoop.makeSucceededVoidFuture()
@@ -92,11 +95,13 @@ final class KafkaClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.failAll(KafkaClientError.connectionClosed)
+        self.endedBecause = self.endedBecause ?? KafkaClientError.connectionClosed
+        self.failAll(self.endedBecause!)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.endedBecause = self.endedBecause ?? error
         self.failAll(error)
         context.close(promise: nil)
     }

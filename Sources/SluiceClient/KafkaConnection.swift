@@ -1,7 +1,9 @@
 import KafkaWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SluiceModel
+import SluiceSecurity
 
 /// One TCP connection to a Kafka-protocol broker. Requests may be pipelined; responses come back in
 /// request order, as Kafka guarantees, and are matched to their requests by correlation id. On
@@ -24,16 +26,26 @@ public final class KafkaConnection: Sendable {
         self.brokerVersions = brokerVersions
     }
 
-    /// Connects and negotiates API versions.
+    /// Connects (through TLS when `security` says so), negotiates API versions and logs in (SASL) when the
+    /// listener wants it.
     public static func connect(
         to address: HostPort, clientId: String = "sluice", group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        connectTimeoutMs: Int64 = 10_000
+        connectTimeoutMs: Int64 = 10_000, security: ClientSecurity = .plaintext
     ) async throws -> KafkaConnection {
+        // SNI and name checks take a host name; for an IP address NIOSSL checks the certificate's IP entries.
+        let serverHostname = security.verifiesHostName && !address.host.isIPAddressLiteral ? address.host : nil
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(connectTimeoutMs))
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = security.tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: serverHostname)
+                        )
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(TLSAnswerDetector())
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSizeBytes: Limits.responseFrameSizeBytesMax))
                     )
@@ -46,7 +58,43 @@ public final class KafkaConnection: Sendable {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: KafkaClientHandler.self), eventLoop: channel.eventLoop)
         }.get()
         let versions = try await Self.negotiateVersions(channel: channel, handler: handler)
-        return KafkaConnection(channel: channel, handler: handler, brokerAddress: address, brokerVersions: versions)
+        let connection = KafkaConnection(channel: channel, handler: handler, brokerAddress: address, brokerVersions: versions)
+        if let login = security.sasl {
+            do {
+                try await connection.logIn(login)
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+        return connection
+    }
+
+    /// SaslHandshake, then SaslAuthenticate rounds: one for PLAIN, two for SCRAM (whose last answer proves the
+    /// broker knows the credential too).
+    private func logIn(_ login: ClientSecurity.SaslLogin) async throws {
+        let handshake = try await self.send(SaslHandshakeRequest(mechanism: login.mechanism.name))
+        guard handshake.errorCode == .none else {
+            throw KafkaClientError.brokerError(
+                handshake.errorCode, "SASL login", "the listener offers \(handshake.mechanisms.joined(separator: ", "))")
+        }
+        switch login.mechanism {
+        case .plain:
+            _ = try await self.authenticate(Array("\u{0}\(login.username)\u{0}\(login.password)".utf8))
+        case .scram(let mechanism):
+            var exchange = ScramClientExchange(mechanism: mechanism, user: login.username, password: login.password)
+            let serverFirst = try await self.authenticate(exchange.clientFirst)
+            let serverFinal = try await self.authenticate(try exchange.respond(toServerFirst: serverFirst))
+            try exchange.verify(serverFinal: serverFinal)
+        }
+    }
+
+    private func authenticate(_ token: [UInt8]) async throws -> [UInt8] {
+        let response = try await self.send(SaslAuthenticateRequest(authBytes: ByteBuffer(bytes: token)))
+        guard response.errorCode == .none else {
+            throw KafkaClientError.brokerError(response.errorCode, "SASL login", response.errorMessage)
+        }
+        return Array(response.authBytes.readableBytesView)
     }
 
     private static func negotiateVersions(
@@ -131,5 +179,27 @@ public enum KafkaClientError: Error, CustomStringConvertible, Equatable {
         case .unexpectedResponse(let detail): return "unexpected response: \(detail)"
         case .invalidArgument(let detail): return detail
         }
+    }
+}
+
+/// On a plaintext connection, recognises a TLS record as the broker's first answer (a TLS listener answers a
+/// Kafka request with an alert), so that the user is told to configure TLS rather than shown a "frame size"
+/// that is really a record header.
+private final class TLSAnswerDetector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = self.unwrapInboundIn(data)
+        if let contentType = bytes.getInteger(at: bytes.readerIndex, as: UInt8.self),
+           let major = bytes.getInteger(at: bytes.readerIndex + 1, as: UInt8.self),
+           contentType == 0x15 || contentType == 0x16, major == 0x03 {
+            context.fireErrorCaught(KafkaClientError.invalidArgument(
+                "the listener speaks TLS: connect with --client-config (security.protocol=SSL or SASL_SSL)"))
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

@@ -3,10 +3,17 @@ import SluiceClient
 import SluiceModel
 
 /// `--broker HOST:PORT`, shared by every command that talks to a broker; defaults to `SLUICE_BROKER`,
-/// else 127.0.0.1:9092.
+/// else 127.0.0.1:9092. `--client-config FILE` (or `SLUICE_CLIENT_CONFIG`) reaches a TLS or SASL listener: a
+/// Kafka-style properties file (`ClientSecurity`), the password in it or in `SLUICE_SASL_PASSWORD`.
 struct BrokerOption: ParsableArguments {
     @Option(help: "Broker HOST:PORT (default: $SLUICE_BROKER, else 127.0.0.1:9092).")
     var broker: String?
+
+    @Option(
+        name: .customLong("client-config"),
+        help: "Kafka client properties for a TLS or SASL listener: security.protocol, sasl.mechanism, sasl.username, sasl.password (or $SLUICE_SASL_PASSWORD), ssl.ca.location, ... (default: $SLUICE_CLIENT_CONFIG)."
+    )
+    var clientConfig: String?
 
     func address() throws -> HostPort {
         let text = self.broker ?? currentEnvironment()["SLUICE_BROKER"] ?? "127.0.0.1:9092"
@@ -16,13 +23,25 @@ struct BrokerOption: ParsableArguments {
         return address
     }
 
-    /// Connects, turning a refused connection into one clear line.
+    /// The security settings of the client configuration file, or plaintext without one.
+    func security() throws -> ClientSecurity {
+        let environment = currentEnvironment()
+        guard let path = self.clientConfig ?? environment["SLUICE_CLIENT_CONFIG"], !path.isEmpty else { return .plaintext }
+        do {
+            return try ClientSecurity.load(propertiesFile: path, environment: environment)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    /// Connects, turning a refused connection or login into one clear line.
     func connect() async throws -> KafkaClient {
         let address = try self.address()
+        let security = try self.security()
         do {
-            return try await KafkaClient.connect(to: address)
+            return try await KafkaClient.connect(to: address, security: security)
         } catch {
-            throw CommandFailure("cannot reach the broker at \(address): \(error)")
+            throw CommandFailure("cannot reach the broker at \(address) (\(security.protocolName)): \(error)")
         }
     }
 }

@@ -6,8 +6,8 @@ import SluiceModel
 struct TopicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topic",
-        abstract: "Create, list, describe and delete topics.",
-        subcommands: [Create.self, List.self, Describe.self, Delete.self]
+        abstract: "Create, list, describe, configure and delete topics.",
+        subcommands: [Create.self, List.self, Describe.self, AlterConfig.self, Delete.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -15,11 +15,14 @@ struct TopicCommand: AsyncParsableCommand {
         @OptionGroup var brokerOption: BrokerOption
         @Argument(help: "Topic name.") var name: String
         @Option(help: "Number of partitions.") var partitions: Int32 = 1
+        @Option(name: .customLong("config"), help: "A Kafka topic config KEY=VALUE, e.g. cleanup.policy=compact; repeatable.")
+        var configs: [String] = []
 
         func run() async throws {
             guard self.partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+            let configs = try TopicConfigArguments.pairs(self.configs, option: "--config")
             try await withClient(self.brokerOption) { client in
-                try await client.createTopic(self.name, partitionCount: self.partitions)
+                try await client.createTopic(self.name, partitionCount: self.partitions, configs: configs)
             }
             print("created topic \(self.name) with \(self.partitions) partition\(self.partitions == 1 ? "" : "s")")
         }
@@ -39,27 +42,55 @@ struct TopicCommand: AsyncParsableCommand {
     }
 
     struct Describe: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a topic's partitions and offsets.")
+        static let configuration = CommandConfiguration(abstract: "Show a topic's partitions, offsets and configs.")
         @OptionGroup var brokerOption: BrokerOption
         @Argument(help: "Topic name.") var name: String
 
         func run() async throws {
-            let rows = try await withClient(self.brokerOption) { client in
+            let (rows, configs) = try await withClient(self.brokerOption) { client in
                 let count = try await client.partitionCount(of: self.name)
                 let partitions = (0..<Int32(count)).map { PartitionID($0) }
                 let earliest = try await client.listOffsets(topic: self.name, partitions: partitions, spec: .earliest)
                 let latest = try await client.listOffsets(topic: self.name, partitions: partitions, spec: .latest)
-                return partitions.map { partition in
+                let rows = partitions.map { partition in
                     let start = earliest[partition] ?? -1
                     let end = latest[partition] ?? -1
                     return [String(partition.rawValue), String(start), String(end), String(max(end - start, 0))]
                 }
+                return (rows, try await client.topicConfigs(self.name))
             }
             print("topic \(self.name)")
             print(
                 TextTable(headers: ["PARTITION", "START OFFSET", "END OFFSET", "RECORDS"], rows: rows).rendered(),
                 terminator: ""
             )
+            print("")
+            let configRows = configs.map { [$0.name, $0.value ?? "", TopicConfigArguments.sourceName($0.configSource)] }
+            print(TextTable(headers: ["CONFIG", "VALUE", "SOURCE"], rows: configRows).rendered(), terminator: "")
+        }
+    }
+
+    struct AlterConfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "alter-config",
+            abstract: "Set topic configs, or return them to the broker's defaults; takes effect at once."
+        )
+        @OptionGroup var brokerOption: BrokerOption
+        @Argument(help: "Topic name.") var name: String
+        @Option(name: .customLong("set"), help: "KEY=VALUE to set, e.g. retention.ms=86400000; repeatable.")
+        var settings: [String] = []
+        @Option(name: .customLong("delete"), help: "A config KEY to return to the default; repeatable.")
+        var deletions: [String] = []
+
+        func run() async throws {
+            let settings = try TopicConfigArguments.pairs(self.settings, option: "--set")
+            guard !settings.isEmpty || !self.deletions.isEmpty else {
+                throw ValidationError("give at least one --set KEY=VALUE or --delete KEY")
+            }
+            try await withClient(self.brokerOption) { client in
+                try await client.alterTopicConfigs(self.name, set: settings, delete: self.deletions)
+            }
+            print("altered configs of topic \(self.name)")
         }
     }
 
@@ -107,5 +138,32 @@ struct TextTable {
             }.joined(separator: "  ") + "\n"
         }
         return ([self.headers] + self.rows).map(line).joined()
+    }
+}
+
+/// Parsing of `KEY=VALUE` config options and naming of config sources for the topic commands.
+enum TopicConfigArguments {
+    static func pairs(_ arguments: [String], option: String) throws -> [String: String] {
+        var pairs: [String: String] = [:]
+        for argument in arguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                throw ValidationError("\(option) wants KEY=VALUE, not '\(argument)'")
+            }
+            let key = String(argument[..<equals])
+            guard pairs[key] == nil else { throw ValidationError("\(option) sets \(key) twice") }
+            pairs[key] = String(argument[argument.index(after: equals)...])
+        }
+        return pairs
+    }
+
+    /// Kafka's ConfigSource names.
+    static func sourceName(_ source: Int8) -> String {
+        switch source {
+        case 1: return "topic"
+        case 2, 3: return "broker (dynamic)"
+        case 4: return "broker"
+        case 5: return "default"
+        default: return "unknown"
+        }
     }
 }

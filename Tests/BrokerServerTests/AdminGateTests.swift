@@ -1,4 +1,6 @@
 @testable import BrokerServer
+import Foundation
+import Synchronization
 import XCTest
 
 final class AdminGateTests: XCTestCase {
@@ -126,5 +128,51 @@ final class AdminGateTests: XCTestCase {
         XCTAssertEqual(AdminGate.bearerToken(in: "bearer  abc "), "abc")
         XCTAssertNil(AdminGate.bearerToken(in: "Bearer"))
         XCTAssertNil(AdminGate.bearerToken(in: "Token abc"))
+    }
+
+    func testHttpBasicNeedsTLSAndGetsTheRoleThePasswordCheckGives() {
+        let basic = { (user: String, password: String) in "Basic " + Data("\(user):\(password)".utf8).base64EncodedString() }
+        let head = { (method: String, uri: String, authorization: String) in
+            AdminGate.RequestHead(method: method, uri: uri, authorization: authorization, contentLength: nil, remoteHost: "10.0.0.7")
+        }
+        // Without TLS (no password check) a password is refused, right or not.
+        guard case .refuse(let refusal) = self.gate().decide(head("GET", "/v1/operators", basic("root", "pw"))) else {
+            return XCTFail("Basic admitted without TLS")
+        }
+        XCTAssertEqual(refusal.status, 401)
+        XCTAssertTrue(refusal.message.contains("TLS"), refusal.message)
+
+        var gate = self.gate()
+        let hosts = Mutex<[String]>([])
+        gate.checkPassword = { user, password, host in
+            hosts.withLock { $0.append(host) }
+            switch (user, password) {
+            case ("root", "pw"): return .valid(name: "User:root", role: .admin)
+            case ("watcher", "pw"): return .valid(name: "User:watcher", role: .viewer)
+            case ("nobody", "pw"): return .noRole(name: "User:nobody")
+            default: return .invalid
+            }
+        }
+        XCTAssertEqual(
+            gate.decide(head("DELETE", "/v1/streams/x", basic("root", "pw"))),
+            .admit(route: .deleteStream(name: "x", force: false), bodyBytesMax: 64 * 1024, principal: "User:root")
+        )
+        XCTAssertEqual(self.status(gate.decide(head("GET", "/v1/operators", basic("watcher", "pw")))), 200)
+        XCTAssertEqual(self.status(gate.decide(head("POST", "/v1/operators", basic("watcher", "pw")))), 403)
+        XCTAssertEqual(self.status(gate.decide(head("GET", "/v1/operators", basic("nobody", "pw")))), 403)
+        XCTAssertEqual(self.status(gate.decide(head("GET", "/v1/operators", basic("root", "wrong")))), 401)
+        XCTAssertEqual(self.status(gate.decide(head("GET", "/v1/operators", "Basic !!notbase64"))), 401)
+        XCTAssertEqual(self.status(gate.decide(head("GET", "/v1/operators", "Basic " + Data("nocolon".utf8).base64EncodedString()))), 401)
+        XCTAssertEqual(hosts.withLock { Set($0) }, ["10.0.0.7"], "the check sees the client's address, for host ACLs")
+        // Tokens still work beside passwords.
+        XCTAssertEqual(self.status(gate.decide(self.head("GET", "/v1/operators", token: "sluice_viewer"))), 200)
+    }
+
+    func testBasicParsing() {
+        XCTAssertEqual(AdminGate.basicCredentials(in: "Basic " + Data("alice:p:w".utf8).base64EncodedString())?.password, "p:w")
+        XCTAssertEqual(AdminGate.basicCredentials(in: "basic " + Data("alice:".utf8).base64EncodedString())?.user, "alice")
+        XCTAssertNil(AdminGate.basicCredentials(in: "Basic " + Data(":pw".utf8).base64EncodedString()), "a user is required")
+        XCTAssertNil(AdminGate.basicCredentials(in: "Basic " + String(repeating: "A", count: 8192)), "bounded")
+        XCTAssertNil(AdminGate.basicCredentials(in: "Bearer abc"))
     }
 }

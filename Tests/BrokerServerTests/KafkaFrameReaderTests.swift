@@ -163,6 +163,57 @@ final class KafkaFrameReaderTests: XCTestCase {
         }
     }
 
+    func testLargeFramesSpanningReadsComeOutWholeAndNothingStaysHeldBetweenFrames() throws {
+        // Produce requests of about a megabyte arriving in reads that never line up with them, as under TLS.
+        let bodySizes = [300_000, 700_000, 1_000_000, 1_000_000, 90_000]
+        var stream = ByteBuffer()
+        for (index, size) in bodySizes.enumerated() {
+            stream.writeInteger(Int32(size))
+            stream.writeBytes((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+        }
+        var accumulator = FrameAccumulator(maximumFrameSizeBytes: 2 * Self.megabyte)
+        var remaining = stream
+        var index = 0
+        while remaining.readableBytes > 0 {
+            let piece = remaining.readSlice(length: min(333_333, remaining.readableBytes))!
+            // Each frame is handled (and let go of) before the next read, as the pipeline does.
+            for frame in try accumulator.append(piece, allocator: ByteBufferAllocator()) {
+                XCTAssertEqual(frame.readableBytes, bodySizes[index])
+                let expected = (0..<frame.readableBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+                XCTAssertTrue(frame.readableBytesView.elementsEqual(expected), "frame \(index)")
+                index += 1
+            }
+            XCTAssertLessThanOrEqual(accumulator.heldBytes, 2 * 2 * Self.megabyte, "the partial frame and one spare")
+        }
+        XCTAssertEqual(index, bodySizes.count)
+        XCTAssertFalse(accumulator.isMidFrame)
+        XCTAssertEqual(accumulator.heldBytes, 0, "between frames nothing is held, spare included")
+    }
+
+    func testEveryFrameOfAStreamSplitIntoLargeReadsComesOutWholeAndInOrder() throws {
+        // 3,000,000 bytes go past the assembly buffer into blocks.
+        let bodySizes = [70_000, 200_000, 5, 1_500_000, 65_536, 3_000_000, 300_000]
+        var stream = ByteBuffer()
+        for (index, size) in bodySizes.enumerated() {
+            stream.writeInteger(Int32(size))
+            stream.writeRepeatingByte(UInt8(index + 1), count: size)
+        }
+        for pieceBytes in [4096, 100_003, 262_144, 1_048_576] {
+            var accumulator = FrameAccumulator(maximumFrameSizeBytes: 4 * Self.megabyte)
+            var remaining = stream
+            var received: [(Int, Set<UInt8>)] = []
+            while remaining.readableBytes > 0 {
+                let piece = remaining.readSlice(length: min(pieceBytes, remaining.readableBytes))!
+                for frame in try accumulator.append(piece, allocator: ByteBufferAllocator()) {
+                    received.append((frame.readableBytes, Set(frame.readableBytesView)))
+                }
+            }
+            XCTAssertEqual(received.map(\.0), bodySizes, "pieces of \(pieceBytes)")
+            XCTAssertEqual(received.map(\.1), bodySizes.indices.map { [UInt8($0 + 1)] }, "pieces of \(pieceBytes)")
+            XCTAssertEqual(accumulator.heldBytes, 0)
+        }
+    }
+
     // MARK: - Helpers
 
     /// Counts the `read()` calls that get past the handlers to the channel.

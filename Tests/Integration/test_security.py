@@ -9,6 +9,8 @@ certificate signed by the CA. Users are created with `sluice user create` over t
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import subprocess
 import time
 import uuid
@@ -233,3 +235,128 @@ def test_admin_api_over_https_with_the_cli(make_broker, certificates, broker_bin
     untrusted = subprocess.run([broker_binary, "ops", "--admin", f"https://127.0.0.1:{broker.admin_port}"],
                                capture_output=True, text=True, timeout=30)
     assert untrusted.returncode != 0, "a certificate the CLI does not trust is refused"
+
+
+def test_admin_api_takes_scram_users_by_http_basic_over_https_only(make_broker, certificates, broker_binary):
+    """HTTP Basic with the Kafka users (issue #11 part 4): over HTTPS a super user is admin, a user with CLUSTER
+    ALTER is operator and one with CLUSTER DESCRIBE viewer; a user with neither, a wrong password and an unknown
+    user are refused; a deploy by a viewer starts nothing. Over plain HTTP a password is refused even when right."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    tls_flags = ("--tls-cert", str(certificates / "broker.pem"), "--tls-key", str(certificates / "broker.key"))
+    broker = make_broker(extra_args=("--admin-tls", "on", "--admin-auth", "on", "--authorization", "on",
+                                     "--super-users", "User:root;User:ANONYMOUS", *tls_flags))
+    passwords = {"root": "root secret", "deployer": "deployer secret", "watcher": "watcher secret", "nobody": "n secret"}
+    for user, password in passwords.items():
+        subprocess.run([broker_binary, "user", "create", user, "--password-stdin", "--broker", broker.bootstrap],
+                       input=password + "\n", text=True, check=True, capture_output=True, timeout=30)
+    for user, operation in (("deployer", "ALTER"), ("watcher", "DESCRIBE")):
+        added = subprocess.run([broker_binary, "acl", "add", "--principal", f"User:{user}", "--cluster",
+                                "--operation", operation, "--broker", broker.bootstrap],
+                               capture_output=True, text=True, timeout=30)
+        assert added.returncode == 0, added.stderr
+    context = ssl.create_default_context(cafile=str(certificates / "ca.pem"))
+
+    def call(method: str, path: str, user: str, password: str, body: bytes | None = None,
+             scheme: str = "https") -> tuple[int, str]:
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{scheme}://127.0.0.1:{broker.admin_port}{path}", data=body, method=method,
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, context=context if scheme == "https" else None, timeout=30) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    for user in ("root", "deployer", "watcher"):
+        status, text = call("GET", "/v1/operators", user, passwords[user])
+        assert status == 200, (user, status, text)
+    status, text = call("GET", "/v1/operators", "nobody", passwords["nobody"])
+    assert status == 403 and "no admin API role" in text, text
+    for user, password in (("watcher", "wrong"), ("stranger", "whatever")):
+        status, text = call("GET", "/v1/operators", user, password)
+        assert status == 401 and "wrong password" in text, (user, text)
+
+    # A deploy needs the operator role: a viewer's request is refused and nothing is created.
+    document = json.dumps({"name": "basic-op", "run": "sleep 30", "istreams": ["in"], "ostreams": ["out"]}).encode()
+    status, text = call("POST", "/v1/operators", "watcher", passwords["watcher"], body=document)
+    assert status == 403, text
+    assert not (broker.data_dir / "operators" / "basic-op").exists()
+    status, text = call("DELETE", "/v1/streams/in?force=true", "deployer", passwords["deployer"])
+    assert status == 403 and "needs admin" in text, text
+
+    # Plain HTTP never takes a password: the same broker with a plain admin port refuses Basic outright.
+    plain = make_broker(extra_args=("--admin-auth", "on", "--super-users", "User:root"))
+    subprocess.run([broker_binary, "user", "create", "root", "--password-stdin", "--broker", plain.bootstrap],
+                   input=passwords["root"] + "\n", text=True, check=True, capture_output=True, timeout=30)
+    broker = plain
+    status, text = call("GET", "/v1/operators", "root", passwords["root"], scheme="http")
+    assert status == 401 and "only on an admin API with TLS" in text, text
+
+
+def test_the_cli_reaches_tls_and_sasl_listeners_with_a_client_config(secured, certificates, broker_binary, tmp_path):
+    """`--client-config FILE` (Kafka's property names; the password in SLUICE_SASL_PASSWORD): the CLI creates,
+    produces, consumes and manages users over SASL_SSL with SCRAM-SHA-512 and SCRAM-SHA-256, and over SSL with a
+    client certificate; a wrong password, an untrusted broker certificate and a plaintext client on the TLS
+    port fail with one clear line each, quickly."""
+    import os
+
+    def config(name: str, **properties: str) -> Path:
+        path = tmp_path / f"{name}.properties"
+        path.write_text("# a client configuration as Kafka's tools take it\n"
+                        + "".join(f"{key.replace('_', '.')} = {value}\n" for key, value in properties.items()))
+        return path
+
+    ca = str(certificates / "ca.pem")
+    scram512 = config("scram512", security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", sasl_username="alice",
+                      ssl_ca_location=ca)
+    environment = {**os.environ, "SLUICE_SASL_PASSWORD": PASSWORD}
+
+    def cli(*args: str, broker: str, client_config: Path | None, stdin: str | None = None, env=environment):
+        command = [broker_binary, *args, "--broker", broker]
+        if client_config is not None:
+            command += ["--client-config", str(client_config)]
+        return subprocess.run(command, input=stdin, text=True, capture_output=True, timeout=60, env=env)
+
+    created = cli("topic", "create", "cli-secure", "--partitions", "1", broker=secured.sasl_bootstrap, client_config=scram512)
+    assert created.returncode == 0, created.stderr
+    produced = cli("produce", "cli-secure", broker=secured.sasl_bootstrap, client_config=scram512, stdin="one\ntwo\nthree\n")
+    assert produced.returncode == 0, produced.stderr
+    consumed = cli("consume", "cli-secure", "--count", "3", "--exit-at-end", broker=secured.sasl_bootstrap,
+                   client_config=scram512)
+    assert consumed.returncode == 0 and consumed.stdout.split() == ["one", "two", "three"], consumed
+    listed = cli("user", "list", broker=secured.sasl_bootstrap, client_config=scram512)
+    assert listed.returncode == 0 and "alice" in listed.stdout, listed.stderr
+
+    # SCRAM-SHA-256 needs a credential of that mechanism; the password in the file instead of the environment.
+    made = cli("user", "create", "bob", "--mechanism", "scram-sha-256", "--password-stdin", broker=secured.sasl_bootstrap,
+               client_config=scram512, stdin="bob's password\n")
+    assert made.returncode == 0, made.stderr
+    scram256 = config("scram256", security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-256", sasl_username="bob",
+                      sasl_password="bob's password", ssl_ca_location=ca)
+    as_bob = cli("topic", "list", broker=secured.sasl_bootstrap, client_config=scram256, env=dict(os.environ))
+    assert as_bob.returncode == 0 and "cli-secure" in as_bob.stdout, as_bob.stderr
+
+    # SSL with a client certificate (the listener requires one).
+    mutual = config("mutual", security_protocol="SSL", ssl_ca_location=ca,
+                    ssl_certificate_location=str(certificates / "client.pem"),
+                    ssl_key_location=str(certificates / "client.key"))
+    over_ssl = cli("consume", "cli-secure", "--count", "3", "--exit-at-end", broker=secured.ssl_bootstrap,
+                   client_config=mutual)
+    assert over_ssl.returncode == 0 and over_ssl.stdout.split() == ["one", "two", "three"], over_ssl.stderr
+
+    started = time.monotonic()
+    wrong = cli("topic", "list", broker=secured.sasl_bootstrap, client_config=scram512,
+                env={**os.environ, "SLUICE_SASL_PASSWORD": "wrong"})
+    assert wrong.returncode != 0 and "SASL login" in wrong.stderr and "SASL_SSL" in wrong.stderr, wrong.stderr
+    untrusted = cli("topic", "list", broker=secured.sasl_bootstrap,
+                    client_config=config("untrusted", security_protocol="SASL_SSL", sasl_username="alice"))
+    assert untrusted.returncode != 0 and "cannot reach the broker" in untrusted.stderr, untrusted.stderr
+    plaintext = cli("topic", "list", broker=secured.sasl_bootstrap, client_config=None)
+    assert plaintext.returncode != 0 and "the listener speaks TLS" in plaintext.stderr, plaintext.stderr
+    bad = cli("topic", "list", broker=secured.sasl_bootstrap, client_config=config("bad", security_protocol="SASL_TLS"))
+    assert bad.returncode != 0 and "security.protocol must be" in bad.stderr, bad.stderr
+    assert time.monotonic() - started < 40, "each refusal is prompt"

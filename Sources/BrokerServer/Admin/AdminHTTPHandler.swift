@@ -68,13 +68,14 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     private func admit(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let request = AdminGate.RequestHead(
             method: head.method.rawValue, uri: head.uri, authorization: head.headers.first(name: "Authorization"),
-            contentLength: head.headers.first(name: "Content-Length")
+            contentLength: head.headers.first(name: "Content-Length"),
+            remoteHost: context.remoteAddress?.ipAddress ?? "*"
         )
         switch self.gate.decide(request) {
         case .admit(let route, let bodyBytesMax, let principal):
             self.state = .collecting(route: route, bodyBytesMax: bodyBytesMax)
             if let principal, route.requiredRole.map({ $0 > .viewer }) == true {
-                self.logger.info("admin: \(request.method) \(head.uri) by token '\(principal)'")
+                self.logger.info("admin: \(request.method) \(head.uri) by '\(principal)'")
             }
         case .refuse(let refusal):
             if refusal.status == 401 || refusal.status == 403 || refusal.status == 503 {

@@ -1,6 +1,12 @@
+import Foundation
+
 /// Decides, from a request's head alone, whether the admin API takes the request, before a byte of its body
 /// is read: authentication, the route, the role and the body's declared size, in that order. A request it
 /// refuses is answered at once and its connection closed; nothing of it reaches the operator runtime.
+///
+/// A credential is a bearer token (`sluice token`) or, on an admin listener with TLS, a SCRAM user's name and
+/// password by HTTP Basic (RFC 7617), checked against the same salted credentials as a SASL login; a password is
+/// never accepted over plain HTTP, where anyone on the path could read it.
 ///
 /// Order matters: without a valid credential the answer is 401 whatever the route (unknown routes are not
 /// revealed to strangers); a known token on an unknown route gets 404; a role too weak gets 403; only then is
@@ -15,6 +21,8 @@ struct AdminGate: Sendable {
         var authorization: String?
         /// The `Content-Length` header, if any.
         var contentLength: String?
+        /// The client's IP address, for host-specific ACLs of HTTP Basic users.
+        var remoteHost = "*"
     }
 
     enum Decision: Equatable, Sendable {
@@ -30,12 +38,14 @@ struct AdminGate: Sendable {
     let authenticationRequired: Bool
     let bodyBytesMax: Int
     let checkToken: @Sendable (String) -> AdminCredentialCheck
+    /// Checks a SCRAM user's password (HTTP Basic) from the given host; nil when Basic is not accepted (no TLS).
+    var checkPassword: (@Sendable (_ user: String, _ password: String, _ host: String) -> AdminCredentialCheck)? = nil
 
     func decide(_ head: RequestHead) -> Decision {
         let route = AdminRoute(method: head.method, uri: head.uri)
         var principal: String?
         if self.authenticationRequired, route?.requiredRole != nil || route == nil {
-            switch self.authenticate(head.authorization) {
+            switch self.authenticate(head.authorization, host: head.remoteHost) {
             case .refused(let refusal):
                 return .refuse(refusal)
             case .authenticated(let name, let role):
@@ -59,14 +69,36 @@ struct AdminGate: Sendable {
         case refused(AdminRefusal)
     }
 
-    private func authenticate(_ authorization: String?) -> Authentication {
+    private func authenticate(_ authorization: String?, host: String) -> Authentication {
         guard let authorization, !authorization.isEmpty else { return .refused(.missingCredential) }
-        guard let token = Self.bearerToken(in: authorization) else { return .refused(.notBearer) }
-        switch self.checkToken(token) {
+        if let token = Self.bearerToken(in: authorization) {
+            return Self.authentication(self.checkToken(token), invalid: .invalidToken)
+        }
+        guard let (user, password) = Self.basicCredentials(in: authorization) else { return .refused(.notBearer) }
+        guard let checkPassword = self.checkPassword else { return .refused(.basicWithoutTLS) }
+        return Self.authentication(checkPassword(user, password, host), invalid: .invalidPassword)
+    }
+
+    private static func authentication(_ check: AdminCredentialCheck, invalid: AdminRefusal) -> Authentication {
+        switch check {
         case .valid(let name, let role): return .authenticated(name: name, role: role)
-        case .invalid: return .refused(.invalidToken)
+        case .invalid: return .refused(invalid)
+        case .noRole(let name): return .refused(.noRole(user: name))
         case .storeUnusable(let why): return .refused(.storeUnusable(why))
         }
+    }
+
+    /// The user and password of `Basic <base64(user:password)>` (RFC 7617), or nil for anything else. Bounded:
+    /// a header is at most what the HTTP decoder admits, and the decoded text must be UTF-8 with a colon.
+    static func basicCredentials(in authorization: String) -> (user: String, password: String)? {
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "basic", parts[1].utf8.count <= 4096,
+              let decoded = Data(base64Encoded: String(parts[1]).trimmingWhitespace()),
+              let text = String(data: decoded, encoding: .utf8),
+              let colon = text.firstIndex(of: ":")
+        else { return nil }
+        let user = String(text[..<colon])
+        return user.isEmpty ? nil : (user, String(text[text.index(after: colon)...]))
     }
 
     /// The token of `Bearer <token>` (the scheme is case-insensitive, RFC 7235), or nil for any other scheme.
@@ -102,6 +134,25 @@ struct AdminRefusal: Equatable, Sendable {
         status: 401, code: "unauthenticated", message: "the admin API takes `Authorization: Bearer TOKEN` only",
         headers: Self.challenge("invalid_request")
     )
+    static let basicWithoutTLS = AdminRefusal(
+        status: 401, code: "unauthenticated",
+        message: "HTTP Basic is accepted only on an admin API with TLS (--admin-tls), where the password is not "
+            + "sent in the clear; use a bearer token",
+        headers: Self.challenge("invalid_request")
+    )
+    static let invalidPassword = AdminRefusal(
+        status: 401, code: "invalid_credentials", message: "unknown user or wrong password",
+        headers: ["WWW-Authenticate": "Basic realm=\"sluice-admin\", charset=\"UTF-8\""]
+    )
+
+    static func noRole(user: String) -> AdminRefusal {
+        AdminRefusal(
+            status: 403, code: "forbidden",
+            message: "user '\(user)' has no admin API role: make it a super user (admin), or with --authorization on "
+                + "grant it ALTER (operator) or DESCRIBE (viewer) on the CLUSTER resource"
+        )
+    }
+
     static let invalidToken = AdminRefusal(
         status: 401, code: "invalid_token", message: "the bearer token is not a known admin token",
         headers: Self.challenge("invalid_token")
@@ -117,7 +168,7 @@ struct AdminRefusal: Equatable, Sendable {
     static func forbidden(token: String, role: AdminRole, required: AdminRole, head: AdminGate.RequestHead) -> AdminRefusal {
         AdminRefusal(
             status: 403, code: "forbidden",
-            message: "token '\(token)' has role \(role.rawValue); \(head.method) \(Self.path(head.uri)) needs \(required.rawValue)",
+            message: "'\(token)' has role \(role.rawValue); \(head.method) \(Self.path(head.uri)) needs \(required.rawValue)",
             headers: ["WWW-Authenticate": "Bearer realm=\"sluice-admin\", error=\"insufficient_scope\""]
         )
     }

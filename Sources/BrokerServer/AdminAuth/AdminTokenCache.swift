@@ -7,8 +7,10 @@ import Glibc
 /// How a presented credential fared.
 enum AdminCredentialCheck: Equatable, Sendable {
     case valid(name: String, role: AdminRole)
-    /// No known token matches.
+    /// No known token matches (or, for HTTP Basic, no user with that password).
     case invalid
+    /// A SCRAM user whose password is right but who has no role on the admin API.
+    case noRole(name: String)
     /// The token file cannot be trusted (damaged, unreadable): every credential is refused until it is fixed.
     case storeUnusable(String)
 }

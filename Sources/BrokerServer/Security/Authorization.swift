@@ -17,6 +17,13 @@ extension KafkaRequestRouter {
         self.authorizeCluster(request, .create) || self.authorize(request, .create, .topic, name)
     }
 
+    /// DESCRIBE_CONFIGS or ALTER_CONFIGS, as Kafka asks for them: on the topic for a topic's configs, on the
+    /// cluster for the broker's (`topic` nil).
+    func mayAccessConfigs(_ request: IncomingRequest, _ operation: AclOperation, topic: String?) -> Bool {
+        guard let topic else { return self.authorizeCluster(request, operation) }
+        return self.authorize(request, operation, .topic, topic)
+    }
+
     /// Internal topics (`__*`) are the broker's: with authorization on, super users may read them; otherwise
     /// no client may.
     func mayReadInternalTopic(_ request: IncomingRequest) -> Bool {
