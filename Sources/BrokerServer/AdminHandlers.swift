@@ -19,17 +19,18 @@ extension KafkaRequestRouter {
                 }
                 return self.listOffset(
                     TopicPartition(topic: topic.name, partition: PartitionID(asked.partitionIndex)), asked,
-                    listOffsetsVersion: request.version
+                    listOffsetsVersion: request.version, readCommitted: listOffsets.isolationLevel == 1
                 )
             })
         }
         request.reply(ListOffsetsResponse(topics: topics))
     }
 
+    /// `readCommitted` (isolation_level 1): "latest" is the last stable offset, as Kafka answers.
     private func listOffset(
-        _ topicPartition: TopicPartition, _ asked: ListOffsetsRequest.Partition, listOffsetsVersion: Int16
-    ) -> ListOffsetsResponse.Partition
-    {
+        _ topicPartition: TopicPartition, _ asked: ListOffsetsRequest.Partition, listOffsetsVersion: Int16,
+        readCommitted: Bool = false
+    ) -> ListOffsetsResponse.Partition {
         var answer = ListOffsetsResponse.Partition(partitionIndex: asked.partitionIndex)
         guard let log = self.logs.partition(topicPartition) else {
             answer.errorCode = .unknownTopicOrPartition
@@ -38,7 +39,7 @@ extension KafkaRequestRouter {
         answer.leaderEpoch = 0
         switch asked.timestamp {
         case -1:  // latest
-            answer.offset = log.logEndOffset.rawValue
+            answer.offset = (readCommitted ? log.lastStableOffset : log.logEndOffset).rawValue
         case -2, -4:  // earliest; earliest local (v8+), the same log without tiered storage
             answer.offset = log.logStartOffset.rawValue
         case -3 where listOffsetsVersion >= 7:  // the record with the largest timestamp (KIP-734)

@@ -56,9 +56,14 @@ public final class BrokerService: Service, Sendable {
                 dataDirectory: self.config.dataDirectory, isEnabled: self.config.authorization,
                 superUsers: Set(self.config.superUsers), onError: { message in logger.error("\(message)") }
             )
+            let transactions = try self.openTransactionCoordinator(logs: logs, groups: groups, producerIds: producerIds)
+            let transactionTimer = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                transactions.tick()
+            }
+            defer { transactionTimer.cancel() }
             let router = KafkaRequestRouter(
                 logs: logs, groups: groups, producerIds: producerIds, credentials: credentials, acls: acls, config: self.config,
-                clock: self.clock, logger: self.logger, operators: runtime
+                clock: self.clock, logger: self.logger, operators: runtime, transactions: transactions
             )
             let tls = try self.loadTLS()
             var channels: [Channel] = []
@@ -185,6 +190,20 @@ public final class BrokerService: Service, Sendable {
             onEvent: { message in logger.notice("\(message)") },
             onError: { message in logger.error("\(message)") },
             scrubber: ScrubberConfiguration(bytesPerSecond: Int(self.config.scrubBytesPerSecond))
+        )
+    }
+
+    /// The transaction coordinator and its log `__transaction_state`, fsynced as the data is: a commit's decision
+    /// must be on disk before its markers under `fsync = always`. Open transactions found there are aborted.
+    private func openTransactionCoordinator(
+        logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator
+    ) throws -> TransactionCoordinator {
+        var configuration = TransactionCoordinatorConfiguration()
+        configuration.logConfig.fsyncPolicy = logs.defaultConfig.fsyncPolicy
+        let logger = self.logger
+        return try TransactionCoordinator(
+            logs: logs, offsetStore: groups.offsetStore, producerIds: producerIds, clock: self.clock,
+            configuration: configuration, onEvent: { message in logger.notice("\(message)") }
         )
     }
 

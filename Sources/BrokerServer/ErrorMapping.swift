@@ -19,6 +19,8 @@ enum ErrorMapping {
         case .outOfOrderSequence: return .outOfOrderSequenceNumber
         case .invalidProducerEpoch: return .invalidProducerEpoch
         case .invalidIdempotentBatch: return .invalidRecord
+        case .invalidTransactionState: return .invalidTxnState
+        case .invalidControlBatch: return .invalidRecord
         default: return .unknownServerError
         }
     }

@@ -8,6 +8,8 @@ import SluiceSecurity
 /// bytes with sendfile. When fewer than `minBytes` are available it waits, up to `maxWaitMs`
 /// (bounded by the broker's `fetch_wait_ms_max`), and is woken by the first append to any of the
 /// partitions it asked for, so a consumer sees a record as soon as it is written, not on a poll tick.
+/// `isolation_level` 1 (read_committed) reads only below each partition's last stable offset and answers
+/// the aborted transactions the returned range overlaps (`PartitionLog+Transactions.swift`).
 extension KafkaRequestRouter {
     func handleFetch(_ request: IncomingRequest) throws {
         let fetch = try request.decode(FetchRequest.self)
@@ -45,6 +47,7 @@ extension KafkaRequestRouter {
     func readFetch(_ fetch: FetchRequest, denied: Set<String>) -> FetchReadResult {
         var result = FetchReadResult()
         var remainingBytes = Int(fetch.maxBytes > 0 ? fetch.maxBytes : Int32.max)
+        let isolation: PartitionLog.IsolationLevel = fetch.isolationLevel == 1 ? .readCommitted : .readUncommitted
         for topic in fetch.topics {
             var partitions: [FetchReadResult.Partition] = []
             for asked in topic.partitions {
@@ -55,7 +58,8 @@ extension KafkaRequestRouter {
                     maxBytes: min(Int(max(asked.partitionMaxBytes, 0)), remainingBytes),
                     // Kafka's rule: the first partition with data returns at least one whole batch, so
                     // a batch larger than the limits still makes progress.
-                    minOneBatch: result.totalBytes == 0
+                    minOneBatch: result.totalBytes == 0,
+                    isolation: isolation
                 )
                 remainingBytes -= read.slice?.sizeBytes ?? 0
                 result.totalBytes += read.slice?.sizeBytes ?? 0
@@ -68,7 +72,8 @@ extension KafkaRequestRouter {
     }
 
     private func readPartition(
-        _ topicPartition: TopicPartition, isDenied: Bool, offset: Int64, maxBytes: Int, minOneBatch: Bool
+        _ topicPartition: TopicPartition, isDenied: Bool, offset: Int64, maxBytes: Int, minOneBatch: Bool,
+        isolation: PartitionLog.IsolationLevel
     ) -> FetchReadResult.Partition {
         var partition = FetchReadResult.Partition(index: topicPartition.partition.rawValue)
         // Not allowed to read (`Authorization.swift`): the broker's own logs (committed offsets) are for super
@@ -82,13 +87,20 @@ extension KafkaRequestRouter {
             return partition
         }
         do {
-            let read = try log.read(from: Offset(offset), maxBytes: max(maxBytes, 0), minOneBatch: minOneBatch)
+            let read = try log.read(
+                from: Offset(offset), maxBytes: max(maxBytes, 0), minOneBatch: minOneBatch, isolation: isolation
+            )
             partition.highWatermark = read.highWatermark.rawValue
+            partition.lastStableOffset = read.lastStableOffset.rawValue
+            partition.abortedTransactions = read.abortedTransactions?.map {
+                FetchResponse.AbortedTransaction(producerId: $0.producerId, firstOffset: $0.firstOffset.rawValue)
+            }
             partition.logStartOffset = read.logStartOffset.rawValue
             partition.slice = read.slice
         } catch {
             partition.errorCode = ErrorMapping.errorCode(for: error)
             partition.highWatermark = log.logEndOffset.rawValue
+            partition.lastStableOffset = log.lastStableOffset.rawValue
             partition.logStartOffset = log.logStartOffset.rawValue
         }
         return partition
@@ -109,9 +121,9 @@ extension KafkaRequestRouter {
                     partitionIndex: partition.index,
                     errorCode: partition.errorCode,
                     highWatermark: partition.highWatermark,
-                    lastStableOffset: partition.highWatermark,
+                    lastStableOffset: partition.lastStableOffset,
                     logStartOffset: partition.logStartOffset,
-                    abortedTransactions: nil,
+                    abortedTransactions: partition.abortedTransactions,
                     preferredReadReplica: -1,
                     records: records
                 ))
@@ -135,7 +147,10 @@ struct FetchReadResult: Sendable {
         var index: Int32
         var errorCode: ErrorCode = .none
         var highWatermark: Int64 = -1
+        var lastStableOffset: Int64 = -1
         var logStartOffset: Int64 = -1
+        /// Filled for read_committed fetches only (null otherwise, as Kafka answers).
+        var abortedTransactions: [FetchResponse.AbortedTransaction]?
         var slice: FileSlice?
     }
 

@@ -61,7 +61,9 @@ extension KafkaRequestRouter {
                 guard self.authorize(request, .describe, .group, group.groupId) else {
                     return OffsetFetchResponse.Group(groupId: group.groupId, topics: [], errorCode: .groupAuthorizationFailed)
                 }
-                let (errorCode, topics) = self.committedOffsets(request, groupId: group.groupId, topics: group.topics)
+                let (errorCode, topics) = self.committedOffsets(
+                    request, groupId: group.groupId, topics: group.topics, requireStable: fetch.requireStable
+                )
                 return OffsetFetchResponse.Group(groupId: group.groupId, topics: topics, errorCode: errorCode)
             }
             request.reply(OffsetFetchResponse(groups: groups))
@@ -70,16 +72,20 @@ extension KafkaRequestRouter {
                 request.reply(OffsetFetchResponse(topics: [], errorCode: .groupAuthorizationFailed))
                 return
             }
-            let (errorCode, topics) = self.committedOffsets(request, groupId: fetch.groupId, topics: fetch.topics)
+            let (errorCode, topics) = self.committedOffsets(
+                request, groupId: fetch.groupId, topics: fetch.topics, requireStable: fetch.requireStable
+            )
             request.reply(OffsetFetchResponse(topics: topics, errorCode: errorCode))
         }
     }
 
     /// The group's committed offsets of the asked partitions (all of them when `topics` is nil), -1 where none;
     /// only of topics the client may describe.
-    private func committedOffsets(_ request: IncomingRequest, groupId: String, topics: [OffsetFetchRequest.Topic]?)
-        -> (ErrorCode, [OffsetFetchResponse.Topic])
-    {
+    /// With `requireStable` (v7+), a partition with an offset pending in an open transaction answers
+    /// UNSTABLE_OFFSET_COMMIT, so the consumer retries instead of starting from an offset about to change.
+    private func committedOffsets(
+        _ request: IncomingRequest, groupId: String, topics: [OffsetFetchRequest.Topic]?, requireStable: Bool = false
+    ) -> (ErrorCode, [OffsetFetchResponse.Topic]) {
         let asked = topics.map { topics in
             topics.flatMap { topic in
                 topic.partitionIndexes.map { TopicPartition(topic: topic.name, partition: PartitionID($0)) }
@@ -92,6 +98,12 @@ extension KafkaRequestRouter {
                 $0.partition < $1.partition
             }.map { topicPartition in
                 let committed = result.offsets[topicPartition]
+                if requireStable, self.transactions?.hasPendingOffset(groupId: groupId, topicPartition) == true {
+                    return OffsetFetchResponse.Partition(
+                        partitionIndex: topicPartition.partition.rawValue, committedOffset: -1,
+                        committedLeaderEpoch: -1, metadata: "", errorCode: .unstableOffsetCommit
+                    )
+                }
                 return OffsetFetchResponse.Partition(
                     partitionIndex: topicPartition.partition.rawValue, committedOffset: committed?.offset ?? -1,
                     committedLeaderEpoch: committed?.leaderEpoch ?? -1, metadata: committed?.metadata ?? ""

@@ -12,8 +12,19 @@ extension KafkaRequestRouter {
     func handleFindCoordinator(_ request: IncomingRequest) throws {
         let find = try request.decode(FindCoordinatorRequest.self)
         let advertised = request.context.session.listener.advertised
-        // Sluice is one node: it coordinates every group. Transaction coordinators (key type 1) are not offered.
+        // Sluice is one node: it coordinates every group and every transactional id (key type 1).
         func coordinator(for key: String) -> FindCoordinatorResponse.Coordinator {
+            if find.keyType == FindCoordinatorRequest.keyTypeTransaction && self.transactions != nil {
+                guard self.authorize(request, .describe, .transactionalId, key) else {
+                    return FindCoordinatorResponse.Coordinator(
+                        key: key, nodeId: -1, host: "", port: -1, errorCode: .transactionalIdAuthorizationFailed,
+                        errorMessage: "DESCRIBE on transactional id \(key) is needed"
+                    )
+                }
+                return FindCoordinatorResponse.Coordinator(
+                    key: key, nodeId: Self.nodeId, host: advertised.host, port: Int32(advertised.port)
+                )
+            }
             guard find.keyType == FindCoordinatorRequest.keyTypeGroup else {
                 return FindCoordinatorResponse.Coordinator(
                     key: key, nodeId: -1, host: "", port: -1, errorCode: .coordinatorNotAvailable,

@@ -10,16 +10,21 @@ import NIOCore
 ///   id is one this broker may have issued; an unknown id, or an epoch that cannot grow, gets a fresh id at
 ///   epoch 0 (what Kafka does when an epoch is exhausted). librdkafka's idempotent producer bumps its epoch by
 ///   itself and never sends this; the Java client does after some errors.
-/// - Transactions are not supported: a non-null transactional id is refused with
+/// - A transactional id goes to the transaction coordinator (`TransactionHandlers.swift`). Without one (tests),
+///   a non-null transactional id is refused with
 ///   TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53). librdkafka and the Java client treat that code as fatal, so a
 ///   transactional producer fails at once with a clear reason instead of retrying forever (as it would on
 ///   COORDINATOR_NOT_AVAILABLE), and the response has no message field to explain anything subtler.
 /// - A storage failure while reserving a block answers COORDINATOR_NOT_AVAILABLE, which clients retry.
 extension KafkaRequestRouter {
-    static let transactionalIdAuthorizationFailed = ErrorCode(rawValue: 53)
-
     func handleInitProducerId(_ request: IncomingRequest) throws {
         let initRequest = try request.decode(InitProducerIdRequest.self)
+        if let transactionalId = initRequest.transactionalId, let transactions = self.transactions {
+            self.handleTransactionalInitProducerId(
+                request, initRequest, transactionalId: transactionalId, transactions: transactions
+            )
+            return
+        }
         // Kafka's rule for idempotence without transactions: IDEMPOTENT_WRITE on the cluster, or WRITE on a topic.
         let principal = request.context.session.principal
         guard self.authorizeCluster(request, .idempotentWrite)
@@ -33,7 +38,7 @@ extension KafkaRequestRouter {
     func initProducerIdResponse(for request: InitProducerIdRequest) -> InitProducerIdResponse {
         if request.transactionalId != nil {
             return InitProducerIdResponse(
-                errorCode: Self.transactionalIdAuthorizationFailed, producerId: -1, producerEpoch: -1
+                errorCode: .transactionalIdAuthorizationFailed, producerId: -1, producerEpoch: -1
             )
         }
         do {

@@ -28,11 +28,16 @@ final class KafkaRequestRouter: Sendable {
     let acls: AclStore
     /// The SASL mechanisms SASL listeners offer, in the order the handshake lists them.
     let saslMechanisms: [String]
+    /// The transaction coordinator; nil in tests that do not need one (transactional requests then answer
+    /// COORDINATOR_NOT_AVAILABLE and transactional ids are refused as before).
+    let transactions: TransactionCoordinator?
 
     init(
         logs: LogManager, groups: GroupCoordinator, producerIds: ProducerIdAllocator, credentials: ScramCredentialStore,
-        acls: AclStore, config: BrokerConfig, clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil
+        acls: AclStore, config: BrokerConfig, clock: SluiceClock, logger: Logger, operators: OperatorRuntime? = nil,
+        transactions: TransactionCoordinator? = nil
     ) {
+        self.transactions = transactions
         self.logs = logs
         self.groups = groups
         self.config = config
@@ -93,6 +98,7 @@ final class KafkaRequestRouter: Sendable {
         .describeUserScramCredentials, .alterUserScramCredentials, .describeAcls, .createAcls, .deleteAcls,
         .alterConfigs, .incrementalAlterConfigs,
         .createPartitions, .deleteRecords, .offsetForLeaderEpoch, .describeLogDirs, .offsetDelete, .describeProducers,
+        .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit,
     ]
 
     /// What ApiVersions advertises: the codec's version ranges of the handled APIs.
@@ -140,6 +146,10 @@ final class KafkaRequestRouter: Sendable {
         case .describeLogDirs: try self.handleDescribeLogDirs(request)
         case .offsetDelete: try self.handleOffsetDelete(request)
         case .describeProducers: try self.handleDescribeProducers(request)
+        case .addPartitionsToTxn: try self.handleAddPartitionsToTxn(request)
+        case .addOffsetsToTxn: try self.handleAddOffsetsToTxn(request)
+        case .endTxn: try self.handleEndTxn(request)
+        case .txnOffsetCommit: try self.handleTxnOffsetCommit(request)
         }
     }
 

@@ -174,7 +174,8 @@ extension KafkaRequestRouter {
                 answer.activeProducers = log.activeProducers().map {
                     DescribeProducersResponse.ProducerState(
                         producerId: $0.producerId, producerEpoch: Int32($0.producerEpoch), lastSequence: $0.lastSequence,
-                        lastTimestamp: $0.lastTimestampMs
+                        lastTimestamp: $0.lastTimestampMs,
+                        currentTxnStartOffset: $0.currentTransactionStartOffset?.rawValue ?? -1
                     )
                 }
                 return answer

@@ -21,6 +21,12 @@ extension KafkaRequestRouter {
             request.reply(self.produceResponse(produce, allFailingWith: .invalidRequiredAcks))
             return
         }
+        if let transactionalId = produce.transactionalId,
+           !self.authorize(request, .write, .transactionalId, transactionalId)
+        {
+            request.reply(self.produceResponse(produce, allFailingWith: .transactionalIdAuthorizationFailed))
+            return
+        }
         var response = ProduceResponse(responses: [], throttleTimeMs: 0)
         var durabilityWaits: [(PartitionLog, Offset, topicIndex: Int, partitionIndex: Int)] = []
         for topic in produce.topicData {
@@ -75,7 +81,7 @@ extension KafkaRequestRouter {
             return (answer, nil, nil)
         }
         do {
-            let appended = try records.withUnsafeReadableBytes { try log.append($0) }
+            let appended = try records.withUnsafeReadableBytes { try self.appendVerifyingTransaction($0, to: log) }
             if appended.isDuplicate {
                 self.logger.debug(
                     "duplicate idempotent batch answered with its original offsets",

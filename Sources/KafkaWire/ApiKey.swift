@@ -21,6 +21,10 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
     case deleteRecords = 21
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
+    case addPartitionsToTxn = 24
+    case addOffsetsToTxn = 25
+    case endTxn = 26
+    case txnOffsetCommit = 28
     case describeAcls = 29
     case createAcls = 30
     case deleteAcls = 31
@@ -58,6 +62,7 @@ public enum ApiKey: Int16, CaseIterable, Sendable {
         case .createTopics: return 5
         case .deleteTopics: return 4
         case .initProducerId: return 2
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return 3
         case .describeConfigs: return 4
         case .alterConfigs: return 2
         case .incrementalAlterConfigs: return 1

@@ -52,6 +52,12 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let outOfOrderSequenceNumber = ErrorCode(rawValue: 45)
     public static let duplicateSequenceNumber = ErrorCode(rawValue: 46)
     public static let invalidProducerEpoch = ErrorCode(rawValue: 47)
+    public static let invalidTxnState = ErrorCode(rawValue: 48)
+    public static let invalidProducerIdMapping = ErrorCode(rawValue: 49)
+    public static let concurrentTransactions = ErrorCode(rawValue: 51)
+    public static let transactionalIdAuthorizationFailed = ErrorCode(rawValue: 53)
+    public static let operationNotAttempted = ErrorCode(rawValue: 55)
+    public static let producerFenced = ErrorCode(rawValue: 90)
     public static let invalidTransactionTimeout = ErrorCode(rawValue: 50)
     public static let kafkaStorageError = ErrorCode(rawValue: 56)
     public static let saslAuthenticationFailed = ErrorCode(rawValue: 58)
@@ -87,6 +93,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID", 87: "INVALID_RECORD",
         88: "UNSTABLE_OFFSET_COMMIT", 91: "RESOURCE_NOT_FOUND", 92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
         100: "UNKNOWN_TOPIC_ID",
+        48: "INVALID_TXN_STATE", 49: "INVALID_PRODUCER_ID_MAPPING", 51: "CONCURRENT_TRANSACTIONS",
+        53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", 55: "OPERATION_NOT_ATTEMPTED", 90: "PRODUCER_FENCED",
     ]
 
     /// Kafka's name for the code, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.

@@ -43,6 +43,11 @@ public enum SupportedApis {
         ApiVersionRange(apiKey: .listGroups, minVersion: 0, maxVersion: 4),
         ApiVersionRange(apiKey: .deleteGroups, minVersion: 0, maxVersion: 2),
         ApiVersionRange(apiKey: .initProducerId, minVersion: 0, maxVersion: 4),
+        // Transactions: the client versions (AddPartitionsToTxn 4+ is broker-to-broker).
+        ApiVersionRange(apiKey: .addPartitionsToTxn, minVersion: 0, maxVersion: 3),
+        ApiVersionRange(apiKey: .addOffsetsToTxn, minVersion: 0, maxVersion: 3),
+        ApiVersionRange(apiKey: .endTxn, minVersion: 0, maxVersion: 3),
+        ApiVersionRange(apiKey: .txnOffsetCommit, minVersion: 0, maxVersion: 3),
         ApiVersionRange(apiKey: .saslHandshake, minVersion: 0, maxVersion: 1),
         ApiVersionRange(apiKey: .saslAuthenticate, minVersion: 0, maxVersion: 2),
         ApiVersionRange(apiKey: .describeUserScramCredentials, minVersion: 0, maxVersion: 0),

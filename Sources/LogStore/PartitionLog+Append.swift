@@ -9,15 +9,19 @@ extension PartitionLog {
         var offsetSpan: Int64
         /// The producer fields of the append's batch when it is idempotent (then it is the only batch).
         var idempotentBatch: IdempotentBatch?
+        /// The transaction marker when the append is one (only `appendTransactionMarker` writes them).
+        var marker: ControlBatch?
     }
 
     /// Validates every batch in `batches` and returns how many offsets they take. Checks the size limit first
     /// so an oversized batch is reported as too large rather than corrupt. An idempotent batch (producerId >= 0)
     /// must be alone, as in Kafka's produce v3+, so the producer check stays one lookup per append.
     /// With CreateTime, each batch's timestamps must be within the topic's bounds of `nowMs` (`invalidTimestamp`).
+    /// A control batch (a transaction marker) is refused unless `allowingControlBatch`, and must then be alone.
     static func validate(
         _ batches: UnsafeRawBufferPointer, batchSizeBytesMax: Int,
-        timestampPolicy: LogConfig.TimestampPolicy = LogConfig.TimestampPolicy(), nowMs: Int64 = 0
+        timestampPolicy: LogConfig.TimestampPolicy = LogConfig.TimestampPolicy(), nowMs: Int64 = 0,
+        allowingControlBatch: Bool = false
     ) throws -> ValidatedAppend {
         guard batches.count > 0 else {
             throw RecordFormatError.truncated(neededBytes: RecordBatchHeader.sizeBytes, availableBytes: 0)
@@ -26,6 +30,7 @@ extension PartitionLog {
         var offsetSpan: Int64 = 0
         var batchCount = 0
         var idempotentBatch: IdempotentBatch?
+        var marker: ControlBatch?
         while position < batches.count {
             let remaining = UnsafeRawBufferPointer(rebasing: batches[position...])
             if remaining.count >= RecordBatchHeader.logOverheadBytes {
@@ -47,7 +52,18 @@ extension PartitionLog {
             offsetSpan += Int64(header.lastOffsetDelta) + 1
             position += header.totalSizeBytes
             batchCount += 1
-            if header.producerId >= 0 {
+            if header.attributes.isControl {
+                guard allowingControlBatch else {
+                    throw ProducerStateError(
+                        code: .invalidControlBatch, message: "control batches (transaction markers) are written by the broker only"
+                    )
+                }
+                marker = try ControlBatch(parsing: remaining)
+            } else if header.attributes.isTransactional && header.producerId < 0 {
+                throw ProducerStateError(
+                    code: .invalidControlBatch, message: "a transactional batch must carry a producer id"
+                )
+            } else if header.producerId >= 0 {
                 guard header.baseSequence >= 0 else {
                     throw ProducerStateError(
                         code: .invalidIdempotentBatch,
@@ -56,17 +72,18 @@ extension PartitionLog {
                 }
                 idempotentBatch = IdempotentBatch(
                     producerId: header.producerId, producerEpoch: header.producerEpoch,
-                    baseSequence: header.baseSequence, lastOffsetDelta: header.lastOffsetDelta
+                    baseSequence: header.baseSequence, lastOffsetDelta: header.lastOffsetDelta,
+                    isTransactional: header.attributes.isTransactional
                 )
             }
-            if idempotentBatch != nil && batchCount > 1 {
+            if (idempotentBatch != nil || marker != nil) && batchCount > 1 {
                 throw ProducerStateError(
                     code: .invalidIdempotentBatch,
                     message: "an idempotent producer's batch must be the only batch of its partition in a request"
                 )
             }
         }
-        return ValidatedAppend(offsetSpan: offsetSpan, idempotentBatch: idempotentBatch)
+        return ValidatedAppend(offsetSpan: offsetSpan, idempotentBatch: idempotentBatch, marker: marker)
     }
 
     /// Copies validated batches into `scratch` (grown when needed) and stamps each one's base offset, starting

@@ -123,7 +123,7 @@ extension PartitionLog {
             guard !state.isClosed else { return nil }
             state.isClosed = true
             try state.activeSegment.seal()
-            return self.writeProducerSnapshot(&state, offset: state.activeSegment.nextOffset)
+            return self.writeStateFilesAtClose(&state)
         }
         if let snapshotProblem { self.onEvent(snapshotProblem) }
         self.answerWaiters(failingWith: StorageError(code: .closed, message: "log \(self.topicPartition) closed"))

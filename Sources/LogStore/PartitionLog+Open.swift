@@ -84,7 +84,7 @@ extension PartitionLog {
             guard stem.count == 20, Int64(stem) != nil else { continue }
             switch suffix {
             case ".log": logStems.insert(stem)
-            case ".index", ".timeindex": indexFiles.append((stem, name))
+            case ".index", ".timeindex", ".txnindex": indexFiles.append((stem, name))
             default: continue
             }
         }

@@ -7,7 +7,9 @@ import SluiceModel
 /// is loaded, then the headers of every batch from its offset to the log end are replayed (only the 61-byte
 /// headers are read). Snapshots are written when a segment rolls and when the log closes, so the replay covers
 /// at most the active segment. After `kill -9`, recovery has already cut the log at the first invalid byte
-/// before the replay runs, so the state matches exactly the batches that survived.
+/// before the replay runs, so the state matches exactly the batches that survived. The same replay brings back
+/// open transactions and the aborted-transaction index of the replayed range (`PartitionLog+Transactions.swift`);
+/// when a segment below the replay start has no usable `.txnindex`, the replay starts at the log start instead.
 extension PartitionLog {
     /// What the producer-state check decided for an append, carried out of the lock.
     enum ProducerCheckedAppend {
@@ -38,7 +40,7 @@ extension PartitionLog {
     static func loadProducerState(
         directory: String, segments: [Segment], topicPartition: TopicPartition, fileIO: FileIO,
         onEvent: StorageEventHandler, onError: StorageEventHandler
-    ) throws(StorageError) -> ProducerStateTable {
+    ) throws(StorageError) -> (producers: ProducerStateTable, aborted: AbortedTransactionIndex) {
         let logStartOffset = segments[0].baseOffset
         let logEndOffset = segments[segments.count - 1].nextOffset
         var snapshotOffsets: [Offset] = []
@@ -72,9 +74,27 @@ extension PartitionLog {
             replayFromOffset = max(offset, logStartOffset)
             break
         }
+        var aborted = AbortedTransactionIndex()
+        if let loaded = try Self.loadAbortedTransactionIndexes(
+            directory: directory, segments: segments, below: replayFromOffset, topicPartition: topicPartition,
+            fileIO: fileIO, onEvent: onEvent, onError: onError
+        ) {
+            aborted = loaded.index
+        } else {
+            onEvent("\(topicPartition): an aborted-transaction index is missing or damaged: replaying from the log start")
+            table = ProducerStateTable()
+            loadedOffset = nil
+            replayFromOffset = logStartOffset
+        }
         let replayedBatchCount = try Self.replayProducerBatches(
-            segments: segments, fromOffset: replayFromOffset, into: &table
+            segments: segments, fromOffset: replayFromOffset, into: &table, aborted: &aborted
         )
+        if replayFromOffset < segments[segments.count - 1].baseOffset {
+            Self.writeMissingAbortedTransactionIndexes(
+                aborted, segments: segments, directory: directory, topicPartition: topicPartition, fileIO: fileIO,
+                onEvent: onEvent
+            )
+        }
         if replayedBatchCount > 0 || !table.producers.isEmpty {
             let source = loadedOffset.map { "snapshot \($0)" } ?? "no snapshot"
             onEvent(
@@ -82,13 +102,15 @@ extension PartitionLog {
                     + "\(replayedBatchCount) replayed batch headers"
             )
         }
-        return table
+        return (table, aborted)
     }
 
-    /// Reads the header of every batch whose offsets reach `fromOffset` and records the idempotent ones.
-    /// Returns how many headers were read.
+    /// Reads the header of every batch whose offsets reach `fromOffset` and records the idempotent ones; reads
+    /// the one record of each control batch and applies it (aborts go to `aborted`). Returns how many headers
+    /// were read.
     private static func replayProducerBatches(
-        segments: [Segment], fromOffset: Offset, into table: inout ProducerStateTable
+        segments: [Segment], fromOffset: Offset, into table: inout ProducerStateTable,
+        aborted: inout AbortedTransactionIndex
     ) throws(StorageError) -> Int {
         var header = [UInt8](repeating: 0, count: RecordBatchHeader.sizeBytes)
         var batchCount = 0
@@ -112,7 +134,10 @@ extension PartitionLog {
                         lastOffsetDelta: bytes.readBigEndian(Int32.self, at: 23),
                         producerId: bytes.readBigEndian(Int64.self, at: 43),
                         producerEpoch: bytes.readBigEndian(Int16.self, at: 51),
-                        baseSequence: bytes.readBigEndian(Int32.self, at: 53)
+                        baseSequence: bytes.readBigEndian(Int32.self, at: 53),
+                        attributes: RecordBatchAttributes(
+                            rawValue: bytes.readBigEndian(Int16.self, at: RecordBatchHeader.attributesOffset)
+                        )
                     )
                 }
                 guard parsed.sizeBytes >= RecordBatchHeader.sizeBytes else {
@@ -123,12 +148,21 @@ extension PartitionLog {
                 }
                 batchCount += 1
                 let lastOffset = Offset(parsed.baseOffset + Int64(parsed.lastOffsetDelta))
-                if parsed.producerId >= 0 && parsed.baseSequence >= 0 && parsed.lastOffsetDelta >= 0
+                if parsed.attributes.isControl && parsed.producerId >= 0 && lastOffset >= fromOffset {
+                    let marker = try Self.readMarker(in: file, at: positionBytes, sizeBytes: parsed.sizeBytes)
+                    if let marker, let entry = table.applyMarker(
+                        producerId: marker.producerId, producerEpoch: marker.producerEpoch, isCommit: marker.isCommit,
+                        markerOffset: Offset(parsed.baseOffset)
+                    ) {
+                        aborted.append(entry)
+                    }
+                } else if parsed.producerId >= 0 && parsed.baseSequence >= 0 && parsed.lastOffsetDelta >= 0
                     && lastOffset >= fromOffset
                 {
                     let batch = IdempotentBatch(
                         producerId: parsed.producerId, producerEpoch: parsed.producerEpoch,
-                        baseSequence: parsed.baseSequence, lastOffsetDelta: parsed.lastOffsetDelta
+                        baseSequence: parsed.baseSequence, lastOffsetDelta: parsed.lastOffsetDelta,
+                        isTransactional: parsed.attributes.isTransactional
                     )
                     table.record(batch, firstOffset: Offset(parsed.baseOffset), lastOffset: lastOffset)
                 }
@@ -136,6 +170,20 @@ extension PartitionLog {
             }
         }
         return batchCount
+    }
+
+    /// The marker of the control batch at `positionBytes`, or nil when it is not one (only the broker writes
+    /// control batches, so that would be a batch of some future kind, skipped as consumers skip it).
+    private static func readMarker(
+        in file: SegmentFileHandle, at positionBytes: Int64, sizeBytes: Int
+    ) throws(StorageError) -> ControlBatch? {
+        guard sizeBytes <= ControlBatch.sizeBytesMax else { return nil }
+        var bytes = [UInt8](repeating: 0, count: sizeBytes)
+        let readBytes = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(StorageError) in try file.readFully(into: buffer, at: positionBytes) }
+        }.get()
+        guard readBytes == sizeBytes else { return nil }
+        return bytes.withUnsafeBytes { try? ControlBatch(parsing: $0) }
     }
 
     // MARK: - Snapshots

@@ -5,13 +5,16 @@ import SluiceModel
 public struct ActiveProducer: Sendable, Equatable {
     public var producerId: Int64
     public var producerEpoch: Int16
-    /// The sequence number of the last record the log took from this producer.
+    /// The sequence number of the last record the log took from this producer; -1 when it has written none
+    /// (a transactional producer known from its markers only).
     public var lastSequence: Int32
-    /// The offset of that last record.
-    public var lastOffset: Offset
+    /// The offset of that last record, when there is one.
+    public var lastOffset: Offset?
     /// The largest timestamp of the producer's last batch (Kafka's "last timestamp"); -1 when that batch is no
     /// longer in the log (deleted by retention or DeleteRecords) or cannot be read.
     public var lastTimestampMs: Int64
+    /// The first offset of the producer's open transaction on this partition, when one is open.
+    public var currentTransactionStartOffset: Offset?
 }
 
 extension PartitionLog {
@@ -21,14 +24,17 @@ extension PartitionLog {
     public func activeProducers() -> [ActiveProducer] {
         let producers = self.state.withLock { state in
             state.producers.producers.map { producerId, entry in
-                (producerId, entry.epoch, entry.lastSequence, entry.batches[entry.batches.count - 1].lastOffset)
-            }.sorted { $0.0 < $1.0 }
+                ActiveProducer(
+                    producerId: producerId, producerEpoch: entry.epoch, lastSequence: entry.lastSequence ?? -1,
+                    lastOffset: entry.batches.last?.lastOffset, lastTimestampMs: -1,
+                    currentTransactionStartOffset: state.producers.ongoingTransactions[producerId]
+                )
+            }.sorted { $0.producerId < $1.producerId }
         }
-        return producers.map { producerId, epoch, lastSequence, lastOffset in
-            ActiveProducer(
-                producerId: producerId, producerEpoch: epoch, lastSequence: lastSequence, lastOffset: lastOffset,
-                lastTimestampMs: self.maxTimestampMs(ofBatchHolding: lastOffset)
-            )
+        return producers.map { producer in
+            var producer = producer
+            producer.lastTimestampMs = producer.lastOffset.map { self.maxTimestampMs(ofBatchHolding: $0) } ?? -1
+            return producer
         }
     }
 

@@ -20,6 +20,8 @@ extension PartitionLog {
         var segmentEndOffset: Offset = .zero
         /// The segment's CRC-verified prefix (`Segment.verifiedEnd`) when the read started.
         var verifiedEnd: (positionBytes: Int64, offset: Offset) = (0, .zero)
+        /// Batches starting at or after this offset are not returned: the LSO for `read_committed` reads.
+        var readEndOffset = Offset(Int64.max)
     }
 
     /// Whole batches starting at the batch that contains `offset`, up to `maxBytes`; at least one whole batch
@@ -27,36 +29,62 @@ extension PartitionLog {
     /// Throws `offsetOutOfRange` when `offset` is below the log start or past the log end, and `corruptMessage`
     /// when `offset` is in a fenced (damaged) range; a read starting before a fence stops at it, one starting
     /// after it is served from the next intact batch.
-    public func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool) throws -> LogReadResult {
-        try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isRetry: false)
+    ///
+    /// `readCommitted` returns only batches below the last stable offset (nothing, without error, from there to
+    /// the log end) and the aborted transactions that overlap the range it could return.
+    public func read(
+        from offset: Offset, maxBytes: Int, minOneBatch: Bool, isolation: IsolationLevel = .readUncommitted
+    ) throws -> LogReadResult {
+        try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isolation: isolation, isRetry: false)
     }
 
     /// A read that found new damage before its first batch is retried once, with the damage fenced: it then
     /// starts after the fence or answers `corruptMessage`.
-    private func read(from offset: Offset, maxBytes: Int, minOneBatch: Bool, isRetry: Bool) throws -> LogReadResult {
+    private func read(
+        from offset: Offset, maxBytes: Int, minOneBatch: Bool, isolation: IsolationLevel, isRetry: Bool
+    ) throws -> LogReadResult {
+        var lastStableOffset = Offset.zero
+        var aborted: [AbortedTransaction]?
         let (start, logStartOffset, logEndOffset) = try self.state.withLock { (state) throws(StorageError) in
             let logStartOffset = state.logStartOffset
             let logEndOffset = state.activeSegment.nextOffset
             guard offset >= logStartOffset && offset <= logEndOffset else {
                 throw StorageError.offsetOutOfRange(offset, logStartOffset: logStartOffset, logEndOffset: logEndOffset)
             }
-            if offset == logEndOffset { return (ScanStart?.none, logStartOffset, logEndOffset) }
+            lastStableOffset = state.producers.firstUnstableOffset ?? logEndOffset
+            if isolation == .readCommitted { aborted = [] }
+            // A read_committed read ends at the LSO, which is always a batch's first offset or the log end.
+            let readEndOffset = isolation == .readCommitted ? lastStableOffset : logEndOffset
+            if offset >= readEndOffset { return (ScanStart?.none, logStartOffset, logEndOffset) }
             let segment = Self.segment(containing: offset, in: state.segments)
             let entry = segment.offsetIndex.lookup(offset)
             // Fences are nearly always absent; when present they bound the scan so damaged bytes are never sent.
             guard let range = segment.readableRange(from: offset, indexEntry: entry) else {
                 throw Self.fencedError(segment.fence(containing: offset)!, offset: offset, in: self.topicPartition)
             }
-            let readEndBytes = range.startBytes + min(Int64(max(maxBytes, 0)), segment.sizeBytes)
-            let start = ScanStart(
+            var readEndBytes = min(range.startBytes + min(Int64(max(maxBytes, 0)), segment.sizeBytes), range.endBytes)
+            if readEndOffset < segment.nextOffset {
+                // The skip must not pass the LSO's batch: the scan stops there.
+                readEndBytes = min(readEndBytes, segment.offsetIndex.lookup(readEndOffset).positionBytes)
+            }
+            var start = ScanStart(
                 file: segment.file, positionBytes: range.startBytes, segmentSizeBytes: range.endBytes,
-                skipToPositionBytes: segment.offsetIndex.lastPosition(atOrBefore: min(readEndBytes, range.endBytes)),
+                skipToPositionBytes: segment.offsetIndex.lastPosition(atOrBefore: readEndBytes),
                 segmentBaseOffset: segment.baseOffset, startOffset: range.startOffset,
                 segmentEndOffset: segment.nextOffset, verifiedEnd: segment.verifiedEnd
             )
+            start.readEndOffset = readEndOffset
+            if isolation == .readCommitted {
+                aborted = state.abortedTransactions.overlapping(
+                    fromOffset: offset, upperBound: min(readEndOffset, segment.nextOffset)
+                )
+            }
             return (start, logStartOffset, logEndOffset)
         }
-        var result = LogReadResult(slice: nil, highWatermark: logEndOffset, logStartOffset: logStartOffset)
+        var result = LogReadResult(
+            slice: nil, highWatermark: logEndOffset, logStartOffset: logStartOffset, lastStableOffset: lastStableOffset,
+            abortedTransactions: aborted
+        )
         guard let start else { return result }
         var scanner = BatchScanner(
             file: start.file, fromPositionBytes: start.positionBytes, toPositionBytes: start.segmentSizeBytes,
@@ -67,11 +95,12 @@ extension PartitionLog {
         // The offset the next batch should start at, to place damage; unknown after a skip over whole batches.
         var expectedOffset: Offset? = start.startOffset
         let retry = { [self] () throws -> LogReadResult in
-            try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isRetry: true)
+            try self.read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch, isolation: isolation, isRetry: true)
         }
         scanning: while true {
             switch try scanner.next() {
             case .batch(let batch):
+                guard batch.baseOffset < start.readEndOffset else { break scanning }
                 expectedOffset = expectedOffset.map { _ in batch.nextOffset }
                 if let first {
                     guard batch.endPositionBytes - first.positionBytes <= Int64(maxBytes) else { break scanning }

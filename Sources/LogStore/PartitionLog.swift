@@ -26,6 +26,9 @@ import Synchronization
 /// - Idempotent producers' batches (producerId >= 0) are checked against the partition's producer state under
 ///   the same lock hold as their write: a retry of one of the producer's last 5 batches is answered with the
 ///   original offsets and not written (`PartitionLog+ProducerState.swift`, `Docs/idempotence.md`).
+/// - Transactional batches open a transaction that holds the last stable offset back until the broker writes its
+///   marker (`appendTransactionMarker`); clients cannot write control batches. `read_committed` reads stop at the
+///   last stable offset and carry the aborted transactions they overlap (`PartitionLog+Transactions.swift`).
 public final class PartitionLog: @unchecked Sendable {
     // @unchecked: mutable state lives in `state` (a Mutex) or in atomics; the rest is immutable.
 
@@ -45,6 +48,8 @@ public final class PartitionLog: @unchecked Sendable {
         var isClosed = false
         /// Idempotent producers' epochs and last batches (`PartitionLog+ProducerState.swift`).
         var producers: ProducerStateTable
+        /// Aborted transactions of every segment, by marker offset (`PartitionLog+Transactions.swift`).
+        var abortedTransactions: AbortedTransactionIndex
         /// Where appended batches are copied to stamp their offsets (the caller's buffer is read-only).
         var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         /// Where DeleteRecords moved the log start (`PartitionLog+DeleteRecords.swift`); zero when it never did.
@@ -119,13 +124,13 @@ public final class PartitionLog: @unchecked Sendable {
             onEvent: onEvent, onError: onErrorHandler
         )
         let endOffset = segments[segments.count - 1].nextOffset
-        let producers = try Self.loadProducerState(
+        let (producers, abortedTransactions) = try Self.loadProducerState(
             directory: directory, segments: segments, topicPartition: topicPartition, fileIO: fileIO,
             onEvent: onEvent, onError: onErrorHandler
         )
         var state = State(
             segments: segments, durableOffset: endOffset, lastFlushMonotonicNs: clock.monotonicNs(),
-            producers: producers
+            producers: producers, abortedTransactions: abortedTransactions
         )
         if let stored = LogStartOffsetFile.read(directory: directory, fileIO: fileIO, onError: onErrorHandler) {
             state.deletedBeforeOffset = min(stored, endOffset)
@@ -166,11 +171,13 @@ public final class PartitionLog: @unchecked Sendable {
         self.liveConfig.withLock { $0 = config }
     }
 
-    func appendAny(_ batches: UnsafeRawBufferPointer) throws -> AppendResult {
+    /// `allowingControlBatch`: only `appendTransactionMarker` writes control batches.
+    func appendAny(_ batches: UnsafeRawBufferPointer, allowingControlBatch: Bool = false) throws -> AppendResult {
         let config = self.config
         let nowMs = self.clock.wallTimeMs()
         let validated = try Self.validate(
-            batches, batchSizeBytesMax: config.batchSizeBytesMax, timestampPolicy: config.timestampPolicy, nowMs: nowMs
+            batches, batchSizeBytesMax: config.batchSizeBytesMax, timestampPolicy: config.timestampPolicy, nowMs: nowMs,
+            allowingControlBatch: allowingControlBatch
         )
         try self.diskSpaceGuard?.checkRoom(for: self.topicPartition, sizeBytes: batches.count)
         let offsetSpan = validated.offsetSpan
@@ -218,6 +225,11 @@ public final class PartitionLog: @unchecked Sendable {
             ) {
                 return verdict
             }
+            if let marker = validated.marker, let error = state.producers.checkMarker(
+                producerId: marker.producerId, producerEpoch: marker.producerEpoch
+            ) {
+                return .rejected(error)
+            }
             let firstOffset = state.activeSegment.nextOffset
             let lastOffset = firstOffset + (offsetSpan - 1)
             if state.activeSegment.isSealed || state.activeSegment.mustRoll(
@@ -225,7 +237,7 @@ public final class PartitionLog: @unchecked Sendable {
             ) {
                 try self.roll(&state, newBaseOffset: firstOffset)
                 rolledToOffset = firstOffset
-                snapshotProblem = self.writeProducerSnapshot(&state, offset: firstOffset)
+                snapshotProblem = self.writeStateFilesAtRoll(&state, newBaseOffset: firstOffset)
             }
             let logAppendTimeMs: Int64? = config.timestampPolicy.type == .logAppendTime ? nowMs : nil
             let stamped = Self.copyStampingOffsets(
@@ -241,6 +253,12 @@ public final class PartitionLog: @unchecked Sendable {
             precondition(segment.nextOffset == lastOffset + 1, "stamped offsets match the validated span")
             if let idempotentBatch = validated.idempotentBatch {
                 state.producers.record(idempotentBatch, firstOffset: firstOffset, lastOffset: lastOffset)
+            }
+            if let marker = validated.marker, let aborted = state.producers.applyMarker(
+                producerId: marker.producerId, producerEpoch: marker.producerEpoch, isCommit: marker.isCommit,
+                markerOffset: firstOffset
+            ) {
+                state.abortedTransactions.append(aborted)
             }
             if state.scratch.count > Self.scratchRetainedBytesMax {
                 state.scratch.deallocate()

@@ -34,11 +34,21 @@ public struct LogReadResult: Sendable {
     /// The log end offset when the read was made (single node: everything appended is committed).
     public var highWatermark: Offset
     public var logStartOffset: Offset
+    /// The first offset of the oldest open transaction, or the high watermark when none is open.
+    public var lastStableOffset: Offset
+    /// For `read_committed` reads: the aborted transactions that overlap the returned range (possibly empty);
+    /// nil for `read_uncommitted` reads (Kafka answers null there).
+    public var abortedTransactions: [AbortedTransaction]?
 
-    public init(slice: FileSlice?, highWatermark: Offset, logStartOffset: Offset) {
+    public init(
+        slice: FileSlice?, highWatermark: Offset, logStartOffset: Offset, lastStableOffset: Offset? = nil,
+        abortedTransactions: [AbortedTransaction]? = nil
+    ) {
         self.slice = slice
         self.highWatermark = highWatermark
         self.logStartOffset = logStartOffset
+        self.lastStableOffset = lastStableOffset ?? highWatermark
+        self.abortedTransactions = abortedTransactions
     }
 }
 

@@ -9,13 +9,14 @@ import SluiceModel
 ///
 /// ```
 /// offset size field
-///      0    2 version            1
+///      0    2 version            2 (1: written before transactions; read, never written)
 ///      2    8 offset             the snapshot covers every batch below this offset
 ///     10    4 producerCount      n
 ///     14      n producers:
 ///             8 producerId
 ///             2 epoch
-///             1 batchCount       1 to 5, oldest first:
+///             8 txnFirstOffset   version 2 only: first offset of the producer's open transaction, or -1
+///             1 batchCount       1 to 5 (version 2: 0 to 5, 0 after an epoch-raising marker), oldest first:
 ///               4 firstSequence
 ///               4 lastSequence
 ///               8 firstOffset
@@ -24,9 +25,12 @@ import SluiceModel
 /// ```
 enum ProducerStateSnapshotFile {
     static let suffix = ".producers"
-    static let version: UInt16 = 1
+    static let version: UInt16 = 2
+    static let versionWithoutTransactions: UInt16 = 1
     static let headerSizeBytes = 14
-    static let producerHeaderSizeBytes = 11
+    static let producerHeaderSizeBytes = 19
+    static let producerHeaderSizeBytesVersion1 = 11
+    static let noOpenTransaction: Int64 = -1
     static let batchSizeBytes = 24
     /// Larger files are ignored (the log is replayed instead): about 120,000 producers on one partition.
     static let sizeBytesMax = 16 * 1024 * 1024
@@ -57,6 +61,7 @@ enum ProducerStateSnapshotFile {
         for (producerId, entry) in table.producers.sorted(by: { $0.key < $1.key }) {
             Self.append(producerId, to: &bytes)
             Self.append(entry.epoch, to: &bytes)
+            Self.append(table.ongoingTransactions[producerId]?.rawValue ?? Self.noOpenTransaction, to: &bytes)
             bytes.append(UInt8(entry.batches.count))
             for batch in entry.batches {
                 Self.append(batch.firstSequence, to: &bytes)
@@ -76,19 +81,28 @@ enum ProducerStateSnapshotFile {
         guard bytes.count >= Self.headerSizeBytes + 4 else { return nil }
         return bytes.withUnsafeBytes { buffer -> (ProducerStateTable, Offset)? in
             let covered = UnsafeRawBufferPointer(rebasing: buffer[0..<(buffer.count - 4)])
+            let version = buffer.readBigEndian(UInt16.self, at: 0)
             guard CRC32C.checksum(covered) == buffer.readBigEndian(UInt32.self, at: buffer.count - 4),
-                  buffer.readBigEndian(UInt16.self, at: 0) == Self.version
+                  version == Self.version || version == Self.versionWithoutTransactions
             else { return nil }
+            let producerHeaderSizeBytes =
+                version == Self.version ? Self.producerHeaderSizeBytes : Self.producerHeaderSizeBytesVersion1
             let offset = Offset(buffer.readBigEndian(Int64.self, at: 2))
             let producerCount = Int(buffer.readBigEndian(UInt32.self, at: 10))
             var position = Self.headerSizeBytes
             var table = ProducerStateTable()
             for _ in 0..<producerCount {
-                guard position + Self.producerHeaderSizeBytes <= covered.count else { return nil }
+                guard position + producerHeaderSizeBytes <= covered.count else { return nil }
                 let producerId = buffer.readBigEndian(Int64.self, at: position)
                 let epoch = buffer.readBigEndian(Int16.self, at: position + 8)
-                let batchCount = Int(buffer[position + 10])
-                position += Self.producerHeaderSizeBytes
+                var txnFirstOffset = Self.noOpenTransaction
+                if version == Self.version { txnFirstOffset = buffer.readBigEndian(Int64.self, at: position + 10) }
+                let batchCount = Int(buffer[position + producerHeaderSizeBytes - 1])
+                position += producerHeaderSizeBytes
+                // Version 1 entries always had a batch; only markers (version 2) leave an entry without one.
+                guard batchCount > 0 || version == Self.version, txnFirstOffset >= Self.noOpenTransaction else {
+                    return nil
+                }
                 guard position + batchCount * Self.batchSizeBytes <= covered.count else { return nil }
                 var batches: [ProducerBatchMetadata] = []
                 for _ in 0..<batchCount {
@@ -103,7 +117,10 @@ enum ProducerStateSnapshotFile {
                     position += Self.batchSizeBytes
                 }
                 guard producerId >= 0, let entry = ProducerEntry(epoch: epoch, batches: batches) else { return nil }
-                table.restore(producerId: producerId, entry: entry)
+                table.restore(
+                    producerId: producerId, entry: entry,
+                    ongoingTransactionFirstOffset: txnFirstOffset >= 0 ? Offset(txnFirstOffset) : nil
+                )
             }
             guard position == covered.count else { return nil }
             return (table, offset)

@@ -6,13 +6,19 @@ struct IdempotentBatch: Equatable {
     var producerEpoch: Int16
     var firstSequence: Int32
     var lastSequence: Int32
+    /// Attributes bit 4: the batch belongs to a transaction, which stays open on this partition until a marker.
+    var isTransactional: Bool
 
     /// `lastOffsetDelta` is the batch's record span minus one; sequences advance by one per record.
-    init(producerId: Int64, producerEpoch: Int16, baseSequence: Int32, lastOffsetDelta: Int32) {
+    init(
+        producerId: Int64, producerEpoch: Int16, baseSequence: Int32, lastOffsetDelta: Int32,
+        isTransactional: Bool = false
+    ) {
         self.producerId = producerId
         self.producerEpoch = producerEpoch
         self.firstSequence = baseSequence
         self.lastSequence = Self.sequence(baseSequence, advancedBy: lastOffsetDelta)
+        self.isTransactional = isTransactional
     }
 
     /// Sequences are non-negative Int32s that wrap from Int32.max to 0 (not to Int32.min): that is what Kafka
@@ -32,14 +38,15 @@ struct ProducerBatchMetadata: Equatable {
     var lastOffset: Offset
 }
 
-/// What the log knows about one producer on one partition: its newest epoch and its last batches.
+/// What the log knows about one producer on one partition: its newest epoch and its last batches. After a
+/// transaction marker that raised the epoch (the coordinator fenced an older producer) it has no batches yet.
 struct ProducerEntry: Equatable {
     /// Kafka clients keep at most 5 batches in flight per partition (max.in.flight.requests.per.connection <= 5
     /// with idempotence), so a retry is always one of the last 5 batches the log took from that producer.
     static let retainedBatchCountMax = 5
 
     var epoch: Int16
-    /// Oldest first, at most `retainedBatchCountMax`; never empty. Kept in order (a shift of at most 4 elements
+    /// Oldest first, at most `retainedBatchCountMax`; empty only after an epoch-raising marker. Kept in order (a shift of at most 4 elements
     /// per append) so the newest is `batches.last` and snapshots need no ring arithmetic.
     private(set) var batches: [ProducerBatchMetadata]
 
@@ -49,14 +56,15 @@ struct ProducerEntry: Equatable {
         self.batches.reserveCapacity(Self.retainedBatchCountMax)
     }
 
-    /// Restores an entry from a snapshot; `batches` oldest first.
+    /// Restores an entry from a snapshot (`batches` oldest first), or starts one at a marker (no batches).
     init?(epoch: Int16, batches: [ProducerBatchMetadata]) {
-        guard !batches.isEmpty, batches.count <= Self.retainedBatchCountMax else { return nil }
+        guard batches.count <= Self.retainedBatchCountMax else { return nil }
         self.epoch = epoch
         self.batches = batches
     }
 
-    var lastSequence: Int32 { self.batches[self.batches.count - 1].lastSequence }
+    /// Nil when the producer has no batch in its current epoch.
+    var lastSequence: Int32? { self.batches.last?.lastSequence }
 
     func duplicate(firstSequence: Int32, lastSequence: Int32) -> ProducerBatchMetadata? {
         self.batches.first { $0.firstSequence == firstSequence && $0.lastSequence == lastSequence }
@@ -72,6 +80,13 @@ struct ProducerEntry: Equatable {
         }
         self.batches.append(batch)
     }
+
+    /// A transaction marker with a newer epoch: the producer was fenced and its successor starts at sequence 0.
+    mutating func raiseEpoch(to epoch: Int16) {
+        guard epoch > self.epoch else { return }
+        self.epoch = epoch
+        self.batches.removeAll(keepingCapacity: true)
+    }
 }
 
 /// The verdict on an idempotent batch before it is written.
@@ -83,7 +98,8 @@ enum ProducerAppendCheck: Equatable {
     case rejected(ProducerStateError)
 }
 
-/// Per-partition idempotence state: for each producer id, its epoch and its last 5 batches. Not synchronized:
+/// Per-partition idempotence and transaction state: for each producer id, its epoch and its last 5 batches, and
+/// the first offset of each producer's open transaction (what the last stable offset is made of). Not synchronized:
 /// it lives in `PartitionLog.State`, so the check and the append that follows it happen under one lock.
 ///
 /// Rules (KIP-98, as Kafka brokers apply them since 2.5):
@@ -93,14 +109,23 @@ enum ProducerAppendCheck: Equatable {
 /// - same epoch, same first and last sequence as one of the last 5 batches: a duplicate;
 /// - same epoch, first sequence = last sequence + 1 (wrapping to 0 after Int32.max): append;
 /// - newer epoch, first sequence 0: append (the producer bumped its epoch and restarted its sequences);
+/// - same epoch but no batch in it yet (after an epoch-raising marker): first sequence 0;
 /// - anything else: OUT_OF_ORDER_SEQUENCE_NUMBER.
+/// Transactions (KIP-98): a non-transactional batch from a producer with an open transaction here is
+/// INVALID_TXN_STATE; a marker older than the producer's epoch is INVALID_PRODUCER_EPOCH.
 struct ProducerStateTable: Equatable {
     private(set) var producers: [Int64: ProducerEntry] = [:]
+    /// Producer id -> the offset of its open transaction's first batch on this partition. Small: one entry per
+    /// transaction in flight, removed by its marker.
+    private(set) var ongoingTransactions: [Int64: Offset] = [:]
 
     var count: Int { self.producers.count }
 
     /// The largest producer id seen on this partition, or -1: the id allocator starts above it.
     var producerIdMax: Int64 { self.producers.keys.max() ?? -1 }
+
+    /// The first offset of the oldest open transaction, or nil: the last stable offset is this or the log end.
+    var firstUnstableOffset: Offset? { self.ongoingTransactions.values.min() }
 
     /// O(1): one dictionary lookup and at most 5 comparisons.
     func check(_ batch: IdempotentBatch) -> ProducerAppendCheck {
@@ -127,7 +152,15 @@ struct ProducerStateTable: Equatable {
         if let original = entry.duplicate(firstSequence: batch.firstSequence, lastSequence: batch.lastSequence) {
             return .duplicate(firstOffset: original.firstOffset, lastOffset: original.lastOffset)
         }
-        let expected = IdempotentBatch.sequence(entry.lastSequence, advancedBy: 1)
+        if !batch.isTransactional && self.ongoingTransactions[batch.producerId] != nil {
+            return .rejected(
+                ProducerStateError(
+                    code: .invalidTransactionState,
+                    message: "producer \(batch.producerId) sent a non-transactional batch while its transaction is open"
+                )
+            )
+        }
+        let expected = entry.lastSequence.map { IdempotentBatch.sequence($0, advancedBy: 1) } ?? 0
         if batch.firstSequence == expected { return .append }
         return .rejected(
             ProducerStateError(
@@ -141,6 +174,9 @@ struct ProducerStateTable: Equatable {
     /// Records a batch written at `firstOffset...lastOffset`: after a successful `check`, and when replaying the
     /// log at open (where batches are taken as they are: they passed the check when they were appended).
     mutating func record(_ batch: IdempotentBatch, firstOffset: Offset, lastOffset: Offset) {
+        if batch.isTransactional && self.ongoingTransactions[batch.producerId] == nil {
+            self.ongoingTransactions[batch.producerId] = firstOffset
+        }
         let metadata = ProducerBatchMetadata(
             firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, firstOffset: firstOffset,
             lastOffset: lastOffset
@@ -153,9 +189,41 @@ struct ProducerStateTable: Equatable {
         self.producers[batch.producerId]!.append(metadata, epoch: batch.producerEpoch)
     }
 
-    /// Replaces an entry wholesale (snapshot loading).
-    mutating func restore(producerId: Int64, entry: ProducerEntry) {
+    /// Replaces an entry wholesale (snapshot loading), with the first offset of its open transaction if any.
+    mutating func restore(producerId: Int64, entry: ProducerEntry, ongoingTransactionFirstOffset: Offset? = nil) {
         self.producers[producerId] = entry
+        self.ongoingTransactions[producerId] = ongoingTransactionFirstOffset
+    }
+
+    // MARK: - Transaction markers
+
+    /// Under the lock, before a marker is written: a marker older than the producer's epoch comes from a
+    /// coordinator that lost track of a fencing, and is refused.
+    func checkMarker(producerId: Int64, producerEpoch: Int16) -> ProducerStateError? {
+        guard let entry = self.producers[producerId], producerEpoch < entry.epoch else { return nil }
+        return ProducerStateError(
+            code: .invalidProducerEpoch,
+            message: "marker for producer \(producerId) has epoch \(producerEpoch), older than the current \(entry.epoch)"
+        )
+    }
+
+    /// Records a marker written at `markerOffset`: closes the producer's open transaction (if any), raises its
+    /// epoch when the marker's is newer, and returns the aborted-index entry when an open transaction was aborted.
+    mutating func applyMarker(
+        producerId: Int64, producerEpoch: Int16, isCommit: Bool, markerOffset: Offset
+    ) -> AbortedTransaction? {
+        if self.producers[producerId] == nil {
+            self.producers[producerId] = ProducerEntry(epoch: producerEpoch, batches: [])
+        } else {
+            self.producers[producerId]!.raiseEpoch(to: producerEpoch)
+        }
+        guard let firstOffset = self.ongoingTransactions.removeValue(forKey: producerId), !isCommit else {
+            return nil
+        }
+        return AbortedTransaction(
+            producerId: producerId, firstOffset: firstOffset, lastOffset: markerOffset,
+            lastStableOffset: self.firstUnstableOffset ?? markerOffset + 1
+        )
     }
 }
 
@@ -176,6 +244,12 @@ public struct ProducerStateError: Error, Sendable, Equatable, CustomStringConver
         /// An idempotent batch with a negative sequence or not alone in its append (Kafka's produce v3+ carries
         /// one batch per partition); Kafka's INVALID_RECORD.
         public static let invalidIdempotentBatch = Code("invalidIdempotentBatch")
+        /// A non-transactional batch from a producer whose transaction is open on the partition; Kafka's
+        /// INVALID_TXN_STATE.
+        public static let invalidTransactionState = Code("invalidTransactionState")
+        /// A control batch (transaction marker) from a client, or a transactional batch without a producer id:
+        /// only the broker writes markers. Kafka's INVALID_RECORD.
+        public static let invalidControlBatch = Code("invalidControlBatch")
 
         public var description: String { self.name }
     }

@@ -238,6 +238,8 @@ final class Segment {
         try fileIO.unlink(self.file.path)
         try? fileIO.unlink(self.offsetIndex.path)
         try? fileIO.unlink(self.timeIndex.path)
+        let stem = String(self.file.path.dropLast(".log".count))
+        if fileIO.fileExists(stem + ".txnindex") { try? fileIO.unlink(stem + ".txnindex") }
     }
 
     /// Records `fence` unless one already covers its start; returns whether it is new. Fences found after

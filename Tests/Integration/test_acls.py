@@ -177,3 +177,34 @@ def test_kafka_python_sees_the_same_rules(guarded):
     with pytest.raises(Exception):
         denied_producer.send(topic, b"nope").get(timeout=15)
     denied_producer.close()
+
+
+def test_transactions_need_write_on_the_transactional_id(guarded):
+    """Kafka's rule: a transactional producer needs WRITE (which implies DESCRIBE) on its TRANSACTIONAL_ID,
+    besides WRITE on its topics. Without it init_transactions fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED."""
+    admin = AdminClient({"bootstrap.servers": guarded.bootstrap})
+    for future in admin.create_topics([NewTopic("orders.txn", num_partitions=1, replication_factor=1)]).values():
+        future.result(timeout=30)
+    topic_write = AclBinding(ResourceType.TOPIC, "orders.txn", ResourcePatternType.LITERAL, "User:alice", "*",
+                             AclOperation.WRITE, AclPermissionType.ALLOW)
+    for future in admin.create_acls([topic_write]).values():
+        future.result(timeout=30)
+
+    refused = Producer({**as_user(guarded, "alice"), "transactional.id": "alice-txn"})
+    with pytest.raises(KafkaException) as raised:
+        refused.init_transactions(20)
+    assert raised.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, raised.value
+
+    txn_write = AclBinding(ResourceType.TRANSACTIONAL_ID, "alice-txn", ResourcePatternType.LITERAL, "User:alice",
+                           "*", AclOperation.WRITE, AclPermissionType.ALLOW)
+    for future in admin.create_acls([txn_write]).values():
+        future.result(timeout=30)
+    producer = Producer({**as_user(guarded, "alice"), "transactional.id": "alice-txn"})
+    producer.init_transactions(20)
+    producer.begin_transaction()
+    producer.produce("orders.txn", b"committed")
+    producer.commit_transaction(20)
+    other = Producer({**as_user(guarded, "alice"), "transactional.id": "someone-else"})
+    with pytest.raises(KafkaException) as raised:
+        other.init_transactions(20)
+    assert raised.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED

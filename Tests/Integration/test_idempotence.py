@@ -4,7 +4,7 @@
    once, drops the connection after forwarding a Produce request to the broker but before relaying the broker's
    answer: the batch is in the log, the client does not know it, and retries it. The log must hold every record
    exactly once.
-2. Over a raw socket: InitProducerId (ids, the epoch bump of KIP-360, transactional ids refused) and Produce v3
+2. Over a raw socket: InitProducerId (ids, the epoch bump of KIP-360, a transactional id's own id) and Produce v3
    batches of one producer whose sequence skips (OUT_OF_ORDER_SEQUENCE_NUMBER, 45), repeats (a duplicate,
    answered NONE with the original offset) or comes from a fenced epoch (INVALID_PRODUCER_EPOCH, 47). Batches
    are built with kafka-python's DefaultRecordBatchBuilder, which takes producer id, epoch and base sequence.
@@ -28,7 +28,6 @@ PRODUCE = 0
 INIT_PRODUCER_ID = 22
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
-TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 FRAME_SIZE_BYTES_MAX = 64 * 1024 * 1024
 
 
@@ -358,7 +357,12 @@ def test_sequences_and_epochs_over_a_raw_socket(make_broker):
         assert (error_code, epoch) == (0, 0) and producer_id >= 0
         second = connection.init_producer_id()
         assert second[0] == 0 and second[1] > producer_id, "ids increase"
-        assert connection.init_producer_id("a-transaction")[0] == TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        # A transactional id goes to the transaction coordinator (test_transactions.py): its own producer id, and
+        # a second InitProducerId of the same id bumps the epoch (fencing the first).
+        transactional = connection.init_producer_id("a-transaction")
+        assert transactional[0] == 0 and transactional[2] == 0
+        assert transactional[1] not in (producer_id, second[1])
+        assert connection.init_producer_id("a-transaction") == (0, transactional[1], 1)
 
         def produce(sequence: int, count: int, epoch_used: int = 0) -> tuple[int, int]:
             values = [f"s{sequence + index}".encode() for index in range(count)]
