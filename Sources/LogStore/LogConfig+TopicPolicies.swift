@@ -86,20 +86,25 @@ extension LogConfig {
         /// and max timestamps: the records are not decompressed, and in batches producers build those two bound
         /// every record's timestamp.
         public func problem(baseTimestampMs: Int64, maxTimestampMs: Int64, nowMs: Int64) -> String? {
-            guard self.type == .createTime else { return nil }
             let beforeMaxMs = min(self.beforeMaxMs, self.differenceMaxMs)
             let afterMaxMs = min(self.afterMaxMs, self.differenceMaxMs)
-            for timestampMs in [baseTimestampMs, maxTimestampMs] where timestampMs >= 0 {
-                let (behindMs, behindOverflow) = nowMs.subtractingReportingOverflow(timestampMs)
-                if !behindOverflow && behindMs > beforeMaxMs {
-                    return "timestamp \(timestampMs) is \(behindMs) ms before the broker's time \(nowMs), "
-                        + "more than message.timestamp.before.max.ms = \(beforeMaxMs)"
-                }
-                let (aheadMs, aheadOverflow) = timestampMs.subtractingReportingOverflow(nowMs)
-                if !aheadOverflow && aheadMs > afterMaxMs {
-                    return "timestamp \(timestampMs) is \(aheadMs) ms after the broker's time \(nowMs), "
-                        + "more than message.timestamp.after.max.ms = \(afterMaxMs)"
-                }
+            // Unbounded on both sides (the default) nothing can be refused: the append path skips the arithmetic.
+            guard self.type == .createTime, beforeMaxMs < .max || afterMaxMs < .max else { return nil }
+            return Self.problem(baseTimestampMs, nowMs: nowMs, beforeMaxMs: beforeMaxMs, afterMaxMs: afterMaxMs)
+                ?? Self.problem(maxTimestampMs, nowMs: nowMs, beforeMaxMs: beforeMaxMs, afterMaxMs: afterMaxMs)
+        }
+
+        private static func problem(_ timestampMs: Int64, nowMs: Int64, beforeMaxMs: Int64, afterMaxMs: Int64) -> String? {
+            guard timestampMs >= 0 else { return nil }
+            let (behindMs, behindOverflow) = nowMs.subtractingReportingOverflow(timestampMs)
+            if !behindOverflow && behindMs > beforeMaxMs {
+                return "timestamp \(timestampMs) is \(behindMs) ms before the broker's time \(nowMs), "
+                    + "more than message.timestamp.before.max.ms = \(beforeMaxMs)"
+            }
+            let (aheadMs, aheadOverflow) = timestampMs.subtractingReportingOverflow(nowMs)
+            if !aheadOverflow && aheadMs > afterMaxMs {
+                return "timestamp \(timestampMs) is \(aheadMs) ms after the broker's time \(nowMs), "
+                    + "more than message.timestamp.after.max.ms = \(afterMaxMs)"
             }
             return nil
         }

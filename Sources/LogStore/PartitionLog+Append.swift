@@ -109,7 +109,7 @@ extension PartitionLog {
             RecordBatchValidator.setBaseOffset(nextOffset.rawValue, in: batch)
             if let logAppendTimeMs {
                 let attributes = batch.readBigEndian(Int16.self, at: RecordBatchHeader.attributesOffset)
-                batch.writeBigEndian(attributes | (1 << 3), at: RecordBatchHeader.attributesOffset)
+                batch.writeBigEndian(attributes | RecordBatchAttributes.logAppendTimeFlag, at: RecordBatchHeader.attributesOffset)
                 batch.writeBigEndian(logAppendTimeMs, at: RecordBatchHeader.maxTimestampOffset)
                 RecordBatchValidator.stampChecksum(batch)
             }

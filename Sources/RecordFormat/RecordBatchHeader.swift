@@ -129,6 +129,9 @@ public struct RecordBatchHeader: Equatable, Sendable {
 
 /// The attributes bit field of a record batch.
 public struct RecordBatchAttributes: Equatable, Sendable {
+    /// Bit 3: the batch's max timestamp is the broker's append time (LogAppendTime).
+    public static let logAppendTimeFlag: Int16 = 1 << 3
+
     public var rawValue: Int16
 
     public init(rawValue: Int16) {
@@ -140,7 +143,7 @@ public struct RecordBatchAttributes: Equatable, Sendable {
         isTransactional: Bool = false, isControl: Bool = false
     ) {
         var raw = Int16(compression.rawValue)
-        if logAppendTime { raw |= 1 << 3 }
+        if logAppendTime { raw |= Self.logAppendTimeFlag }
         if isTransactional { raw |= 1 << 4 }
         if isControl { raw |= 1 << 5 }
         self.rawValue = raw
@@ -152,7 +155,7 @@ public struct RecordBatchAttributes: Equatable, Sendable {
     /// The codec, or nil when the number is not one Kafka defines.
     public var compression: CompressionCodec? { CompressionCodec(rawValue: self.compressionCodecNumber) }
 
-    public var isLogAppendTime: Bool { self.rawValue & (1 << 3) != 0 }
+    public var isLogAppendTime: Bool { self.rawValue & Self.logAppendTimeFlag != 0 }
     public var isTransactional: Bool { self.rawValue & (1 << 4) != 0 }
     public var isControl: Bool { self.rawValue & (1 << 5) != 0 }
 }
